@@ -122,8 +122,9 @@ std::vector<prometheus::MetricFamily> ProcessCollector::Collect() const {
 
   std::vector<prometheus::MetricFamily> out;
   if (stats.cpu_seconds) {
-    out.push_back(Family("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
-                         MetricType::Counter, *stats.cpu_seconds));
+    out.push_back(Family("process_cpu_seconds_total",
+                         "Total user and system CPU time spent in seconds.", MetricType::Counter,
+                         *stats.cpu_seconds));
   }
   if (stats.open_fds) {
     out.push_back(Family("process_open_fds", "Number of open file descriptors.", MetricType::Gauge,

@@ -1,9 +1,8 @@
 #include "metrics/process_collector.h"
 
 #include <fcntl.h>
-#include <unistd.h>
-
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstring>
@@ -42,8 +41,8 @@ TEST(ProcessCollectorTest, CpuSecondsAdvanceWhileBusy) {
 TEST(ProcessCollectorTest, StartTimeIsRecentAndInThePast) {
   const auto stats = ReadProcessStats();
   ASSERT_TRUE(stats.start_time_seconds.has_value());
-  const double now = std::chrono::duration<double>(
-                         std::chrono::system_clock::now().time_since_epoch()).count();
+  const double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   EXPECT_LE(*stats.start_time_seconds, now + 1);
   EXPECT_GT(*stats.start_time_seconds, now - 600);  // this test binary started minutes ago at most
 }

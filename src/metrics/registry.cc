@@ -31,8 +31,11 @@ prometheus::Family<prometheus::Gauge>& Registry::Gauge(const std::string& name,
 
 prometheus::Family<prometheus::Histogram>& Registry::Histogram(
     const std::string& name, const std::string& help, const prometheus::Labels& const_labels) {
-  return prometheus::BuildHistogram().Name(name).Help(help).Labels(const_labels).Register(
-      *registry_);
+  return prometheus::BuildHistogram()
+      .Name(name)
+      .Help(help)
+      .Labels(const_labels)
+      .Register(*registry_);
 }
 
 std::string Registry::Serialize() const {

@@ -52,15 +52,14 @@ class Registry {
   Registry(const Registry&) = delete;
   Registry& operator=(const Registry&) = delete;
 
-  prometheus::Family<prometheus::Counter>& Counter(const std::string& name,
-                                                   const std::string& help,
+  prometheus::Family<prometheus::Counter>& Counter(const std::string& name, const std::string& help,
                                                    const prometheus::Labels& const_labels = {});
   prometheus::Family<prometheus::Gauge>& Gauge(const std::string& name, const std::string& help,
                                                const prometheus::Labels& const_labels = {});
   // Buckets are given per series: family.Add(labels, LatencyBucketsSeconds()).
-  prometheus::Family<prometheus::Histogram>& Histogram(
-      const std::string& name, const std::string& help,
-      const prometheus::Labels& const_labels = {});
+  prometheus::Family<prometheus::Histogram>& Histogram(const std::string& name,
+                                                       const std::string& help,
+                                                       const prometheus::Labels& const_labels = {});
 
   // All metrics (the service's and the process metrics, refreshed now) in the text exposition
   // format 0.0.4. Safe to call concurrently with metric updates.

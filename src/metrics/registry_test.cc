@@ -31,10 +31,10 @@ int CheckExposition(const std::string& text, std::string* bad) {
   static const std::regex kType(
       "# TYPE [a-zA-Z_:][a-zA-Z0-9_:]* (counter|gauge|histogram|summary|untyped)");
   static const std::regex kSample(
-      R"([a-zA-Z_:][a-zA-Z0-9_:]*)"                                           // name
-      R"((\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\\n]|\\[\\"n])*",?)*\})?)"          // labels
-      R"( ([-+]?([0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?|[Ii]nf)|[Nn]a[Nn]))"      // value
-      R"(( -?[0-9]+)?)");                                                     // timestamp
+      R"([a-zA-Z_:][a-zA-Z0-9_:]*)"                                      // name
+      R"((\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\\n]|\\[\\"n])*",?)*\})?)"     // labels
+      R"( ([-+]?([0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?|[Ii]nf)|[Nn]a[Nn]))"  // value
+      R"(( -?[0-9]+)?)");                                                // timestamp
   int samples = 0;
   std::istringstream in(text);
   std::string line;
@@ -103,7 +103,9 @@ TEST(RegistryTest, SerializeParsesAsExpositionFormat) {
   auto& h = r.Histogram("walrus_test_latency_seconds", "latency").Add({}, LatencyBucketsSeconds());
   h.Observe(0.003);
   h.Observe(42);
-  r.Histogram("walrus_test_batch_size", "size").Add({{"k", "multi\nline"}}, SizeBuckets()).Observe(7);
+  r.Histogram("walrus_test_batch_size", "size")
+      .Add({{"k", "multi\nline"}}, SizeBuckets())
+      .Observe(7);
 
   const auto text = r.Serialize();
   std::string bad;

@@ -1,0 +1,112 @@
+#pragma once
+
+// AdminServer: the admin HTTP endpoint of every long-running command (--admin HOST:PORT):
+//
+//   GET /healthz  liveness:  200 {"status":"ok","detail":...} or 503 {"status":"unavailable",...}
+//   GET /readyz   readiness: same shape, from the readiness check
+//   GET /metrics  the service's Registry, Prometheus text format 0.0.4
+//   anything else registered with Handle(); otherwise 404 (405 for a known path, wrong method),
+//   always with a JSON body.
+//
+//   auto registry = std::make_shared<walrus::metrics::Registry>();
+//   walrus::http::AdminServer admin(*walrus::http::ParseHostPort(":9100"), registry);
+//   admin.SetReadiness([&] { return std::pair{joined.load(), std::string("consumer group")}; });
+//   admin.Handle("GET", "/status", [&](const walrus::http::Request&) {
+//     return walrus::http::Response::Json(200, StatusJson());
+//   });
+//   if (auto st = admin.Start(); !st) return Fail(st.error().message);   // names the address
+//   ... admin.port() ...
+//   admin.Stop();                                                         // also in ~AdminServer
+//
+// Threads: Start() spawns one listener thread plus a small worker pool (kWorkers) owned by the
+// server; checks and handlers run on those workers, concurrently, so they must be cheap and
+// thread-safe. All public methods are thread-safe; routes and checks may be changed while
+// running. Owns its listener; shares the Registry with the service.
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/result.h"
+#include "http/host_port.h"
+#include "metrics/registry.h"
+
+namespace walrus::http {
+
+// A request as seen by a Handler. Header names are lower-cased; for repeated query parameters or
+// headers the first one wins.
+struct Request {
+  std::string method;
+  std::string path;  // without the query string
+  std::map<std::string, std::string> params;
+  std::map<std::string, std::string> headers;
+  std::string body;
+  std::string remote_addr;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  static Response Json(int status, std::string body) {
+    return Response{status, "application/json", std::move(body), {}};
+  }
+};
+
+using Handler = std::function<Response(const Request&)>;
+
+class AdminServer {
+ public:
+  // Returns {ok, detail}. Must be cheap and thread-safe; an exception counts as not ok.
+  using Check = std::function<std::pair<bool, std::string>()>;
+
+  static constexpr int kWorkers = 4;
+
+  // `registry` may be null (then /metrics is empty).
+  AdminServer(HostPort addr, std::shared_ptr<metrics::Registry> registry);
+  ~AdminServer();
+  AdminServer(const AdminServer&) = delete;
+  AdminServer& operator=(const AdminServer&) = delete;
+
+  void SetLiveness(Check c);   // default: always ok
+  void SetReadiness(Check c);  // default: always ok
+  // Exact-match route (no patterns); replaces an earlier handler of the same method and path,
+  // including the built-in ones. A GET route also answers HEAD.
+  void Handle(const std::string& method, const std::string& path, Handler h);
+
+  // Binds and starts serving; returns once the listener accepts connections. Errors
+  // (Errc::kIo / kInvalidArgument) name the address, e.g. "cannot listen on 127.0.0.1:9100:
+  // Address already in use". Not re-entrant with Stop(); may be called again after Stop().
+  Status Start();
+  // Stops accepting, waits for in-flight requests and joins the threads. Idempotent.
+  void Stop();
+  // The bound port (the ephemeral one if the address had port 0); 0 when not running.
+  int port() const;
+
+ private:
+  Response Dispatch(const Request& req) const;
+  Response RunCheck(const Check& check) const;
+
+  struct Listener;  // the httplib server and its thread, hidden from includers
+
+  const HostPort addr_;
+  const std::shared_ptr<metrics::Registry> registry_;
+
+  mutable std::mutex mu_;                  // guards routes_, liveness_, readiness_
+  std::map<std::string, Handler> routes_;  // key: "METHOD path"
+  Check liveness_;
+  Check readiness_;
+
+  std::mutex lifecycle_mu_;  // serializes Start/Stop
+  std::unique_ptr<Listener> listener_;
+  std::atomic<int> port_{0};
+};
+
+}  // namespace walrus::http
