@@ -112,14 +112,15 @@ Result<std::vector<Reply>> Connection::ReadReplies(size_t n) {
 Status Connection::ReadReplies(size_t n, std::vector<Reply>* out) {
   out->clear();
   if (broken_) {
-    return Error(Errc::kIo, "redis connection to " + HostPort(ep_) +
-                                " is broken by an earlier error; reconnect");
+    return Break(Error(Errc::kIo, "connection to " + HostPort(ep_) +
+                                      " is broken by an earlier error; reconnect"));
   }
   if (n > pending_) {
     return Error(Errc::kInvalidArgument, "ReadReplies(" + std::to_string(n) + ") with only " +
                                              std::to_string(pending_) + " commands pending");
   }
   out->reserve(n);
+  if (n > 0) parser_.Recycle();  // the caller's previous replies were just released (usually)
 
   // Interleave sending and receiving: replies to the start of a large batch may arrive
   // while its end is still being sent, and reading them keeps both sides' buffers moving.

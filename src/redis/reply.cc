@@ -1,9 +1,6 @@
 #include "redis/reply.h"
 
-#include <hiredis/hiredis.h>
-
 #include <array>
-#include <cassert>
 
 namespace walrus::redis {
 namespace {
@@ -79,47 +76,14 @@ Errc ErrcForErrorPrefix(std::string_view prefix) {
   return Errc::kRejected;
 }
 
-ReplyType ReplyView::type() const {
-  switch (r_->type) {
-    case REDIS_REPLY_STRING: return ReplyType::kString;
-    case REDIS_REPLY_STATUS: return ReplyType::kStatus;
-    case REDIS_REPLY_INTEGER: return ReplyType::kInteger;
-    case REDIS_REPLY_ARRAY: return ReplyType::kArray;
-    case REDIS_REPLY_ERROR: return ReplyType::kError;
-    default: return ReplyType::kNil;
-  }
-}
-
-std::string_view ReplyView::str() const {
-  switch (r_->type) {
-    case REDIS_REPLY_STRING:
-    case REDIS_REPLY_STATUS:
-    case REDIS_REPLY_ERROR:
-      return std::string_view(r_->str, r_->len);
-    default:
-      return {};
-  }
-}
-
-int64_t ReplyView::integer() const {
-  return r_->type == REDIS_REPLY_INTEGER ? static_cast<int64_t>(r_->integer) : 0;
-}
-
-size_t ReplyView::size() const { return r_->type == REDIS_REPLY_ARRAY ? r_->elements : 0; }
-
-ReplyView ReplyView::element(size_t i) const {
-  assert(i < size());
-  return ReplyView(r_->element[i]);
-}
-
 std::string_view ReplyView::ErrorPrefix() const {
-  if (r_->type != REDIS_REPLY_ERROR) return {};
+  if (!IsError()) return {};
   std::string_view s = str();
   return s.substr(0, s.find(' '));
 }
 
 Error ReplyView::ToError() const {
-  if (r_->type != REDIS_REPLY_ERROR) {
+  if (!IsError()) {
     return Error(Errc::kInternal,
                  "expected an error reply, got " + std::string(ReplyTypeName(type())));
   }
@@ -132,6 +96,20 @@ std::string ReplyView::DebugString() const {
   return out;
 }
 
-void Reply::Free::operator()(redisReply* r) const { freeReplyObject(r); }
+namespace detail {
+
+void ReplyArena::Clear() {
+  // Capacity is kept for the next batch unless one huge batch inflated it.
+  constexpr size_t kKeepBytes = 64u << 20;
+  constexpr size_t kKeepNodes = 1u << 20;
+  nodes.clear();
+  children.clear();
+  bytes.clear();
+  if (bytes.capacity() > kKeepBytes) std::string().swap(bytes);
+  if (nodes.capacity() > kKeepNodes) std::vector<Node>().swap(nodes);
+  if (children.capacity() > kKeepNodes) std::vector<uint32_t>().swap(children);
+}
+
+}  // namespace detail
 
 }  // namespace walrus::redis

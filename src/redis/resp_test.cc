@@ -1,6 +1,7 @@
 // Unit tests of the RESP encoder and parser and of the error-reply mapping (no server).
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 
 #include "redis/reply.h"
@@ -30,6 +31,8 @@ TEST(RespWriter, PieceByPieceAndIntegers) {
   w.Command(std::vector<std::string>{"PING"});
   EXPECT_EQ(w.view(), "*1\r\n$4\r\nPING\r\n");
 }
+
+bool FeedStr(RespParser& p, std::string_view s) { return p.Feed(s.data(), s.size()).ok(); }
 
 // Parses all replies in `bytes`, fed in chunks of `chunk` bytes.
 std::vector<Reply> ParseAll(const std::string& bytes, size_t chunk) {
@@ -70,9 +73,109 @@ TEST(RespParser, AllTypesInAnyChunking) {
   }
 }
 
+// A random reply tree, its RESP encoding and its DebugString-independent rendering.
+struct Gen {
+  std::mt19937 rng{12345};
+  int Pick(int n) { return std::uniform_int_distribution<int>(0, n - 1)(rng); }
+  std::string Bytes() {
+    std::string s(static_cast<size_t>(Pick(40)), '\0');
+    for (char& c : s) c = static_cast<char>(Pick(256));
+    return s;
+  }
+  // Appends the encoding to *wire and the expected rendering to *want.
+  void Value(int depth, std::string* wire, std::string* want) {
+    switch (depth > 3 ? Pick(4) : Pick(6)) {
+      case 0: {
+        const int64_t v = static_cast<int64_t>(rng()) - (int64_t{1} << 31);
+        *wire += ":" + std::to_string(v) + "\r\n";
+        *want += "i" + std::to_string(v);
+        return;
+      }
+      case 1: *wire += "$-1\r\n"; *want += "nil"; return;
+      case 2: {
+        std::string b = Bytes();
+        *wire += "$" + std::to_string(b.size()) + "\r\n" + b + "\r\n";
+        *want += "s(" + b + ")";
+        return;
+      }
+      case 3: {
+        const bool err = Pick(2) == 0;
+        std::string t = err ? "ERR x" + std::to_string(Pick(99)) : "OK" + std::to_string(Pick(9));
+        *wire += (err ? "-" : "+") + t + "\r\n";
+        *want += (err ? "e(" : "t(") + t + ")";
+        return;
+      }
+      case 4: *wire += "*-1\r\n"; *want += "nil"; return;
+      default: {
+        const int n = Pick(6);
+        *wire += "*" + std::to_string(n) + "\r\n";
+        *want += "[";
+        for (int i = 0; i < n; ++i) Value(depth + 1, wire, want);
+        *want += "]";
+      }
+    }
+  }
+};
+
+std::string Render(ReplyView v) {
+  switch (v.type()) {
+    case ReplyType::kInteger: return "i" + std::to_string(v.integer());
+    case ReplyType::kNil: return "nil";
+    case ReplyType::kString: return "s(" + std::string(v.str()) + ")";
+    case ReplyType::kStatus: return "t(" + std::string(v.str()) + ")";
+    case ReplyType::kError: return "e(" + std::string(v.str()) + ")";
+    case ReplyType::kArray: {
+      std::string out = "[";
+      for (size_t i = 0; i < v.size(); ++i) out += Render(v.element(i));
+      return out + "]";
+    }
+  }
+  return "?";
+}
+
+TEST(RespParser, RandomTreesRoundTripInRandomChunks) {
+  Gen g;
+  for (int round = 0; round < 200; ++round) {
+    std::string wire;
+    std::vector<std::string> want(static_cast<size_t>(1 + g.Pick(20)));
+    for (std::string& w : want) g.Value(0, &wire, &w);
+    const size_t chunk = 1 + static_cast<size_t>(g.Pick(64));
+    auto got = ParseAll(wire, chunk);
+    ASSERT_EQ(got.size(), want.size()) << "round " << round;
+    for (size_t i = 0; i < want.size(); ++i) {
+      EXPECT_EQ(Render(got[i]), want[i]) << "round " << round << " reply " << i;
+    }
+  }
+}
+
+TEST(RespParser, RecycleKeepsHeldRepliesIntact) {
+  RespParser p;
+  ASSERT_TRUE(FeedStr(p, "$5\r\nfirst\r\n*2\r\n:1\r\n$3\r\nabc\r\n"));
+  auto a = p.Next();
+  ASSERT_TRUE(a.ok() && a->has_value());
+  Reply held = std::move(**a);
+  p.Recycle();  // `held` still refers to the arena: a new one must be started
+  auto b = p.Next();
+  ASSERT_TRUE(b.ok() && b->has_value());
+  for (int i = 0; i < 1000; ++i) {  // grow the new arena a lot
+    ASSERT_TRUE(FeedStr(p, "+QUEUED\r\n"));
+    auto q = p.Next();
+    ASSERT_TRUE(q.ok() && q->has_value());
+  }
+  EXPECT_EQ(held.str(), "first");
+  EXPECT_EQ(Render(**b), "[i1s(abc)]");
+  // Once nothing refers to it, the arena is reused and still parses correctly.
+  b->reset();
+  p.Recycle();
+  ASSERT_TRUE(FeedStr(p, ":7\r\n"));
+  auto c = p.Next();
+  ASSERT_TRUE(c.ok() && c->has_value());
+  EXPECT_EQ((*c)->integer(), 7);
+}
+
 TEST(RespParser, GarbageIsAnIoError) {
   RespParser p;
-  ASSERT_TRUE(p.Feed("HTTP/1.1 400 Bad Request\r\n", 26));
+  ASSERT_TRUE(FeedStr(p, "HTTP/1.1 400 Bad Request\r\n"));
   auto next = p.Next();
   ASSERT_FALSE(next.ok());
   EXPECT_TRUE(next.error().Is(Errc::kIo));
