@@ -61,7 +61,8 @@ Status Connection::Handshake() {
     }
     if (err.code == make_error_code(Errc::kAuth)) {
       return Error(Errc::kAuth, "redis" + where + " requires authentication (" + what[i] +
-                                    " answered: " + err.message + "); put user:password in the URL");
+                                    " answered: " + err.message +
+                                    "); put user:password in the URL");
     }
     return Error(err.code, "redis " + what[i] + where + " failed: " + err.message);
   }
@@ -112,8 +113,8 @@ Result<std::vector<Reply>> Connection::ReadReplies(size_t n) {
 Status Connection::ReadReplies(size_t n, std::vector<Reply>* out) {
   out->clear();
   if (broken_) {
-    return Break(Error(Errc::kIo, "connection to " + HostPort(ep_) +
-                                      " is broken by an earlier error; reconnect"));
+    return Break(Error(
+        Errc::kIo, "connection to " + HostPort(ep_) + " is broken by an earlier error; reconnect"));
   }
   if (n > pending_) {
     return Error(Errc::kInvalidArgument, "ReadReplies(" + std::to_string(n) + ") with only " +

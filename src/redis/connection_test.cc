@@ -55,6 +55,21 @@ TEST(Connection, CommandsAndHandshake) {
   EXPECT_FALSE(c->broken());
 }
 
+TEST(Connection, ResolvesHostNames) {
+  auto srv = StartServer();
+  ASSERT_TRUE(srv);
+  Endpoint ep = srv->endpoint();
+  ep.host = "localhost";  // may resolve to ::1 first, where nothing listens: the next address wins
+  auto c = MustConnect(ep);
+  ASSERT_TRUE(c);
+  EXPECT_TRUE(c->Command({"PING"})->IsStatus("PONG"));
+  ep.host = "no-such-host.invalid";
+  auto bad = Connection::Connect(ep);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_TRUE(bad.error().Is(Errc::kIo));
+  EXPECT_NE(bad.error().message.find("cannot resolve"), std::string::npos) << bad.error().message;
+}
+
 TEST(Connection, BinarySafeArguments) {
   auto srv = StartServer();
   ASSERT_TRUE(srv);
@@ -154,11 +169,11 @@ TEST(Connection, AuthWithAclUser) {
   ASSERT_TRUE(srv);
   auto admin = MustConnect(srv->endpoint());
   ASSERT_TRUE(admin);
-  ASSERT_TRUE(admin->CommandOk({"ACL", "SETUSER", "applier", "on", ">p@ss w:rd", "~*", "+@all"})
-                  .ok());
+  ASSERT_TRUE(
+      admin->CommandOk({"ACL", "SETUSER", "applier", "on", ">p@ss w:rd", "~*", "+@all"}).ok());
 
-  auto ep = ParseRedisUrl("redis://applier:p%40ss%20w%3Ard@127.0.0.1:" +
-                          std::to_string(srv->port()));
+  auto ep =
+      ParseRedisUrl("redis://applier:p%40ss%20w%3Ard@127.0.0.1:" + std::to_string(srv->port()));
   ASSERT_TRUE(ep.ok());
   auto c = MustConnect(*ep);
   ASSERT_TRUE(c);
@@ -187,8 +202,8 @@ TEST(Connection, RequirePassDefaultUser) {
   EXPECT_NE(none.error().message.find("requires authentication"), std::string::npos)
       << none.error().message;
 
-  auto c = MustConnect(*ParseRedisUrl("redis://:topsecret@127.0.0.1:" +
-                                      std::to_string(srv->port())));
+  auto c =
+      MustConnect(*ParseRedisUrl("redis://:topsecret@127.0.0.1:" + std::to_string(srv->port())));
   ASSERT_TRUE(c);
   EXPECT_TRUE(c->Command({"PING"})->IsStatus("PONG"));
 }

@@ -89,10 +89,14 @@ double Run(Connection& c, const Args& a, bool multi, int depth) {
 int main(int argc, char** argv) {
   Args a;
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--url")) a.url = argv[i + 1];
-    else if (!std::strcmp(argv[i], "--n")) a.n = std::atol(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--batch")) a.batch = std::atol(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--size")) a.size = std::atol(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--url"))
+      a.url = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--n"))
+      a.n = std::atol(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--batch"))
+      a.batch = std::atol(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--size"))
+      a.size = std::atol(argv[i + 1]);
     else {
       std::fprintf(stderr, "unknown flag %s\n", argv[i]);
       return 2;
@@ -124,7 +128,8 @@ int main(int argc, char** argv) {
   warm.n = std::min(a.n, 100000L);
   Run(**conn, warm, false, 1);
   for (int depth : {1, 2}) {
-    std::printf("depth %d  pipelined SET:      %10.0f SET/s\n", depth, Run(**conn, a, false, depth));
+    std::printf("depth %d  pipelined SET:      %10.0f SET/s\n", depth,
+                Run(**conn, a, false, depth));
     std::printf("depth %d  MULTI/EXEC batches: %10.0f SET/s\n", depth, Run(**conn, a, true, depth));
   }
   return 0;

@@ -6,8 +6,8 @@ namespace walrus::redis {
 namespace {
 
 constexpr std::array<std::string_view, 9> kUnavailablePrefixes = {
-    "LOADING", "READONLY", "OOM", "MASTERDOWN", "BUSY", "TRYAGAIN", "CLUSTERDOWN",
-    "NOREPLICAS", "MISCONF"};
+    "LOADING",  "READONLY",    "OOM",        "MASTERDOWN", "BUSY",
+    "TRYAGAIN", "CLUSTERDOWN", "NOREPLICAS", "MISCONF"};
 constexpr std::array<std::string_view, 3> kAuthPrefixes = {"NOAUTH", "WRONGPASS", "NOPERM"};
 
 // Longest rendering of one string in DebugString.
@@ -56,12 +56,18 @@ void AppendDebug(ReplyView v, std::string* out, int depth) {
 
 std::string_view ReplyTypeName(ReplyType t) {
   switch (t) {
-    case ReplyType::kString: return "string";
-    case ReplyType::kStatus: return "status";
-    case ReplyType::kInteger: return "integer";
-    case ReplyType::kNil: return "nil";
-    case ReplyType::kArray: return "array";
-    case ReplyType::kError: return "error";
+    case ReplyType::kString:
+      return "string";
+    case ReplyType::kStatus:
+      return "status";
+    case ReplyType::kInteger:
+      return "integer";
+    case ReplyType::kNil:
+      return "nil";
+    case ReplyType::kArray:
+      return "array";
+    case ReplyType::kError:
+      return "error";
   }
   return "unknown";
 }

@@ -24,9 +24,12 @@ RespParser* Parser(const redisReadTask* task) { return static_cast<RespParser*>(
 
 ReplyType StringType(int hiredis_type) {
   switch (hiredis_type) {
-    case REDIS_REPLY_STATUS: return ReplyType::kStatus;
-    case REDIS_REPLY_ERROR: return ReplyType::kError;
-    default: return ReplyType::kString;
+    case REDIS_REPLY_STATUS:
+      return ReplyType::kStatus;
+    case REDIS_REPLY_ERROR:
+      return ReplyType::kError;
+    default:
+      return ReplyType::kString;
   }
 }
 
@@ -53,8 +56,7 @@ Error ProtocolError(const redisReader* r) {
 
 }  // namespace
 
-RespParser::RespParser()
-    : reader_(nullptr), arena_(std::make_shared<detail::ReplyArena>()) {
+RespParser::RespParser() : reader_(nullptr), arena_(std::make_shared<detail::ReplyArena>()) {
   reader_ = redisReaderCreateWithFunctions(&kArenaFunctions);
   if (reader_ == nullptr) throw std::bad_alloc();
   reader_->maxbuf = kReaderMaxBuf;

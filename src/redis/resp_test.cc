@@ -91,7 +91,10 @@ struct Gen {
         *want += "i" + std::to_string(v);
         return;
       }
-      case 1: *wire += "$-1\r\n"; *want += "nil"; return;
+      case 1:
+        *wire += "$-1\r\n";
+        *want += "nil";
+        return;
       case 2: {
         std::string b = Bytes();
         *wire += "$" + std::to_string(b.size()) + "\r\n" + b + "\r\n";
@@ -105,7 +108,10 @@ struct Gen {
         *want += (err ? "e(" : "t(") + t + ")";
         return;
       }
-      case 4: *wire += "*-1\r\n"; *want += "nil"; return;
+      case 4:
+        *wire += "*-1\r\n";
+        *want += "nil";
+        return;
       default: {
         const int n = Pick(6);
         *wire += "*" + std::to_string(n) + "\r\n";
@@ -119,11 +125,16 @@ struct Gen {
 
 std::string Render(ReplyView v) {
   switch (v.type()) {
-    case ReplyType::kInteger: return "i" + std::to_string(v.integer());
-    case ReplyType::kNil: return "nil";
-    case ReplyType::kString: return "s(" + std::string(v.str()) + ")";
-    case ReplyType::kStatus: return "t(" + std::string(v.str()) + ")";
-    case ReplyType::kError: return "e(" + std::string(v.str()) + ")";
+    case ReplyType::kInteger:
+      return "i" + std::to_string(v.integer());
+    case ReplyType::kNil:
+      return "nil";
+    case ReplyType::kString:
+      return "s(" + std::string(v.str()) + ")";
+    case ReplyType::kStatus:
+      return "t(" + std::string(v.str()) + ")";
+    case ReplyType::kError:
+      return "e(" + std::string(v.str()) + ")";
     case ReplyType::kArray: {
       std::string out = "[";
       for (size_t i = 0; i < v.size(); ++i) out += Render(v.element(i));
@@ -189,13 +200,14 @@ Error ErrorOf(const std::string& line) {
 }
 
 TEST(Reply, ErrorPrefixMapping) {
-  for (const char* p : {"LOADING Redis is loading the dataset in memory",
-                        "READONLY You can't write against a read only replica.",
-                        "OOM command not allowed when used memory > 'maxmemory'.",
-                        "MASTERDOWN Link with MASTER is down", "BUSY Redis is busy running a script",
-                        "TRYAGAIN Multiple keys request during rehashing of slot",
-                        "CLUSTERDOWN The cluster is down", "NOREPLICAS Not enough good replicas",
-                        "MISCONF Redis is configured to save RDB snapshots"}) {
+  for (const char* p :
+       {"LOADING Redis is loading the dataset in memory",
+        "READONLY You can't write against a read only replica.",
+        "OOM command not allowed when used memory > 'maxmemory'.",
+        "MASTERDOWN Link with MASTER is down", "BUSY Redis is busy running a script",
+        "TRYAGAIN Multiple keys request during rehashing of slot",
+        "CLUSTERDOWN The cluster is down", "NOREPLICAS Not enough good replicas",
+        "MISCONF Redis is configured to save RDB snapshots"}) {
     Error e = ErrorOf(p);
     EXPECT_TRUE(e.Is(Errc::kUnavailable)) << p;
     EXPECT_TRUE(e.Retryable()) << p;

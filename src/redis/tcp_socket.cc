@@ -100,9 +100,8 @@ Result<TcpSocket> TcpSocket::Connect(const std::string& host, int port,
   freeaddrinfo(res);
   if (fd < 0) {
     if (err == ETIMEDOUT) {
-      return Error(Errc::kTimeout,
-                   "connect to " + peer + ": timed out after " + std::to_string(timeout.count()) +
-                       " ms");
+      return Error(Errc::kTimeout, "connect to " + peer + ": timed out after " +
+                                       std::to_string(timeout.count()) + " ms");
     }
     return Error(Errc::kIo, "connect to " + peer + ": " + Errno(err));
   }

@@ -205,8 +205,8 @@ Result<int> ChildProcess::Wait(std::chrono::milliseconds timeout) {
     if (left.count() <= 0) {
       if (pidfd >= 0) close(pidfd);
       return Error(Errc::kTimeout, "process " + std::to_string(pid_) + " (" + argv_[0] +
-                                       ") still running after " +
-                                       std::to_string(timeout.count()) + " ms");
+                                       ") still running after " + std::to_string(timeout.count()) +
+                                       " ms");
     }
     if (pidfd >= 0) {
       pollfd p{pidfd, POLLIN, 0};
@@ -258,8 +258,8 @@ Result<std::string> RunCommand(const std::vector<std::string>& argv,
   std::remove(out_path.c_str());
   if (!code) return Error(code.error().code, (*child)->CommandLine() + ": " + code.error().message);
   if (*code != 0) {
-    return Error(Errc::kInternal, (*child)->CommandLine() + " exited with " +
-                                      std::to_string(*code) + ": " + output);
+    return Error(Errc::kInternal,
+                 (*child)->CommandLine() + " exited with " + std::to_string(*code) + ": " + output);
   }
   return output;
 }

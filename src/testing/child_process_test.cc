@@ -16,8 +16,7 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 std::string TempPath(const std::string& name) {
-  return (std::filesystem::temp_directory_path() /
-          (name + "-" + std::to_string(getpid()) + ".out"))
+  return (std::filesystem::temp_directory_path() / (name + "-" + std::to_string(getpid()) + ".out"))
       .string();
 }
 

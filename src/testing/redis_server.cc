@@ -78,9 +78,8 @@ redis::Endpoint RedisServer::endpoint() const {
 
 Status RedisServer::Launch() {
   ChildOptions co;
-  co.argv = {binary_,       "--port",       std::to_string(port_), "--bind", "127.0.0.1",
-             "--dir",       dir_,           "--appendonly",        "no",     "--daemonize",
-             "no",          "--logfile",    ""};
+  co.argv = {binary_,        "--port", std::to_string(port_), "--bind", "127.0.0.1", "--dir", dir_,
+             "--appendonly", "no",     "--daemonize",         "no",     "--logfile", ""};
   if (!opts_.persistence) {
     co.argv.push_back("--save");
     co.argv.push_back("");
@@ -103,8 +102,8 @@ Status RedisServer::Launch() {
     const Errc code = log.find("Address already in use") != std::string::npos
                           ? Errc::kUnavailable
                           : static_cast<Errc>(st.error().code.value());
-    return Error(code, "redis-server on port " + std::to_string(port_) + ": " +
-                           st.error().message + "\n--- log ---\n" + Tail(log));
+    return Error(code, "redis-server on port " + std::to_string(port_) + ": " + st.error().message +
+                           "\n--- log ---\n" + Tail(log));
   }
   return Status::Ok();
 }
@@ -117,8 +116,8 @@ Status RedisServer::WaitReady(Clock::time_point deadline) {
   std::string last = "no attempt";
   while (Clock::now() < deadline) {
     if (!child_->Running()) {
-      return Error(Errc::kInternal, "exited with code " + std::to_string(*child_->exit_code()) +
-                                        " while starting");
+      return Error(Errc::kInternal,
+                   "exited with code " + std::to_string(*child_->exit_code()) + " while starting");
     }
     auto conn = redis::Connection::Connect(endpoint(), co);
     if (conn) {

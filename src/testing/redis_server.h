@@ -72,7 +72,9 @@ class RedisServer {
 
  private:
   RedisServer(RedisServerOptions opts, std::string binary, std::string dir)
-      : opts_(std::move(opts)), binary_(std::move(binary)), dir_(std::move(dir)),
+      : opts_(std::move(opts)),
+        binary_(std::move(binary)),
+        dir_(std::move(dir)),
         log_path_(dir_ + "/redis.log") {}
 
   // Starts the process on port_ and waits until it answers. kUnavailable if the port was

@@ -18,12 +18,12 @@ TEST(RedisServer, StartsAnswersAndCleansUp) {
     pid = (*srv)->pid();
     EXPECT_TRUE(std::filesystem::is_directory(dir));
     EXPECT_EQ((*srv)->url(), "redis://127.0.0.1:" + std::to_string((*srv)->port()));
-    auto out = RunCommand({"redis-cli", "-p", std::to_string((*srv)->port()), "CONFIG", "GET",
-                           "save"});
+    auto out =
+        RunCommand({"redis-cli", "-p", std::to_string((*srv)->port()), "CONFIG", "GET", "save"});
     ASSERT_TRUE(out.ok()) << out.error().message;
     EXPECT_EQ(*out, "save\n\n");  // --save "" took effect
-    auto dir_cfg = RunCommand({"redis-cli", "-p", std::to_string((*srv)->port()), "CONFIG",
-                               "GET", "dir"});
+    auto dir_cfg =
+        RunCommand({"redis-cli", "-p", std::to_string((*srv)->port()), "CONFIG", "GET", "dir"});
     ASSERT_TRUE(dir_cfg.ok());
     EXPECT_NE(dir_cfg->find(std::filesystem::canonical(dir).string()), std::string::npos);
   }
