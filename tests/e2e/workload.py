@@ -214,7 +214,6 @@ class Workload:
             b"null",
             b'"just a string"',
             _enc({"cmd": "SET", "key": k, "args": "v"}),       # args not a list
-            _enc({"cmd": "SET", "args": ["v"]}),               # no key
             _enc({"cmd": 42, "key": k, "args": ["v"]}),        # cmd not a string
             _enc({"cmd": "SET", "key": k, "args_b64": ["%%%not-base64%%%"]}),
             _enc({"multi": "nope"}),
