@@ -29,7 +29,7 @@ MockCluster::~MockCluster() = default;
 Result<std::unique_ptr<MockCluster>> MockCluster::Create(int brokers) {
   if (brokers < 1) return Error(Errc::kInvalidArgument, "mock cluster needs at least one broker");
   // The hosting client never connects anywhere; it only owns the mock's thread.
-  auto conf = internal::MakeConf({{"client.id", "walrus-mock-host"}}, {});
+  auto conf = internal::MakeConf({{"client.id", "walrus-mock-host"}, {"log_level", "4"}}, {});
   if (!conf) return conf.error();
   auto host = internal::NewClient(RD_KAFKA_PRODUCER, std::move(*conf));
   if (!host) return host.error();

@@ -100,7 +100,8 @@ TEST_F(ProducerTest, UnknownPartitionIsAClearError) {
 }
 
 TEST_F(ProducerTest, BrokerDownTimesOutThenRecoversWhenLeaderMoves) {
-  auto p = MakeProducer({{"message.timeout.ms", "1500"}});
+  // A new producer may take up to ~1 s to fetch a topic's metadata before its first send.
+  auto p = MakeProducer({{"message.timeout.ms", "3000"}});
   ASSERT_TRUE(p);
   ASSERT_TRUE(cluster_->SetPartitionLeader(t_, 0, 1).ok());
   ASSERT_TRUE(p->ProduceSync({.topic = t_, .partition = 0, .value = "before"}, 10s).ok());

@@ -1,0 +1,54 @@
+#pragma once
+
+// AdminServer: the optional HTTP control endpoint of `walrus devkafka` (--admin HOST:PORT), for
+// fault-injection tests. Owns a cpp-httplib server and its listening thread; handlers run on
+// httplib's worker threads and only call thread-safe MockCluster methods.
+//
+//   GET  /healthz                                                      -> 200 ok
+//   GET  /clusters                                                     -> NAME=bootstraps lines
+//   POST /clusters/NAME/brokers/ID/down | /up                          -> broker down / up
+//   POST /clusters/NAME/topics/TOPIC/partitions/P/leader/ID            -> move partition leader
+//   POST /clusters/NAME/topics/TOPIC?partitions=N                      -> create a topic
+//
+// Answers: 200 "ok", 400 bad request, 404 unknown cluster/broker/topic, 409 topic exists.
+//
+//   auto admin = AdminServer::Start("127.0.0.1:0", lookup, lines);
+//   int port = (*admin)->port();
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/result.h"
+#include "kafka/mock_cluster.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace walrus::devkafka {
+
+class AdminServer {
+ public:
+  using Lookup = std::function<kafka::MockCluster*(const std::string& name)>;
+
+  // Binds `host_port` (port 0: any free port) and starts serving. `lookup` and `lines` must
+  // stay valid while the server lives.
+  static Result<std::unique_ptr<AdminServer>> Start(const std::string& host_port, Lookup lookup,
+                                                    std::vector<std::string> lines);
+  ~AdminServer();  // stops serving and joins the thread
+  AdminServer(const AdminServer&) = delete;
+  AdminServer& operator=(const AdminServer&) = delete;
+
+  int port() const { return port_; }
+
+ private:
+  AdminServer() = default;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+  int port_ = 0;
+};
+
+}  // namespace walrus::devkafka
