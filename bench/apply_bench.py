@@ -1,0 +1,160 @@
+#!/usr/bin/python3
+"""Applier throughput benchmark: walrus apply draining pre-produced ops vs redis-benchmark.
+
+Starts `walrus devkafka` (topic bench:12), one redis-server and `walrus apply`, all on free
+loopback ports. For each variant (SET with 64-byte values, INCR) it:
+  1. freezes the applier (SIGSTOP) and pre-produces ops with kcat in rounds small enough for the
+     mock cluster's ~5 MiB per-partition retention,
+  2. resumes it (SIGCONT) and times the drain by polling the positions the applier stores in
+     Redis (walrus:pos:bench:<p>) until they reach the topic's end offsets,
+  3. runs `redis-benchmark -P 64` for the same command and value size on the same redis-server.
+Prints ops/s for both, the ratio, and the applier's peak RSS.
+
+Usage: bench/apply_bench.py [--ops 1000000] [--round 250000] [--walrus build/src/cli/walrus]
+"""
+import argparse
+import os
+import random
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import redis
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait(pred, timeout, what):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if pred():
+            return
+        time.sleep(0.05)
+    raise SystemExit(f"timed out waiting for {what}")
+
+
+def rss_peak_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+def redis_benchmark(port, test, n, size):
+    out = subprocess.run(
+        ["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-t", test, "-P", "64",
+         "-n", str(n), "-d", str(size), "-r", "1000000", "-q"],
+        capture_output=True, text=True, check=True).stdout
+    m = re.findall(r"([\d.]+) requests per second", out)
+    return float(m[-1])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    ap.add_argument("--walrus", default=os.path.join(root, "build/src/cli/walrus"))
+    ap.add_argument("--ops", type=int, default=1_000_000)
+    ap.add_argument("--round", type=int, default=250_000)
+    ap.add_argument("--variants", default="set,incr")
+    args = ap.parse_args()
+
+    work = tempfile.mkdtemp(prefix="walrus-bench-")
+    procs = []
+    try:
+        boot = os.path.join(work, "bootstrap")
+        procs.append(subprocess.Popen(
+            [args.walrus, "devkafka", "--cluster", "bench", "--topic", "bench:12",
+             "--bootstrap-file", boot], stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "devkafka.log"), "w")))
+        wait(lambda: os.path.exists(boot) and os.path.getsize(boot) > 0, 20, "devkafka")
+        brokers = open(boot).read().strip().split("=", 1)[1]
+        rport = free_port()
+        procs.append(subprocess.Popen(
+            ["redis-server", "--port", str(rport), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", work], stdout=subprocess.DEVNULL))
+        r = redis.Redis(port=rport)
+        wait(lambda: _ping(r), 10, "redis")
+
+        aport = free_port()
+        applier = subprocess.Popen(
+            [args.walrus, "apply", "--brokers", brokers, "--topic", "bench", "--group", "bench",
+             "--redis", f"redis://127.0.0.1:{rport}", "--admin", f"127.0.0.1:{aport}",
+             "--log-level", "warn"], stderr=open(os.path.join(work, "apply.log"), "w"))
+        procs.append(applier)
+        wait(lambda: _ready(aport), 60, "applier readiness")
+
+        value = "".join(random.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(64))
+        produced = 0
+        results = {}
+        for variant in args.variants.split(","):
+            applied_time = 0.0
+            done = 0
+            while done < args.ops:
+                n = min(args.round, args.ops - done)
+                os.kill(applier.pid, signal.SIGSTOP)
+                lines = []
+                for i in range(n):
+                    k = f"{variant}:{random.randrange(1_000_000)}"
+                    if variant == "set":
+                        lines.append(f'{k}\t{{"cmd":"SET","key":"{k}","args":["{value}"]}}')
+                    else:
+                        lines.append(f'{k}\t{{"cmd":"INCR","key":"{k}"}}')
+                subprocess.run(["kcat", "-P", "-b", brokers, "-t", "bench", "-K", "\t",
+                                "-X", "linger.ms=50", "-X", "batch.num.messages=10000"],
+                               input=("\n".join(lines) + "\n").encode(), check=True)
+                produced += n
+                os.kill(applier.pid, signal.SIGCONT)
+                t0 = time.perf_counter()
+                wait(lambda: _applied(r) >= produced, 300, "drain")
+                applied_time += time.perf_counter() - t0
+                done += n
+            ops_s = args.ops / applied_time
+            bench_test = "set" if variant == "set" else "incr"
+            ref = redis_benchmark(rport, bench_test, args.ops, 64)
+            results[variant] = (ops_s, ref)
+            print(f"{variant:5s} applier {ops_s:>12,.0f} ops/s   redis-benchmark -P 64 {ref:>12,.0f} ops/s"
+                  f"   ratio {ops_s / ref:.2f}", flush=True)
+        print(f"applier peak RSS {rss_peak_kb(applier.pid) / 1024:.1f} MiB")
+    finally:
+        for p in procs:
+            try:
+                os.kill(p.pid, signal.SIGCONT)
+                p.terminate()
+                p.wait(timeout=10)
+            except Exception:
+                p.kill()
+    return 0
+
+
+def _ping(r):
+    try:
+        return r.ping()
+    except Exception:
+        return False
+
+
+def _ready(port):
+    import urllib.request
+    try:
+        return urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1).status == 200
+    except Exception:
+        return False
+
+
+def _applied(r):
+    vals = r.mget([f"walrus:pos:bench:{p}" for p in range(12)])
+    return sum(int(v) for v in vals if v is not None)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

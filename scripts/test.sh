@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The test command: installs missing Debian packages, builds, and runs every test
+# (unit, component, end-to-end and fault tests; all servers are started by the tests themselves
+# on 127.0.0.1 and free ports). Then builds the ASan+UBSan variant and runs the unit tests in it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+scripts/install-deps.sh
+echo "== build"
+scripts/build.sh
+
+echo "== tests"
+cd "$ROOT/build"
+ctest --output-on-failure --timeout 900 -j1 "$@"
+
+if [[ "${WALRUS_SKIP_SANITIZE:-0}" != "1" ]]; then
+  echo "== ASan+UBSan unit tests"
+  cd "$ROOT"
+  WALRUS_BUILD_DIR=build-asan scripts/build.sh -DWALRUS_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+  cd "$ROOT/build-asan"
+  ctest --output-on-failure -L unit -j2
+fi

@@ -1,0 +1,443 @@
+#include "apply/applier.h"
+
+#include <fmt/format.h>
+
+#include <stdexcept>
+#include <thread>
+
+#include "core/json_codec.h"
+#include "core/log.h"
+#include "core/planner.h"
+#include "apply/tx_runner.h"
+#include "kafka/admin.h"
+
+namespace walrus::apply {
+namespace {
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+const char* CategoryOf(const Error& e) {
+  if (e.Is(Errc::kRefused)) return "refused";
+  return "decode";
+}
+
+}  // namespace
+
+std::string PositionKey(const std::string& topic, int32_t partition) {
+  return fmt::format("walrus:pos:{}:{}", topic, partition);
+}
+
+Applier::Applier(ApplyConfig cfg, redis::Endpoint redis_ep, ApplyProbe& probe,
+                 const std::atomic<bool>& stop)
+    : cfg_(std::move(cfg)), redis_ep_(std::move(redis_ep)), probe_(probe), stop_(stop) {}
+
+Applier::~Applier() = default;
+
+void Applier::Init() {
+  kafka::Properties common = {{"bootstrap.servers", cfg_.brokers},
+                              {"client.id", "walrus-apply-" + cfg_.group}};
+  kafka::Properties cprops = common;
+  cprops.emplace_back("group.id", cfg_.group);
+  for (const auto& kv : cfg_.kafka_props) cprops.push_back(kv);
+  auto consumer = kafka::Consumer::Create(cprops, this);
+  if (!consumer) throw std::runtime_error("kafka consumer: " + consumer.error().message);
+  consumer_ = std::move(*consumer);
+
+  kafka::Properties pprops = common;
+  for (const auto& [k, v] : cfg_.kafka_props) {
+    // Consumer-only properties would only produce warnings on the DLQ producer.
+    if (k.rfind("group.", 0) == 0 || k == "isolation.level" || k == "auto.offset.reset" ||
+        k.rfind("enable.auto", 0) == 0 || k == "partition.assignment.strategy" ||
+        k.rfind("fetch.", 0) == 0 || k.rfind("session.", 0) == 0 ||
+        k.rfind("max.poll", 0) == 0 || k.rfind("queued.", 0) == 0 ||
+        k == "heartbeat.interval.ms") {
+      continue;
+    }
+    pprops.emplace_back(k, v);
+  }
+  auto producer = kafka::Producer::Create(pprops);
+  if (!producer) throw std::runtime_error("kafka producer: " + producer.error().message);
+  producer_ = std::shared_ptr<kafka::Producer>(std::move(*producer));
+  dlq_ = std::make_unique<DeadLetterSink>(
+      producer_, [this](const std::string& t) { return cfg_.DlqTopicFor(t); }, probe_);
+
+  // DLQ topics for literal source topics; regex subscriptions rely on topic auto-creation.
+  std::vector<std::pair<std::string, int>> dlq_topics;
+  for (const auto& t : cfg_.topics) {
+    if (!t.empty() && t[0] != '^') dlq_topics.emplace_back(cfg_.DlqTopicFor(t), 1);
+  }
+  if (auto st = kafka::CreateTopics(pprops, dlq_topics, std::chrono::seconds(10)); !st) {
+    Logger("apply")->warn("could not ensure dead-letter topics exist: {}", st.error().message);
+  }
+
+  decoder_ = std::make_unique<JsonDecoder>();
+  if (auto st = consumer_->Subscribe(cfg_.topics); !st) {
+    throw std::runtime_error("kafka subscribe: " + st.error().message);
+  }
+}
+
+std::pair<bool, std::string> Applier::Ready() const {
+  if (!assigned_once_.load()) return {false, "waiting for consumer group assignment"};
+  if (!redis_ok_.load()) return {false, "no Redis primary reachable"};
+  return {true, "assigned and connected"};
+}
+
+std::pair<bool, std::string> Applier::Healthy() const {
+  const int64_t age = NowMs() - last_progress_ms_.load();
+  if (age > 60000) return {false, fmt::format("apply loop stuck for {} ms", age)};
+  return {true, "apply loop running"};
+}
+
+PartitionState* Applier::Find(std::string_view topic, int32_t partition) {
+  if (last_part_ && last_part_->partition == partition && last_part_->topic == topic) {
+    return last_part_;
+  }
+  auto it = parts_.find(PartKey(std::string(topic), partition));
+  last_part_ = it == parts_.end() ? nullptr : &it->second;
+  return last_part_;
+}
+
+// ---- rebalance ------------------------------------------------------------------------------
+
+void Applier::OnAssigned(std::vector<kafka::TopicPartition>& parts) {
+  auto log = Logger("apply");
+  std::vector<PartitionState*> added;
+  for (const auto& tp : parts) {
+    auto& ps = parts_[PartKey(tp.topic, tp.partition)];
+    ps.topic = tp.topic;
+    ps.partition = tp.partition;
+    ps.pos_key = PositionKey(tp.topic, tp.partition);
+    ps.synced = false;
+    ps.paused = false;
+    added.push_back(&ps);
+  }
+  last_part_ = nullptr;
+  if (conn_ && !conn_->broken() && !added.empty()) {
+    auto pos = ReadPositions(added);
+    if (pos) {
+      for (size_t i = 0; i < added.size(); ++i) {
+        added[i]->next = (*pos)[i];
+        added[i]->synced = true;
+        parts[i].offset = (*pos)[i] >= 0 ? (*pos)[i]
+                          : cfg_.start_from == StartFrom::kEarliest ? kafka::kOffsetBeginning
+                                                                     : kafka::kOffsetEnd;
+      }
+    } else {
+      DropRedis("reading positions: " + pos.error().message);
+    }
+  }
+  for (auto& tp : parts) {
+    if (tp.offset == kafka::kOffsetInvalid) tp.offset = kafka::kOffsetBeginning;
+  }
+  assigned_once_.store(true);
+  probe_.assigned_partitions.Set(static_cast<double>(parts_.size()));
+  for (const auto& tp : parts) {
+    log->info("assigned topic={} partition={} start_offset={}", tp.topic, tp.partition, tp.offset);
+  }
+}
+
+void Applier::OnRevoked(const std::vector<kafka::TopicPartition>& parts) {
+  MaybeCommitOffsets(true);
+  for (const auto& tp : parts) {
+    Logger("apply")->info("revoked topic={} partition={}", tp.topic, tp.partition);
+    parts_.erase(PartKey(tp.topic, tp.partition));
+    probe_.lag.Remove(&probe_.lag.Add({{"topic", tp.topic}, {"partition", std::to_string(tp.partition)}}));
+    probe_.position.Remove(
+        &probe_.position.Add({{"topic", tp.topic}, {"partition", std::to_string(tp.partition)}}));
+  }
+  last_part_ = nullptr;
+  probe_.assigned_partitions.Set(static_cast<double>(parts_.size()));
+}
+
+// ---- Redis ----------------------------------------------------------------------------------
+
+bool Applier::EnsureRedis() {
+  if (conn_ && !conn_->broken()) return true;
+  if (conn_) DropRedis("connection broken");
+  if (std::chrono::steady_clock::now() < next_attempt_) return false;
+  auto log = Logger("apply");
+  auto c = redis::Connection::Connect(redis_ep_);
+  if (!c) {
+    DropRedis("connect " + redis::Redacted(redis_ep_) + ": " + c.error().message);
+    return false;
+  }
+  auto role = (*c)->Command({"ROLE"});
+  if (!role || role->IsError() || role->size() == 0 || role->element(0).str() != "master") {
+    DropRedis(redis::Redacted(redis_ep_) + " is not a writable primary (ROLE " +
+              (role && !role->IsError() && role->size() > 0 ? std::string(role->element(0).str())
+                                                            : std::string("unknown")) +
+              ")");
+    return false;
+  }
+  conn_ = std::move(*c);
+  probe_.redis_reconnects.Increment();
+  if (!Resync()) {
+    DropRedis("resync failed");
+    return false;
+  }
+  redis_ok_.store(true);
+  probe_.redis_up.Set(1);
+  log->info("connected to Redis primary {}; positions re-read for {} partitions",
+            redis::Redacted(redis_ep_), parts_.size());
+  return true;
+}
+
+void Applier::DropRedis(const std::string& why) {
+  const bool was_up = redis_ok_.exchange(false);
+  conn_.reset();
+  probe_.redis_up.Set(0);
+  for (auto& [k, ps] : parts_) ps.synced = false;
+  backoff_ = std::min(std::max(backoff_ * 2, std::chrono::milliseconds(100)), cfg_.backoff_max);
+  next_attempt_ = std::chrono::steady_clock::now() + backoff_;
+  if (was_up || why != last_redis_error_) {
+    Logger("apply")->warn("redis unavailable, pausing (retry in {} ms): {}", backoff_.count(), why);
+  }
+  last_redis_error_ = why;
+}
+
+Result<std::vector<int64_t>> Applier::ReadPositions(const std::vector<PartitionState*>& parts) {
+  std::vector<std::string_view> argv{"MGET"};
+  for (auto* p : parts) argv.push_back(p->pos_key);
+  conn_->Append(argv);
+  auto replies = conn_->ReadReplies(1);
+  if (!replies) return replies.error();
+  const auto& r = (*replies)[0];
+  if (r.IsError()) return r.ToError();
+  std::vector<int64_t> out;
+  out.reserve(parts.size());
+  for (size_t i = 0; i < parts.size(); ++i) {
+    auto e = r.element(i);
+    if (e.IsNil()) {
+      out.push_back(-1);
+      continue;
+    }
+    try {
+      out.push_back(std::stoll(std::string(e.str())));
+    } catch (const std::exception&) {
+      return Error(Errc::kInternal, fmt::format("corrupt position in {}: '{}'", parts[i]->pos_key,
+                                                e.str()));
+    }
+  }
+  return out;
+}
+
+bool Applier::Resync() {
+  if (parts_.empty()) return true;
+  std::vector<PartitionState*> all;
+  for (auto& [k, ps] : parts_) all.push_back(&ps);
+  auto pos = ReadPositions(all);
+  if (!pos) {
+    Logger("apply")->warn("reading positions failed: {}", pos.error().message);
+    return false;
+  }
+  std::vector<kafka::TopicPartition> seeks;
+  std::vector<kafka::TopicPartition> resume;
+  for (size_t i = 0; i < all.size(); ++i) {
+    auto* ps = all[i];
+    const int64_t p = (*pos)[i];
+    ps->next = p;
+    const int64_t seek_to = p >= 0 ? p
+                            : cfg_.start_from == StartFrom::kEarliest ? kafka::kOffsetBeginning
+                                                                       : kafka::kOffsetEnd;
+    seeks.push_back({ps->topic, ps->partition, seek_to});
+    if (ps->paused) resume.push_back({ps->topic, ps->partition, seek_to});
+  }
+  if (auto st = consumer_->Seek(seeks); !st) {
+    Logger("apply")->warn("seek after resync failed: {}", st.error().message);
+    return false;
+  }
+  if (!resume.empty()) {
+    if (auto st = consumer_->Resume(resume); !st) {
+      Logger("apply")->warn("resume failed: {}", st.error().message);
+      return false;
+    }
+  }
+  for (auto* ps : all) {
+    ps->synced = true;
+    ps->paused = false;
+    Logger("apply")->debug("resynced topic={} partition={} next={}", ps->topic, ps->partition,
+                           ps->next);
+  }
+  return true;
+}
+
+void Applier::PauseUnsynced() {
+  std::vector<kafka::TopicPartition> to_pause;
+  std::vector<PartitionState*> states;
+  for (auto& [k, ps] : parts_) {
+    if (!ps.synced && !ps.paused) {
+      to_pause.push_back({ps.topic, ps.partition, kafka::kOffsetInvalid});
+      states.push_back(&ps);
+    }
+  }
+  if (to_pause.empty()) return;
+  if (auto st = consumer_->Pause(to_pause); st) {
+    for (auto* ps : states) ps->paused = true;
+  }
+}
+
+// ---- the loop -------------------------------------------------------------------------------
+
+void Applier::Run() {
+  auto log = Logger("apply");
+  log->info("applier running: {}", cfg_.Describe());
+  while (!stop_.load()) {
+    last_progress_ms_.store(NowMs());
+    if (!EnsureRedis()) {
+      PauseUnsynced();
+      auto msgs = consumer_->PollBatch(cfg_.batch_max_ops, std::chrono::milliseconds(100));
+      probe_.discarded.Increment(static_cast<double>(msgs.size()));
+      continue;
+    }
+    auto msgs = consumer_->PollBatch(cfg_.batch_max_ops, cfg_.poll_timeout);
+    if (!msgs.empty()) ProcessBatch(msgs);
+    MaybeCommitOffsets(false);
+    UpdateLag();
+  }
+  log->info("stopping: committing offsets and leaving the group");
+  MaybeCommitOffsets(true);
+  consumer_->Close();
+  if (auto st = producer_->Flush(std::chrono::seconds(10)); !st) {
+    log->warn("flushing dead-letter producer: {}", st.error().message);
+  }
+  log->info("applier stopped");
+}
+
+void Applier::ProcessBatch(std::vector<kafka::Message>& msgs) {
+  BuildTransaction(msgs);
+  if (tx_.empty()) return;
+  Commit(msgs);
+}
+
+void Applier::BuildTransaction(std::vector<kafka::Message>& msgs) {
+  tx_.Clear();
+  for (size_t i = 0; i < msgs.size(); ++i) {
+    auto& msg = msgs[i];
+    if (auto st = msg.error(); !st) {
+      WALRUS_LOG_EVERY_MS(Logger("apply"), warn, 1000, "kafka: {}", st.error().message);
+      continue;
+    }
+    PartitionState* ps = Find(msg.topic(), msg.partition());
+    if (ps == nullptr || !ps->synced) {
+      probe_.discarded.Increment();
+      continue;
+    }
+    int64_t next = ps->next;
+    for (const auto& a : tx_.advances()) {
+      if (a.part == ps) next = a.next;
+    }
+    if (next >= 0 && msg.offset() < next) {
+      probe_.duplicates.Increment();
+      continue;
+    }
+    tx_.Touch(ps, ps->next, msg.offset());
+    auto write = decoder_->Decode(msg.key(), msg.value());
+    if (!write) {
+      dlq_->Send(msg, CategoryOf(write.error()), write.error().message);
+      continue;
+    }
+    tx_.BeginRecord(ps, i, msg.offset());
+    Status st;
+    for (const auto& op : write->ops) {
+      st = PlanOp(op, msg.timestamp_ms(), tx_.commands());
+      if (!st) break;
+    }
+    if (!st) {
+      tx_.AbortRecord();
+      dlq_->Send(msg, CategoryOf(st.error()), st.error().message);
+      continue;
+    }
+    tx_.EndRecord();
+  }
+}
+
+void Applier::Commit(std::vector<kafka::Message>& msgs) {
+  auto log = Logger("apply");
+  // Records refused before Redis must be safely in the DLQ before their offsets are stored.
+  if (!dlq_->AwaitAll(stop_)) return;
+  for (;;) {
+    if (!conn_ || conn_->broken()) return;  // the loop reconnects and resyncs; the tx is dropped
+    const auto t0 = std::chrono::steady_clock::now();
+    const TxResult r = RunTransaction(*conn_, tx_);
+    switch (r.outcome) {
+      case TxOutcome::kQueueRejected:
+        tx_.DropFailedCommands();
+        continue;
+      case TxOutcome::kRetry:
+        probe_.retries.Increment();
+        DropRedis("transaction refused: " + r.detail);
+        return;
+      case TxOutcome::kBroken:
+        DropRedis("transaction failed: " + r.detail);
+        return;
+      case TxOutcome::kConflict:
+        probe_.conflicts.Increment();
+        log->warn("position fence fired, re-reading positions: {}", r.detail);
+        if (!Resync()) DropRedis("resync after conflict failed");
+        return;
+      case TxOutcome::kCommitted:
+        break;
+    }
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    probe_.batch_seconds.Observe(secs);
+    probe_.batch_ops.Observe(static_cast<double>(tx_.records().size()));
+    probe_.transactions.Increment();
+    probe_.last_apply_timestamp.SetToCurrentTime();
+    for (const auto& a : tx_.advances()) a.part->next = a.next;
+    size_t applied = 0;
+    for (const auto& rec : tx_.records()) {
+      if (rec.failed) {
+        dlq_->Send(msgs[rec.msg_index], "rejected", rec.error);
+      } else {
+        ++applied;
+      }
+    }
+    probe_.applied.Increment(static_cast<double>(applied));
+    offsets_dirty_ = true;
+    backoff_ = std::chrono::milliseconds(0);
+    if (!dlq_->AwaitAll(stop_)) {
+      log->error("stopped with dead-letter records unacknowledged");
+    }
+    return;
+  }
+}
+
+void Applier::MaybeCommitOffsets(bool force) {
+  if (!offsets_dirty_) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (!force && now - last_commit_ < cfg_.commit_interval) return;
+  std::vector<kafka::TopicPartition> offsets;
+  for (const auto& [k, ps] : parts_) {
+    if (ps.synced && ps.next >= 0) offsets.push_back({ps.topic, ps.partition, ps.next});
+  }
+  if (!offsets.empty()) {
+    if (auto st = consumer_->CommitAsync(offsets); !st) {
+      WALRUS_LOG_EVERY_MS(Logger("apply"), warn, 5000, "kafka offset commit: {}",
+                          st.error().message);
+    }
+  }
+  last_commit_ = now;
+  offsets_dirty_ = false;
+}
+
+void Applier::UpdateLag() {
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_lag_ < std::chrono::seconds(1)) return;
+  last_lag_ = now;
+  for (auto& [k, ps] : parts_) {
+    const prometheus::Labels labels{{"topic", ps.topic}, {"partition", std::to_string(ps.partition)}};
+    auto wm = consumer_->Watermarks(ps.topic, ps.partition);
+    if (wm) ps.high_watermark = wm->second;
+    if (ps.next >= 0) probe_.position.Add(labels).Set(static_cast<double>(ps.next));
+    if (ps.high_watermark >= 0) {
+      const int64_t from = ps.next >= 0 ? ps.next : (wm ? wm->first : 0);
+      probe_.lag.Add(labels).Set(static_cast<double>(std::max<int64_t>(0, ps.high_watermark - from)));
+    }
+  }
+}
+
+}  // namespace walrus::apply

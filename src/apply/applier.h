@@ -1,0 +1,99 @@
+#pragma once
+
+// Applier: the heart of `walrus apply`. Consumes ops from Kafka and applies them to the Redis
+// primary with effectively-once semantics:
+//
+//  * Redis is the source of truth for progress. Each transaction carries the records' effects AND
+//    the next offset of every partition it touches (MULTI/EXEC), fenced by WATCH + MGET of those
+//    positions so that a second writer or a rolled-back dataset is detected, never doubled.
+//  * On assignment and after every (re)connect to Redis the positions are read back from Redis
+//    and the consumer is sought there; Kafka commits exist for lag visibility only.
+//  * Records that cannot be applied go to the dead-letter topic; the partition moves on.
+//  * Redis or Kafka faults pause the applier with backoff; nothing is skipped.
+//
+// Threading: Run() owns the consumer, the Redis connection and all partition state on the calling
+// thread (rebalance callbacks run inside Consumer::PollBatch on that thread). Ready()/Healthy()
+// are safe from any thread (the admin HTTP server calls them).
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "apply/apply_config.h"
+#include "apply/apply_probe.h"
+#include "apply/dead_letter.h"
+#include "apply/partition_state.h"
+#include "apply/transaction.h"
+#include "core/decoder.h"
+#include "kafka/consumer.h"
+#include "kafka/producer.h"
+#include "redis/connection.h"
+
+namespace walrus::apply {
+
+class Applier final : public kafka::RebalanceHandler {
+ public:
+  // `probe` and `stop` must outlive the Applier.
+  Applier(ApplyConfig cfg, redis::Endpoint redis_ep, ApplyProbe& probe,
+          const std::atomic<bool>& stop);
+  ~Applier() override;
+
+  // Creates the Kafka clients; throws std::runtime_error with a clear message on bad properties.
+  void Init();
+  // Runs until `stop` is set; then finishes the batch in flight, commits and leaves the group.
+  void Run();
+
+  // Thread-safe status for /readyz and /healthz.
+  std::pair<bool, std::string> Ready() const;
+  std::pair<bool, std::string> Healthy() const;
+
+  // kafka::RebalanceHandler (applier thread, inside PollBatch).
+  void OnAssigned(std::vector<kafka::TopicPartition>& parts) override;
+  void OnRevoked(const std::vector<kafka::TopicPartition>& parts) override;
+
+ private:
+  using PartKey = std::pair<std::string, int32_t>;
+
+  bool EnsureRedis();                  // connects + resyncs if needed; false while Redis is down
+  void DropRedis(const std::string& why);
+  bool Resync();                       // reads positions of all partitions from Redis and seeks
+  Result<std::vector<int64_t>> ReadPositions(const std::vector<PartitionState*>& parts);
+  void PauseUnsynced();
+  void ProcessBatch(std::vector<kafka::Message>& msgs);
+  void BuildTransaction(std::vector<kafka::Message>& msgs);
+  void Commit(std::vector<kafka::Message>& msgs);
+  void MaybeCommitOffsets(bool force);
+  void UpdateLag();
+  PartitionState* Find(std::string_view topic, int32_t partition);
+
+  ApplyConfig cfg_;
+  redis::Endpoint redis_ep_;
+  ApplyProbe& probe_;
+  const std::atomic<bool>& stop_;
+
+  std::unique_ptr<kafka::Consumer> consumer_;
+  std::shared_ptr<kafka::Producer> producer_;
+  std::unique_ptr<DeadLetterSink> dlq_;
+  std::unique_ptr<OpDecoder> decoder_;
+  std::unique_ptr<redis::Connection> conn_;
+
+  std::map<PartKey, PartitionState> parts_;
+  PartitionState* last_part_ = nullptr;
+  Transaction tx_;
+  std::chrono::milliseconds backoff_{0};
+  std::chrono::steady_clock::time_point next_attempt_{};
+  std::chrono::steady_clock::time_point last_commit_{};
+  std::chrono::steady_clock::time_point last_lag_{};
+  bool offsets_dirty_ = false;
+
+  std::atomic<bool> assigned_once_{false};
+  std::atomic<bool> redis_ok_{false};
+  std::atomic<int64_t> last_progress_ms_{0};
+  std::string last_redis_error_;  // applier thread only
+};
+
+}  // namespace walrus::apply

@@ -1,0 +1,175 @@
+#include "apply/apply_command.h"
+
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include "apply/applier.h"
+#include "apply/apply_config.h"
+#include "core/log.h"
+#include "core/signals.h"
+#include "http/admin_server.h"
+#include "metrics/registry.h"
+#include "redis/connection.h"
+
+namespace walrus::apply {
+namespace {
+
+struct Flags {
+  ApplyConfig cfg;
+  std::vector<std::string> x_props;
+  std::string mode = "plain";
+  std::string start_from = "earliest";
+  std::string password_file;
+  std::string log_format = "text";
+  std::string sentinels;
+};
+
+std::string ReadSecretFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::invalid_argument("--redis-password-file: cannot read '" + path + "'");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string s = ss.str();
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+int RunApply(Flags& f) {
+  ApplyConfig& cfg = f.cfg;
+  redis::Endpoint ep;
+  try {
+    InitLogging(cfg.log_level, f.log_format == "json" ? LogFormat::kJson : LogFormat::kText);
+    if (f.mode == "plain") {
+      cfg.mode = Mode::kPlain;
+    } else if (f.mode == "crdt") {
+      cfg.mode = Mode::kCrdt;
+    } else {
+      throw std::invalid_argument("--mode must be plain or crdt, got '" + f.mode + "'");
+    }
+    cfg.start_from = f.start_from == "latest" ? StartFrom::kLatest : StartFrom::kEarliest;
+    for (const auto& kv : f.x_props) {
+      const auto eq = kv.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        throw std::invalid_argument("-X expects key=value, got '" + kv + "'");
+      }
+      cfg.kafka_props.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+    }
+    if (!f.password_file.empty()) cfg.redis_password = ReadSecretFile(f.password_file);
+    cfg.Validate();
+    if (cfg.mode == Mode::kCrdt) {
+      throw std::invalid_argument("--mode crdt is not available yet in this build (active-active "
+                                  "conflict resolution is tracked separately); use --mode plain");
+    }
+    if (!cfg.sentinels.empty()) {
+      throw std::invalid_argument("--sentinel is not available yet in this build; use --redis");
+    }
+    auto parsed = redis::ParseRedisUrl(cfg.redis_url);
+    if (!parsed) throw std::invalid_argument("--redis: " + parsed.error().message);
+    ep = *parsed;
+    if (!cfg.redis_password.empty()) ep.password = cfg.redis_password;
+  } catch (const std::exception& e) {
+    std::cerr << "walrus apply: error: " << e.what() << "\n";
+    return 2;
+  }
+
+  auto log = Logger("apply");
+  auto addr = http::ParseHostPort(cfg.admin);
+  if (!addr) {
+    std::cerr << "walrus apply: error: --admin: " << addr.error().message << "\n";
+    return 2;
+  }
+  ShutdownSignal shutdown;
+  auto registry = std::make_shared<metrics::Registry>();
+  ApplyProbe probe(*registry);
+  Applier applier(cfg, ep, probe, shutdown.flag());
+  try {
+    applier.Init();
+  } catch (const std::exception& e) {
+    std::cerr << "walrus apply: error: " << e.what() << "\n";
+    return 2;
+  }
+  http::AdminServer admin(*addr, registry);
+  admin.SetLiveness([&applier] { return applier.Healthy(); });
+  admin.SetReadiness([&applier] { return applier.Ready(); });
+  if (auto st = admin.Start(); !st) {
+    std::cerr << "walrus apply: error: --admin: " << st.error().message << "\n";
+    return 2;
+  }
+  log->info("admin endpoint on {}:{} (/healthz /readyz /metrics)", addr->host, admin.port());
+  applier.Run();
+  admin.Stop();
+  return 0;
+}
+
+}  // namespace
+
+void AddApplyCommand(CLI::App& root, int& exit_code) {
+  auto flags = std::make_shared<Flags>();
+  auto* cmd = root.add_subcommand(
+      "apply",
+      "Consume ops from Kafka and apply them to the local Redis primary, effectively once.\n"
+      "Progress is stored in Redis (keys walrus:pos:<topic>:<partition>) atomically with the\n"
+      "effects; records that cannot be applied go to the dead-letter topic.");
+  auto& c = flags->cfg;
+  cmd->add_option("--brokers", c.brokers, "Kafka bootstrap servers, host:port[,host:port...]")
+      ->envname("WALRUS_BROKERS");
+  cmd->add_option("--topic", c.topics,
+                  "Topic to consume (repeatable or comma-separated; ^regex subscribes by pattern)")
+      ->envname("WALRUS_TOPIC")
+      ->delimiter(',');
+  cmd->add_option("--group", c.group, "Kafka consumer group id")->envname("WALRUS_GROUP");
+  cmd->add_option("--redis", c.redis_url,
+                  "Redis primary URL redis://[user[:pass]@]host:port[/db]; prefer "
+                  "WALRUS_REDIS_PASSWORD or --redis-password-file for the password")
+      ->envname("WALRUS_REDIS");
+  cmd->add_option("--redis-password-file", flags->password_file,
+                  "File holding the Redis password (overrides the URL's; env "
+                  "WALRUS_REDIS_PASSWORD works too)")
+      ->envname("WALRUS_REDIS_PASSWORD_FILE");
+  cmd->add_option("--sentinel", c.sentinels,
+                  "Redis Sentinel addresses host:port[,host:port...] (instead of --redis)")
+      ->envname("WALRUS_SENTINEL")
+      ->delimiter(',');
+  cmd->add_option("--master-name", c.master_name, "Sentinel master name (with --sentinel)")
+      ->envname("WALRUS_MASTER_NAME");
+  cmd->add_option("--mode", flags->mode,
+                  "plain: apply ops as written (active/standby); crdt: convergent merge "
+                  "(active-active)")
+      ->envname("WALRUS_MODE")
+      ->capture_default_str();
+  cmd->add_option("--dlq-topic", c.dlq_topic,
+                  "Dead-letter topic (default: <topic>.dlq for each source topic)")
+      ->envname("WALRUS_DLQ_TOPIC");
+  cmd->add_option("--admin", c.admin, "Admin HTTP address for /healthz /readyz /metrics")
+      ->envname("WALRUS_ADMIN")
+      ->capture_default_str();
+  cmd->add_option("-X", flags->x_props,
+                  "librdkafka property key=value passed to the Kafka clients (repeatable)");
+  cmd->add_option("--start-from", flags->start_from,
+                  "Where a partition with no position stored in Redis starts: earliest|latest")
+      ->envname("WALRUS_START_FROM")
+      ->check(CLI::IsMember({"earliest", "latest"}))
+      ->capture_default_str();
+  cmd->add_option("--batch-max-ops", c.batch_max_ops,
+                  "Most records per Redis transaction (MULTI/EXEC)")
+      ->envname("WALRUS_BATCH_MAX_OPS")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  cmd->add_option("--log-level", c.log_level, "trace|debug|info|warn|error")
+      ->envname("WALRUS_LOG_LEVEL")
+      ->capture_default_str();
+  cmd->add_option("--log-format", flags->log_format, "text|json (one line per event)")
+      ->envname("WALRUS_LOG_FORMAT")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  cmd->callback([flags, &exit_code] {
+    if (const char* pw = std::getenv("WALRUS_REDIS_PASSWORD"); pw && flags->cfg.redis_password.empty()) {
+      flags->cfg.redis_password = pw;
+    }
+    exit_code = RunApply(*flags);
+  });
+}
+
+}  // namespace walrus::apply

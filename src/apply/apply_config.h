@@ -1,0 +1,45 @@
+#pragma once
+
+// Typed configuration of `walrus apply`, filled from flags / WALRUS_* env by apply_command.cc,
+// validated once at start-up (Validate throws std::invalid_argument naming the problem).
+
+#include <chrono>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace walrus::apply {
+
+enum class Mode { kPlain, kCrdt };
+enum class StartFrom { kEarliest, kLatest };
+
+struct ApplyConfig {
+  std::string brokers;
+  std::vector<std::string> topics;
+  std::string group;
+  std::string redis_url;             // redis://[user:pass@]host:port[/db]
+  std::string redis_password;        // from WALRUS_REDIS_PASSWORD or --redis-password-file
+  std::vector<std::string> sentinels;
+  std::string master_name;
+  Mode mode = Mode::kPlain;
+  std::string dlq_topic;             // empty: "<topic>.dlq" per source topic
+  std::string admin = "127.0.0.1:0";
+  std::vector<std::pair<std::string, std::string>> kafka_props;  // -X key=value
+  StartFrom start_from = StartFrom::kEarliest;  // where to start a partition with no stored position
+  size_t batch_max_ops = 5000;       // ops per Redis transaction
+  size_t batch_max_bytes = 4 << 20;  // payload bytes per Redis transaction
+  std::chrono::milliseconds poll_timeout{100};
+  std::chrono::milliseconds commit_interval{1000};
+  std::chrono::milliseconds backoff_max{5000};
+  std::string log_level = "info";
+
+  // Throws std::invalid_argument with a message naming the offending flag.
+  void Validate() const;
+  // One line for the start-up log; never contains secrets.
+  std::string Describe() const;
+  std::string DlqTopicFor(const std::string& topic) const {
+    return dlq_topic.empty() ? topic + ".dlq" : dlq_topic;
+  }
+};
+
+}  // namespace walrus::apply

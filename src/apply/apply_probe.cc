@@ -1,0 +1,42 @@
+#include "apply/apply_probe.h"
+
+namespace walrus::apply {
+
+ApplyProbe::ApplyProbe(metrics::Registry& reg)
+    : applied(reg.Counter("walrus_apply_records_total", "Records processed by result")
+                  .Add({{"result", "applied"}})),
+      duplicates(reg.Counter("walrus_apply_records_total", "Records processed by result")
+                     .Add({{"result", "duplicate"}})),
+      discarded(reg.Counter("walrus_apply_records_total", "Records processed by result")
+                    .Add({{"result", "resync_discarded"}})),
+      dlq(reg.Counter("walrus_apply_dlq_total", "Records sent to the dead-letter topic by reason")),
+      dlq_failures(reg.Counter("walrus_apply_dlq_produce_failures_total",
+                               "Dead-letter produce attempts that failed (retried)")
+                       .Add({})),
+      batch_ops(reg.Histogram("walrus_apply_batch_ops", "Records per Redis transaction")
+                    .Add({}, metrics::SizeBuckets())),
+      batch_seconds(reg.Histogram("walrus_apply_batch_seconds",
+                                  "Time to run one Redis transaction (fence + MULTI/EXEC)")
+                        .Add({}, metrics::LatencyBucketsSeconds())),
+      transactions(reg.Counter("walrus_apply_transactions_total", "Committed Redis transactions")
+                       .Add({})),
+      conflicts(reg.Counter("walrus_apply_position_conflicts_total",
+                            "Transactions dropped because Redis held another position")
+                    .Add({})),
+      retries(reg.Counter("walrus_apply_redis_retries_total",
+                          "Transactions refused transiently by Redis (LOADING, READONLY, OOM...)")
+                  .Add({})),
+      redis_reconnects(
+          reg.Counter("walrus_apply_redis_reconnects_total", "Connections made to Redis").Add({})),
+      redis_up(reg.Gauge("walrus_apply_redis_up", "1 when connected to a Redis primary").Add({})),
+      assigned_partitions(
+          reg.Gauge("walrus_apply_assigned_partitions", "Partitions assigned to this applier")
+              .Add({})),
+      lag(reg.Gauge("walrus_apply_partition_lag",
+                    "Records in the log not yet applied (log end - position)")),
+      position(reg.Gauge("walrus_apply_partition_position", "Next offset to apply")),
+      last_apply_timestamp(reg.Gauge("walrus_apply_last_commit_timestamp_seconds",
+                                     "Unix time of the last committed transaction")
+                               .Add({})) {}
+
+}  // namespace walrus::apply

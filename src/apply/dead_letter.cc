@@ -1,0 +1,89 @@
+#include "apply/dead_letter.h"
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "core/log.h"
+
+namespace walrus::apply {
+
+DeadLetterSink::DeadLetterSink(std::shared_ptr<kafka::Producer> producer, TopicFor topic_for,
+                               ApplyProbe& probe)
+    : producer_(std::move(producer)), topic_for_(std::move(topic_for)), probe_(probe) {}
+
+void DeadLetterSink::Send(const kafka::Message& msg, const std::string& category,
+                          const std::string& reason) {
+  kafka::OutRecord rec;
+  rec.topic = topic_for_(std::string(msg.topic()));
+  if (auto k = msg.key()) rec.key = std::string(*k);
+  if (auto v = msg.value()) rec.value = std::string(*v);
+  rec.headers = msg.headers();
+  rec.headers.push_back({"walrus-dlq-reason", reason});
+  rec.headers.push_back({"walrus-dlq-category", category});
+  rec.headers.push_back({"walrus-src-topic", std::string(msg.topic())});
+  rec.headers.push_back({"walrus-src-partition", std::to_string(msg.partition())});
+  rec.headers.push_back({"walrus-src-offset", std::to_string(msg.offset())});
+  rec.headers.push_back({"walrus-src-timestamp", std::to_string(msg.timestamp_ms())});
+  probe_.Dlq(category).Increment();
+  WALRUS_LOG_EVERY_MS(Logger("apply"), warn, 1000,
+                      "dead-letter topic={} partition={} offset={} category={} reason={}",
+                      msg.topic(), msg.partition(), msg.offset(), category, reason);
+  pending_.push_back(std::move(rec));
+}
+
+bool DeadLetterSink::AwaitAll(const std::atomic<bool>& stop) {
+  auto backoff = std::chrono::milliseconds(100);
+  while (!pending_.empty()) {
+    // Produce everything asynchronously, then wait for all delivery reports.
+    struct Shared {
+      std::mutex mu;
+      std::condition_variable cv;
+      size_t done = 0;
+      std::vector<std::string> errors;  // "" = delivered
+    };
+    auto shared = std::make_shared<Shared>();
+    shared->errors.resize(pending_.size());
+    for (size_t i = 0; i < pending_.size(); ++i) {
+      auto st = producer_->Produce(pending_[i], [shared, i](const kafka::DeliveryReport& r) {
+        std::lock_guard lock(shared->mu);
+        if (!r.status) shared->errors[i] = r.status.error().message;
+        ++shared->done;
+        shared->cv.notify_all();
+      });
+      if (!st) {
+        std::lock_guard lock(shared->mu);
+        shared->errors[i] = st.error().message;
+        ++shared->done;
+      }
+    }
+    {
+      // librdkafka retries until message.timeout.ms, then reports failure: wait for that.
+      std::unique_lock lock(shared->mu);
+      while (!shared->cv.wait_for(lock, std::chrono::seconds(10),
+                                  [&] { return shared->done == pending_.size(); })) {
+        WALRUS_LOG_EVERY_MS(Logger("apply"), warn, 10000,
+                            "waiting for {} dead-letter acknowledgements",
+                            pending_.size() - shared->done);
+      }
+    }
+    std::vector<kafka::OutRecord> failed;
+    for (size_t i = 0; i < pending_.size(); ++i) {
+      if (shared->errors[i].empty()) continue;
+      probe_.dlq_failures.Increment();
+      WALRUS_LOG_EVERY_MS(Logger("apply"), error, 1000,
+                          "dead-letter produce to {} failed, will retry: {}", pending_[i].topic,
+                          shared->errors[i]);
+      failed.push_back(std::move(pending_[i]));
+    }
+    pending_ = std::move(failed);
+    if (pending_.empty()) return true;
+    if (stop.load()) return false;
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+  }
+  return true;
+}
+
+}  // namespace walrus::apply

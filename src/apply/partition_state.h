@@ -1,0 +1,27 @@
+#pragma once
+
+// Per assigned partition bookkeeping of the applier. Owned by Applier, applier thread only.
+
+#include <cstdint>
+#include <string>
+
+namespace walrus::apply {
+
+// Redis key holding the next offset to apply for a topic partition. Stored in the same MULTI/EXEC
+// as the effects, so Redis itself always knows exactly how much of the log it contains.
+std::string PositionKey(const std::string& topic, int32_t partition);
+
+struct PartitionState {
+  std::string topic;
+  int32_t partition = 0;
+  std::string pos_key;
+  // Next offset to apply. Only meaningful while `synced`: it then equals the value in Redis.
+  int64_t next = 0;
+  // True once the position was read from the current Redis connection and the consumer was
+  // positioned there. Records of unsynced partitions are discarded (they will be re-fetched).
+  bool synced = false;
+  bool paused = false;
+  int64_t high_watermark = -1;  // last known log end offset, for lag
+};
+
+}  // namespace walrus::apply

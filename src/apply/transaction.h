@@ -1,0 +1,68 @@
+#pragma once
+
+// Transaction: the Redis commands of one applier batch, and which Kafka record produced which
+// commands, so that EXEC's per-command replies can be mapped back to records (for the DLQ) and
+// the per-partition positions can be written in the same MULTI/EXEC as the effects.
+//
+// Owned and used by the applier thread only.
+//
+//   Transaction tx;
+//   tx.BeginRecord(part, msg_index, offset);
+//   PlanOp(op, ts, tx.commands());           // appends the record's commands
+//   tx.EndRecord();
+//   ... then RedisTxRunner::Run(conn, tx)
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/planner.h"
+
+namespace walrus::apply {
+
+struct PartitionState;
+
+class Transaction {
+ public:
+  struct RecordSpan {
+    PartitionState* part;
+    size_t msg_index;   // index into the polled batch (for the DLQ)
+    int64_t offset;
+    size_t first_cmd;   // commands_[first_cmd, first_cmd + n_cmds)
+    size_t n_cmds;
+    bool failed = false;  // rejected by Redis (queue time or exec time)
+    std::string error;    // Redis' error text when failed
+  };
+  // A partition touched by this transaction, with the position to store on success.
+  struct Advance {
+    PartitionState* part;
+    int64_t expected;   // position stored in Redis before this transaction (checked under WATCH)
+    int64_t next;       // position stored by this transaction
+  };
+
+  void Clear();
+  bool empty() const { return advances_.empty(); }
+
+  // Marks `offset` of `part` as consumed by this transaction (whether or not it has commands).
+  void Touch(PartitionState* part, int64_t expected_before, int64_t offset);
+  void BeginRecord(PartitionState* part, size_t msg_index, int64_t offset);
+  void EndRecord();
+  // Drops the commands of the last begun record (it failed to plan).
+  void AbortRecord();
+
+  std::vector<Argv>& commands() { return commands_; }
+  const std::vector<Argv>& commands() const { return commands_; }
+  std::vector<RecordSpan>& records() { return records_; }
+  const std::vector<Advance>& advances() const { return advances_; }
+  size_t command_count() const { return commands_.size(); }
+
+  // Rebuilds the command list without the records marked failed (after a queue-time rejection).
+  void DropFailedCommands();
+
+ private:
+  std::vector<Argv> commands_;
+  std::vector<RecordSpan> records_;
+  std::vector<Advance> advances_;
+};
+
+}  // namespace walrus::apply

@@ -1,0 +1,129 @@
+#include "apply/tx_runner.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <string_view>
+
+#include "apply/partition_state.h"
+
+namespace walrus::apply {
+namespace {
+
+int64_t ParseOffset(std::string_view s) {
+  int64_t v = -2;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size()) return -2;  // never equals an expectation
+  return v;
+}
+
+bool IsTransient(const Error& e) { return e.Is(Errc::kUnavailable); }
+
+// Finds the record owning command `cmd_index`; `cursor` walks forward as indexes grow.
+Transaction::RecordSpan* RecordOf(std::vector<Transaction::RecordSpan>& records, size_t& cursor,
+                                  size_t cmd_index) {
+  while (cursor < records.size() &&
+         cmd_index >= records[cursor].first_cmd + records[cursor].n_cmds) {
+    ++cursor;
+  }
+  if (cursor < records.size() && cmd_index >= records[cursor].first_cmd) return &records[cursor];
+  return nullptr;
+}
+
+}  // namespace
+
+TxResult RunTransaction(redis::Connection& conn, Transaction& tx) {
+  const auto& adv = tx.advances();
+  std::vector<std::string_view> argv;
+  argv.reserve(adv.size() + 1);
+
+  // Phase 1: fence. WATCH the position keys and read them back.
+  argv.push_back("WATCH");
+  for (const auto& a : adv) argv.push_back(a.part->pos_key);
+  conn.Append(argv);
+  argv[0] = "MGET";
+  conn.Append(argv);
+  auto fence = conn.ReadReplies(2);
+  if (!fence) return {TxOutcome::kBroken, fence.error().message};
+  for (auto& r : *fence) {
+    if (r.IsError()) {
+      auto err = r.ToError();
+      return {IsTransient(err) ? TxOutcome::kRetry : TxOutcome::kBroken, err.message};
+    }
+  }
+  const auto& mget = (*fence)[1];
+  for (size_t i = 0; i < adv.size(); ++i) {
+    auto e = mget.element(i);
+    const int64_t stored = e.IsNil() ? -1 : ParseOffset(e.str());
+    if (stored != adv[i].expected) {
+      conn.Append(std::vector<std::string_view>{"UNWATCH"});
+      (void)conn.ReadReplies(1);
+      return {TxOutcome::kConflict,
+              fmt::format("position of {}[{}] in Redis is {}, expected {}", adv[i].part->topic,
+                          adv[i].part->partition, stored, adv[i].expected)};
+    }
+  }
+
+  // Phase 2: the transaction.
+  conn.Append(std::vector<std::string_view>{"MULTI"});
+  for (const auto& cmd : tx.commands()) conn.Append(cmd);
+  std::vector<std::string> next_values;
+  next_values.reserve(adv.size());
+  for (const auto& a : adv) {
+    next_values.push_back(std::to_string(a.next));
+    conn.Append(std::vector<std::string_view>{"SET", a.part->pos_key, next_values.back()});
+  }
+  conn.Append(std::vector<std::string_view>{"EXEC"});
+  const size_t n_cmds = tx.command_count();
+  auto replies = conn.ReadReplies(n_cmds + adv.size() + 2);
+  if (!replies) return {TxOutcome::kBroken, replies.error().message};
+  auto& rs = *replies;
+
+  auto& records = tx.records();
+  bool transient = false;
+  bool queue_rejected = false;
+  std::string detail;
+  if (rs[0].IsError()) {
+    auto err = rs[0].ToError();
+    return {IsTransient(err) ? TxOutcome::kRetry : TxOutcome::kBroken, err.message};
+  }
+  size_t cursor = 0;
+  for (size_t i = 0; i < n_cmds + adv.size(); ++i) {
+    const auto& r = rs[1 + i];
+    if (!r.IsError()) continue;
+    auto err = r.ToError();
+    if (IsTransient(err) || i >= n_cmds) {
+      transient = true;
+      detail = err.message;
+      continue;
+    }
+    if (auto* rec = RecordOf(records, cursor, i)) {
+      rec->failed = true;
+      rec->error = err.message;
+      queue_rejected = true;
+    }
+  }
+  const auto& exec = rs.back();
+  if (transient) return {TxOutcome::kRetry, detail};
+  if (exec.IsNil()) return {TxOutcome::kConflict, "WATCH fired: another writer moved a position"};
+  if (exec.IsError()) {
+    if (queue_rejected) return {TxOutcome::kQueueRejected, std::string(exec.str())};
+    auto err = exec.ToError();
+    return {IsTransient(err) ? TxOutcome::kRetry : TxOutcome::kBroken, err.message};
+  }
+  // Committed. Exec-time errors (WRONGTYPE, not an integer, ...) belong to single records.
+  cursor = 0;
+  for (size_t i = 0; i < n_cmds && i < exec.size(); ++i) {
+    auto e = exec.element(i);
+    if (!e.IsError()) continue;
+    if (auto* rec = RecordOf(records, cursor, i)) {
+      if (!rec->failed) {
+        rec->failed = true;
+        rec->error = std::string(e.str());
+      }
+    }
+  }
+  return {TxOutcome::kCommitted, {}};
+}
+
+}  // namespace walrus::apply

@@ -1,0 +1,35 @@
+#pragma once
+
+// Runs one Transaction against the Redis primary, atomically with the position updates:
+//
+//   WATCH pos_keys...; MGET pos_keys...        -> positions must equal what the applier expects
+//   MULTI; <record commands>; SET pos_key next ...; EXEC
+//
+// WATCH fences a second applier that believes it owns the same partition (a zombie after a
+// rebalance): whichever EXEC comes second is discarded, so no record is applied twice.
+// Applier thread only.
+
+#include <string>
+
+#include "apply/transaction.h"
+#include "core/result.h"
+#include "redis/connection.h"
+
+namespace walrus::apply {
+
+enum class TxOutcome {
+  kCommitted,       // effects and positions are in Redis; failed records are marked in tx
+  kConflict,        // positions in Redis differ from ours, or WATCH fired: resync, drop the tx
+  kRetry,           // transient refusal (LOADING, READONLY, OOM, ...): nothing applied; back off
+  kBroken,          // connection failed: unknown whether EXEC ran; reconnect and resync
+  kQueueRejected,   // some records refused at queue time (EXECABORT): drop them, run again
+};
+
+struct TxResult {
+  TxOutcome outcome;
+  std::string detail;
+};
+
+TxResult RunTransaction(redis::Connection& conn, Transaction& tx);
+
+}  // namespace walrus::apply

@@ -1,0 +1,134 @@
+// Component tests of RunTransaction against a real redis-server: the position fence, queue-time
+// and exec-time rejections mapped back to records, and WATCH fencing of a second writer.
+
+#include "apply/tx_runner.h"
+
+#include <gtest/gtest.h>
+
+#include "apply/partition_state.h"
+#include "testing/redis_server.h"
+
+namespace walrus::apply {
+namespace {
+
+class TxRunnerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto srv = test::RedisServer::Start();
+    ASSERT_TRUE(srv) << srv.error().message;
+    server_ = std::move(*srv);
+    auto c = server_->Connect();
+    ASSERT_TRUE(c) << c.error().message;
+    conn_ = std::move(*c);
+    part_.topic = "t";
+    part_.partition = 3;
+    part_.pos_key = PositionKey("t", 3);
+  }
+
+  // Adds a record at `offset` with the given commands.
+  void AddRecord(int64_t expected, int64_t offset, std::vector<Argv> cmds) {
+    tx_.Touch(&part_, expected, offset);
+    tx_.BeginRecord(&part_, static_cast<size_t>(offset), offset);
+    for (auto& c : cmds) tx_.commands().push_back(std::move(c));
+    tx_.EndRecord();
+  }
+
+  std::string Get(const std::string& key) {
+    auto r = conn_->Command({"GET", key});
+    EXPECT_TRUE(r);
+    return r->IsNil() ? "<nil>" : std::string(r->str());
+  }
+
+  std::unique_ptr<test::RedisServer> server_;
+  std::unique_ptr<redis::Connection> conn_;
+  PartitionState part_;
+  Transaction tx_;
+};
+
+TEST_F(TxRunnerTest, CommitsEffectsAndPositionTogether) {
+  AddRecord(-1, 0, {{"SET", "a", "1"}});
+  AddRecord(-1, 1, {{"INCRBY", "c", "5"}, {"INCRBY", "c", "2"}});
+  auto r = RunTransaction(*conn_, tx_);
+  ASSERT_EQ(r.outcome, TxOutcome::kCommitted) << r.detail;
+  EXPECT_EQ(Get("a"), "1");
+  EXPECT_EQ(Get("c"), "7");
+  EXPECT_EQ(Get("walrus:pos:t:3"), "2");
+}
+
+TEST_F(TxRunnerTest, PositionMismatchIsAConflictAndAppliesNothing) {
+  ASSERT_TRUE(conn_->Command({"SET", "walrus:pos:t:3", "10"}));
+  AddRecord(5, 5, {{"INCR", "c"}});  // we believe the position is 5; Redis says 10
+  auto r = RunTransaction(*conn_, tx_);
+  EXPECT_EQ(r.outcome, TxOutcome::kConflict);
+  EXPECT_NE(r.detail.find("expected 5"), std::string::npos) << r.detail;
+  EXPECT_EQ(Get("c"), "<nil>");
+  EXPECT_EQ(Get("walrus:pos:t:3"), "10");
+}
+
+TEST_F(TxRunnerTest, ExecTimeErrorMarksOnlyThatRecord) {
+  ASSERT_TRUE(conn_->Command({"HSET", "h", "f", "v"}));
+  AddRecord(-1, 0, {{"INCR", "h"}});  // WRONGTYPE at exec time
+  AddRecord(-1, 1, {{"SET", "ok", "yes"}});
+  auto r = RunTransaction(*conn_, tx_);
+  ASSERT_EQ(r.outcome, TxOutcome::kCommitted) << r.detail;
+  ASSERT_EQ(tx_.records().size(), 2u);
+  EXPECT_TRUE(tx_.records()[0].failed);
+  EXPECT_NE(tx_.records()[0].error.find("WRONGTYPE"), std::string::npos);
+  EXPECT_FALSE(tx_.records()[1].failed);
+  EXPECT_EQ(Get("ok"), "yes");
+  EXPECT_EQ(Get("walrus:pos:t:3"), "2");
+}
+
+TEST_F(TxRunnerTest, QueueTimeErrorAbortsThenRetryWithoutTheRecordCommits) {
+  AddRecord(-1, 0, {{"SET", "x", "1"}});
+  AddRecord(-1, 1, {{"SET"}});  // wrong number of arguments: rejected when queued
+  AddRecord(-1, 2, {{"SET", "y", "2"}});
+  auto r = RunTransaction(*conn_, tx_);
+  ASSERT_EQ(r.outcome, TxOutcome::kQueueRejected) << r.detail;
+  EXPECT_TRUE(tx_.records()[1].failed);
+  EXPECT_EQ(Get("x"), "<nil>");  // EXECABORT: nothing applied
+  tx_.DropFailedCommands();
+  r = RunTransaction(*conn_, tx_);
+  ASSERT_EQ(r.outcome, TxOutcome::kCommitted) << r.detail;
+  EXPECT_EQ(Get("x"), "1");
+  EXPECT_EQ(Get("y"), "2");
+  EXPECT_EQ(Get("walrus:pos:t:3"), "3");
+}
+
+TEST_F(TxRunnerTest, SecondWriterWithSameExpectationIsFenced) {
+  // Two appliers both believe they own partition 3 at position -1 (nothing stored).
+  auto other = server_->Connect();
+  ASSERT_TRUE(other);
+  Transaction tx2;
+  PartitionState part2 = part_;
+  tx2.Touch(&part2, -1, 0);
+  tx2.BeginRecord(&part2, 0, 0);
+  tx2.commands().push_back({"INCR", "counter"});
+  tx2.EndRecord();
+  AddRecord(-1, 0, {{"INCR", "counter"}});
+  ASSERT_EQ(RunTransaction(*conn_, tx_).outcome, TxOutcome::kCommitted);
+  EXPECT_EQ(RunTransaction(**other, tx2).outcome, TxOutcome::kConflict);
+  EXPECT_EQ(Get("counter"), "1");
+}
+
+TEST_F(TxRunnerTest, ReadOnlyReplicaIsTransient) {
+  test::RedisServerOptions opts;
+  opts.args = {"--replicaof", "127.0.0.1", std::to_string(server_->port())};
+  auto replica = test::RedisServer::Start(opts);
+  ASSERT_TRUE(replica) << replica.error().message;
+  auto c = (*replica)->Connect();
+  ASSERT_TRUE(c);
+  AddRecord(-1, 0, {{"SET", "a", "1"}});
+  auto r = RunTransaction(**c, tx_);
+  EXPECT_EQ(r.outcome, TxOutcome::kRetry) << r.detail;
+}
+
+TEST_F(TxRunnerTest, DeadConnectionIsBroken) {
+  AddRecord(-1, 0, {{"SET", "a", "1"}});
+  server_->Kill9();
+  auto r = RunTransaction(*conn_, tx_);
+  EXPECT_EQ(r.outcome, TxOutcome::kBroken);
+}
+
+}  // namespace
+}  // namespace walrus::apply
