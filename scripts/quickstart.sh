@@ -9,7 +9,7 @@ ROOT=$(pwd)
 
 scripts/install-deps.sh
 echo "== building"
-scripts/build.sh
+WALRUS_TARGETS=walrus scripts/build.sh
 WALRUS="$ROOT/build/src/cli/walrus"
 
 WORK=$(mktemp -d /tmp/walrus-quickstart.XXXXXX)
