@@ -118,7 +118,8 @@ TEST(DevkafkaServiceTest, AdminEndpointControlsClusters) {
   // (message.timeout.ms leaves room for a new producer's first metadata round, up to ~1 s.)
   ASSERT_EQ(http.Post("/clusters/local/topics/t/partitions/0/leader/1")->status, 200);
   auto producer = kafka::Producer::Create(
-      {{"bootstrap.servers", bootstraps}, {"message.timeout.ms", "3000"}});
+      {{"bootstrap.servers", bootstraps}, {"message.timeout.ms", "3000"},
+       {"reconnect.backoff.max.ms", "500"}});
   ASSERT_TRUE(producer.ok());
   auto first = (*producer)->ProduceSync({.topic = "t", .partition = 0, .value = "a"}, 10s);
   ASSERT_TRUE(first.ok()) << first.error().message;

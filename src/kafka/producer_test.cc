@@ -101,7 +101,9 @@ TEST_F(ProducerTest, UnknownPartitionIsAClearError) {
 
 TEST_F(ProducerTest, BrokerDownTimesOutThenRecoversWhenLeaderMoves) {
   // A new producer may take up to ~1 s to fetch a topic's metadata before its first send.
-  auto p = MakeProducer({{"message.timeout.ms", "3000"}});
+  // Timeouts of records for a down broker are only checked when its thread wakes up to
+  // reconnect: bound the reconnect backoff (default up to 10 s).
+  auto p = MakeProducer({{"message.timeout.ms", "3000"}, {"reconnect.backoff.max.ms", "500"}});
   ASSERT_TRUE(p);
   ASSERT_TRUE(cluster_->SetPartitionLeader(t_, 0, 1).ok());
   ASSERT_TRUE(p->ProduceSync({.topic = t_, .partition = 0, .value = "before"}, 10s).ok());
