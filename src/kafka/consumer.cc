@@ -95,6 +95,10 @@ void Consumer::Impl::OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partiti
   if (!s.ok()) log->error("rebalance: {}", s.error().message);
 }
 
+rd_kafka_t* internal::ConsumerHandle(const Consumer& consumer) {
+  return consumer.impl_->rk.get();
+}
+
 Consumer::Consumer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Consumer::~Consumer() { Close(); }

@@ -37,7 +37,15 @@
 #include "kafka/message.h"
 #include "kafka/types.h"
 
+struct rd_kafka_s;
+
 namespace walrus::kafka {
+
+class Consumer;
+namespace internal {
+// The librdkafka handle of a consumer, for other wrappers in src/kafka/ only (transactions).
+rd_kafka_s* ConsumerHandle(const Consumer& consumer);
+}  // namespace internal
 
 // Implemented by the consumer's user; called on the thread that calls Consumer::PollBatch or
 // Consumer::Close.
@@ -98,6 +106,7 @@ class Consumer {
   struct Impl;
 
  private:
+  friend rd_kafka_s* internal::ConsumerHandle(const Consumer& consumer);
   explicit Consumer(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

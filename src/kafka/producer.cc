@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "core/log.h"
+#include "kafka/consumer.h"
 #include "kafka/handles.h"
 
 namespace walrus::kafka {
@@ -218,6 +219,20 @@ Status Producer::InitTransactions(std::chrono::milliseconds timeout) {
 
 Status Producer::BeginTransaction() {
   return internal::ToStatus(rd_kafka_begin_transaction(impl_->rk.get()), "begin transaction");
+}
+
+Status Producer::SendOffsetsToTransaction(const std::vector<TopicPartition>& next_offsets,
+                                          const Consumer& consumer,
+                                          std::chrono::milliseconds timeout) {
+  auto list = internal::ToList(next_offsets);
+  rd_kafka_consumer_group_metadata_t* meta =
+      rd_kafka_consumer_group_metadata(internal::ConsumerHandle(consumer));
+  Status s = internal::ToStatus(
+      rd_kafka_send_offsets_to_transaction(impl_->rk.get(), list.get(), meta,
+                                           static_cast<int>(timeout.count())),
+      "send offsets to transaction");
+  rd_kafka_consumer_group_metadata_destroy(meta);
+  return s;
 }
 
 Status Producer::CommitTransaction(std::chrono::milliseconds timeout) {

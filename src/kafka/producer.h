@@ -28,6 +28,8 @@
 
 namespace walrus::kafka {
 
+class Consumer;
+
 class Producer {
  public:
   using Callback = std::function<void(const DeliveryReport&)>;
@@ -60,6 +62,11 @@ class Producer {
   // fenced by a newer instance.
   Status InitTransactions(std::chrono::milliseconds timeout);
   Status BeginTransaction();
+  // Adds the consumer group's next-offsets to the open transaction (consume-transform-produce:
+  // the offsets commit atomically with the produced records). `consumer` is the group member
+  // whose records were transformed.
+  Status SendOffsetsToTransaction(const std::vector<TopicPartition>& next_offsets,
+                                  const Consumer& consumer, std::chrono::milliseconds timeout);
   Status CommitTransaction(std::chrono::milliseconds timeout);
   Status AbortTransaction(std::chrono::milliseconds timeout);
 

@@ -7,6 +7,7 @@
 #include <atomic>
 
 #include "kafka/admin.h"
+#include "kafka/consumer.h"
 #include "kafka/mock_cluster.h"
 #include "kafka/test_util.h"
 
@@ -156,6 +157,13 @@ TEST_F(ProducerTest, TransactionCommits) {
   ASSERT_TRUE(p->Produce({.topic = t_, .partition = 1, .value = "tx"},
                          [&](const DeliveryReport& r) { delivered += r.status.ok(); })
                   .ok());
+  // Consume-transform-produce: the group's offsets ride in the transaction (the mock accepts
+  // them but stores nothing, see README).
+  auto consumer = Consumer::Create(
+      {{"bootstrap.servers", cluster_->bootstraps()}, {"group.id", "tx-group"}}, nullptr);
+  ASSERT_TRUE(consumer.ok());
+  Status sent = p->SendOffsetsToTransaction({{t_, 1, 1}}, **consumer, 10s);
+  ASSERT_TRUE(sent.ok()) << sent.error().message;
   Status s = p->CommitTransaction(10s);
   ASSERT_TRUE(s.ok()) << s.error().message;
   EXPECT_EQ(delivered.load(), 1);
