@@ -35,7 +35,9 @@ Applier::Applier(ApplyConfig cfg, redis::Endpoint redis_ep, ApplyProbe& probe,
                  const std::atomic<bool>& stop)
     : cfg_(std::move(cfg)), redis_ep_(std::move(redis_ep)), probe_(probe), stop_(stop) {}
 
-Applier::~Applier() = default;
+Applier::~Applier() {
+  if (ensure_dlq_.valid()) ensure_dlq_.wait();
+}
 
 void Applier::Init() {
   kafka::Properties common = {{"bootstrap.servers", cfg_.brokers},
@@ -65,14 +67,28 @@ void Applier::Init() {
   dlq_ = std::make_unique<DeadLetterSink>(
       producer_, [this](const std::string& t) { return cfg_.DlqTopicFor(t); }, probe_);
 
-  // DLQ topics for literal source topics; regex subscriptions rely on topic auto-creation.
+  // DLQ topics for literal source topics (regex subscriptions rely on auto-creation). Done in the
+  // background: a cluster without the Admin API (the mock) must not delay start-up.
   std::vector<std::pair<std::string, int>> dlq_topics;
   for (const auto& t : cfg_.topics) {
     if (!t.empty() && t[0] != '^') dlq_topics.emplace_back(cfg_.DlqTopicFor(t), 1);
   }
-  if (auto st = kafka::CreateTopics(pprops, dlq_topics, std::chrono::seconds(10)); !st) {
-    Logger("apply")->warn("could not ensure dead-letter topics exist: {}", st.error().message);
-  }
+  ensure_dlq_ = std::async(std::launch::async, [pprops, dlq_topics] {
+    auto existing = kafka::ListTopics(pprops, std::chrono::seconds(5));
+    std::vector<std::pair<std::string, int>> missing;
+    for (const auto& t : dlq_topics) {
+      bool found = false;
+      if (existing) {
+        for (const auto& e : *existing) found = found || e.name == t.first;
+      }
+      if (!found) missing.push_back(t);
+    }
+    if (missing.empty()) return;
+    if (auto st = kafka::CreateTopics(pprops, missing, std::chrono::seconds(5)); !st) {
+      Logger("apply")->warn("could not create dead-letter topics (relying on auto-creation): {}",
+                            st.error().message);
+    }
+  });
 
   decoder_ = std::make_unique<JsonDecoder>();
   if (auto st = consumer_->Subscribe(cfg_.topics); !st) {

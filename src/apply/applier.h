@@ -17,6 +17,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <map>
 #include <memory>
 #include <string>
@@ -80,6 +81,7 @@ class Applier final : public kafka::RebalanceHandler {
   std::unique_ptr<DeadLetterSink> dlq_;
   std::unique_ptr<OpDecoder> decoder_;
   std::unique_ptr<redis::Connection> conn_;
+  std::future<void> ensure_dlq_;
 
   std::map<PartKey, PartitionState> parts_;
   PartitionState* last_part_ = nullptr;
