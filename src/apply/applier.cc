@@ -31,9 +31,18 @@ std::string PositionKey(const std::string& topic, int32_t partition) {
   return fmt::format("walrus:pos:{}:{}", topic, partition);
 }
 
-Applier::Applier(ApplyConfig cfg, redis::Endpoint redis_ep, ApplyProbe& probe,
+Applier::Applier(ApplyConfig cfg, std::unique_ptr<redis::PrimaryLocator> locator,
+                 std::unique_ptr<WritePlanner> planner, ApplyProbe& probe,
                  const std::atomic<bool>& stop)
-    : cfg_(std::move(cfg)), redis_ep_(std::move(redis_ep)), probe_(probe), stop_(stop) {}
+    : cfg_(std::move(cfg)),
+      locator_(std::move(locator)),
+      planner_(std::move(planner)),
+      probe_(probe),
+      stop_(stop) {
+  std::vector<Argv> prelude;
+  for (auto& body : planner_->Scripts()) prelude.push_back({"SCRIPT", "LOAD", std::move(body)});
+  tx_.set_prelude(std::move(prelude));
+}
 
 Applier::~Applier() {
   if (ensure_dlq_.valid()) ensure_dlq_.wait();
@@ -172,18 +181,28 @@ void Applier::OnRevoked(const std::vector<kafka::TopicPartition>& parts) {
 // ---- Redis ----------------------------------------------------------------------------------
 
 bool Applier::EnsureRedis() {
-  if (conn_ && !conn_->broken()) return true;
+  if (conn_ && !conn_->broken()) {
+    if (!locator_->Changed()) return true;
+    DropRedis("the primary moved (" + locator_->Describe() + ")");
+  }
   if (conn_) DropRedis("connection broken");
   if (std::chrono::steady_clock::now() < next_attempt_) return false;
   auto log = Logger("apply");
-  auto c = redis::Connection::Connect(redis_ep_);
+  auto located = locator_->Locate();
+  if (!located) {
+    DropRedis("locating the primary via " + locator_->Describe() + ": " +
+              located.error().message);
+    return false;
+  }
+  const redis::Endpoint ep = *located;
+  auto c = redis::Connection::Connect(ep);
   if (!c) {
-    DropRedis("connect " + redis::Redacted(redis_ep_) + ": " + c.error().message);
+    DropRedis("connect " + redis::Redacted(ep) + ": " + c.error().message);
     return false;
   }
   auto role = (*c)->Command({"ROLE"});
   if (!role || role->IsError() || role->size() == 0 || role->element(0).str() != "master") {
-    DropRedis(redis::Redacted(redis_ep_) + " is not a writable primary (ROLE " +
+    DropRedis(redis::Redacted(ep) + " is not a writable primary (ROLE " +
               (role && !role->IsError() && role->size() > 0 ? std::string(role->element(0).str())
                                                             : std::string("unknown")) +
               ")");
@@ -198,7 +217,7 @@ bool Applier::EnsureRedis() {
   redis_ok_.store(true);
   probe_.redis_up.Set(1);
   log->info("connected to Redis primary {}; positions re-read for {} partitions",
-            redis::Redacted(redis_ep_), parts_.size());
+            redis::Redacted(ep), parts_.size());
   return true;
 }
 
@@ -357,12 +376,7 @@ void Applier::BuildTransaction(std::vector<kafka::Message>& msgs) {
       continue;
     }
     tx_.BeginRecord(ps, i, msg.offset());
-    Status st;
-    for (const auto& op : write->ops) {
-      st = PlanOp(op, msg.timestamp_ms(), tx_.commands());
-      if (!st) break;
-    }
-    if (!st) {
+    if (Status st = planner_->Plan(*write, msg.timestamp_ms(), tx_.commands()); !st) {
       tx_.AbortRecord();
       dlq_->Send(msg, CategoryOf(st.error()), st.error().message);
       continue;

@@ -30,17 +30,19 @@
 #include "apply/partition_state.h"
 #include "apply/transaction.h"
 #include "core/decoder.h"
+#include "core/write_planner.h"
 #include "kafka/consumer.h"
 #include "kafka/producer.h"
 #include "redis/connection.h"
+#include "redis/primary_locator.h"
 
 namespace walrus::apply {
 
 class Applier final : public kafka::RebalanceHandler {
  public:
   // `probe` and `stop` must outlive the Applier.
-  Applier(ApplyConfig cfg, redis::Endpoint redis_ep, ApplyProbe& probe,
-          const std::atomic<bool>& stop);
+  Applier(ApplyConfig cfg, std::unique_ptr<redis::PrimaryLocator> locator,
+          std::unique_ptr<WritePlanner> planner, ApplyProbe& probe, const std::atomic<bool>& stop);
   ~Applier() override;
 
   // Creates the Kafka clients; throws std::runtime_error with a clear message on bad properties.
@@ -72,7 +74,8 @@ class Applier final : public kafka::RebalanceHandler {
   PartitionState* Find(std::string_view topic, int32_t partition);
 
   ApplyConfig cfg_;
-  redis::Endpoint redis_ep_;
+  std::unique_ptr<redis::PrimaryLocator> locator_;
+  std::unique_ptr<WritePlanner> planner_;
   ApplyProbe& probe_;
   const std::atomic<bool>& stop_;
 

@@ -12,6 +12,8 @@
 #include "http/admin_server.h"
 #include "metrics/registry.h"
 #include "redis/connection.h"
+#include "redis/primary_locator.h"
+#include "core/write_planner.h"
 
 namespace walrus::apply {
 namespace {
@@ -83,7 +85,9 @@ int RunApply(Flags& f) {
   ShutdownSignal shutdown;
   auto registry = std::make_shared<metrics::Registry>();
   ApplyProbe probe(*registry);
-  Applier applier(cfg, ep, probe, shutdown.flag());
+  std::unique_ptr<WritePlanner> planner = std::make_unique<PlainPlanner>();
+  Applier applier(cfg, std::make_unique<redis::DirectLocator>(ep), std::move(planner), probe,
+                  shutdown.flag());
   try {
     applier.Init();
   } catch (const std::exception& e) {

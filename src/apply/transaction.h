@@ -50,6 +50,10 @@ class Transaction {
   // Drops the commands of the last begun record (it failed to plan).
   void AbortRecord();
 
+  // Commands run first inside every MULTI (e.g. SCRIPT LOAD of the merge scripts). Survives Clear().
+  void set_prelude(std::vector<Argv> prelude) { prelude_ = std::move(prelude); }
+  const std::vector<Argv>& prelude() const { return prelude_; }
+
   std::vector<Argv>& commands() { return commands_; }
   const std::vector<Argv>& commands() const { return commands_; }
   std::vector<RecordSpan>& records() { return records_; }
@@ -60,6 +64,7 @@ class Transaction {
   void DropFailedCommands();
 
  private:
+  std::vector<Argv> prelude_;
   std::vector<Argv> commands_;
   std::vector<RecordSpan> records_;
   std::vector<Advance> advances_;

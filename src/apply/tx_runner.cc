@@ -66,6 +66,7 @@ TxResult RunTransaction(redis::Connection& conn, Transaction& tx) {
 
   // Phase 2: the transaction.
   conn.Append(std::vector<std::string_view>{"MULTI"});
+  for (const auto& cmd : tx.prelude()) conn.Append(cmd);
   for (const auto& cmd : tx.commands()) conn.Append(cmd);
   std::vector<std::string> next_values;
   next_values.reserve(adv.size());
@@ -74,8 +75,9 @@ TxResult RunTransaction(redis::Connection& conn, Transaction& tx) {
     conn.Append(std::vector<std::string_view>{"SET", a.part->pos_key, next_values.back()});
   }
   conn.Append(std::vector<std::string_view>{"EXEC"});
+  const size_t n_pre = tx.prelude().size();
   const size_t n_cmds = tx.command_count();
-  auto replies = conn.ReadReplies(n_cmds + adv.size() + 2);
+  auto replies = conn.ReadReplies(n_pre + n_cmds + adv.size() + 2);
   if (!replies) return {TxOutcome::kBroken, replies.error().message};
   auto& rs = *replies;
 
@@ -87,9 +89,17 @@ TxResult RunTransaction(redis::Connection& conn, Transaction& tx) {
     auto err = rs[0].ToError();
     return {IsTransient(err) ? TxOutcome::kRetry : TxOutcome::kBroken, err.message};
   }
+  for (size_t i = 0; i < n_pre; ++i) {
+    if (rs[1 + i].IsError()) {
+      // A prelude the server refuses (e.g. a script that does not compile) is not a record's
+      // fault: retry, loudly, rather than skip anything.
+      transient = true;
+      detail = "prelude: " + rs[1 + i].ToError().message;
+    }
+  }
   size_t cursor = 0;
   for (size_t i = 0; i < n_cmds + adv.size(); ++i) {
-    const auto& r = rs[1 + i];
+    const auto& r = rs[1 + n_pre + i];
     if (!r.IsError()) continue;
     auto err = r.ToError();
     if (IsTransient(err) || i >= n_cmds) {
@@ -113,8 +123,8 @@ TxResult RunTransaction(redis::Connection& conn, Transaction& tx) {
   }
   // Committed. Exec-time errors (WRONGTYPE, not an integer, ...) belong to single records.
   cursor = 0;
-  for (size_t i = 0; i < n_cmds && i < exec.size(); ++i) {
-    auto e = exec.element(i);
+  for (size_t i = 0; i < n_cmds && n_pre + i < exec.size(); ++i) {
+    auto e = exec.element(n_pre + i);
     if (!e.IsError()) continue;
     if (auto* rec = RecordOf(records, cursor, i)) {
       if (!rec->failed) {

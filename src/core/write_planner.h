@@ -1,0 +1,47 @@
+#pragma once
+
+// WritePlanner: turns a decoded Write into the Redis commands that apply it. The applier owns one
+// and calls it on its thread for every record.
+//
+//  * PlainPlanner (here): the op's own commands, with expiries made absolute (core/planner.h).
+//  * The active-active planner (src/crdt/) emits EVALSHA calls of merge scripts instead; its
+//    Scripts() are loaded with SCRIPT LOAD at the start of every transaction (inside the MULTI),
+//    so a Redis that lost its script cache can never answer NOSCRIPT.
+//
+//   PlainPlanner p;
+//   std::vector<Argv> cmds;
+//   Status st = p.Plan(write, record_ts_ms, cmds);
+
+#include <string>
+#include <vector>
+
+#include "core/op.h"
+#include "core/planner.h"
+#include "core/result.h"
+
+namespace walrus {
+
+class WritePlanner {
+ public:
+  virtual ~WritePlanner() = default;
+  // Appends the commands applying `w`; on error leaves `out` as it was.
+  virtual Status Plan(const Write& w, int64_t record_ts_ms, std::vector<Argv>& out) = 0;
+  // Lua script bodies the planned commands call by SHA1.
+  virtual std::vector<std::string> Scripts() const { return {}; }
+};
+
+class PlainPlanner final : public WritePlanner {
+ public:
+  Status Plan(const Write& w, int64_t record_ts_ms, std::vector<Argv>& out) override {
+    const size_t mark = out.size();
+    for (const auto& op : w.ops) {
+      if (auto st = PlanOp(op, record_ts_ms, out); !st) {
+        out.resize(mark);
+        return st;
+      }
+    }
+    return {};
+  }
+};
+
+}  // namespace walrus
