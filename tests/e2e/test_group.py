@@ -4,9 +4,10 @@ Ownership is observed from outside, independent of metric names: an applier is f
 SIGSTOP, one probe record (INCRBY on a probe key of that partition) goes to every partition, and
 the partitions whose stored position still moves belong to the others; the rest must move once
 it is resumed (SIGCONT), so they are the frozen applier's. Freezes are kept well under the
-session timeout (6 s, set with -X) so the group does not rebalance during a probe.
-The applier's own metric (any *assign* gauge) is printed beside it and, if present, must agree
-on the count.
+session timeout (6 s, set with -X), and probes run only on a settled group (the appliers'
+*assign* metrics sum to 12 and stay unchanged for 3 s); a probe whose result is not a split of the
+12 partitions (a rebalance slipped in) is retried, at most 3 times. The applier's own *assign*
+metric must agree with the probe.
 
 Phases: A+B (each owns some, together all 12, disjoint) -> C joins (three-way split) ->
 B is SIGKILLed while records flow (A and C take all 12). Finally the keyspace equals the model,
@@ -85,32 +86,74 @@ class Ctx:
             a.check_alive()
         return stalled
 
-    def split(self, apps):
-        owned = {a.name: self.owned_by(a, apps) for a in apps}
-        metric = {a.name: [(n, l, v) for n, l, v in harness.parse_metrics(a.metrics())
-                           if "assign" in n] for a in apps}
-        print("ownership by freeze probe: %s; applier *assign* metrics: %s" % (
-            {k: sorted(v) for k, v in owned.items()}, metric))
-        names = list(owned)
-        for i, x in enumerate(names):
-            assert owned[x], "%s owns no partition (split %s)" % (x, owned)
-            for y in names[i + 1:]:
-                assert not owned[x] & owned[y], "%s and %s both own %s" % (
-                    x, y, sorted(owned[x] & owned[y]))
-        union = set().union(*owned.values())
-        assert union == ALL, "partitions %s owned by nobody (split %s)" % (sorted(ALL - union), owned)
-        for a in apps:  # the applier's own view, when it exports one, must agree
-            by_label = {int(l["partition"]) for n, l, v in metric[a.name]
-                        if "partition" in l and v > 0}
-            plain = [v for n, l, v in metric[a.name] if "partition" not in l]
-            if any("partition" in l for _, l, _ in metric[a.name]):
-                assert by_label == owned[a.name], "%s metrics say it owns %s, probe found %s" % (
-                    a.name, sorted(by_label), sorted(owned[a.name]))
-            elif len(plain) == 1:
-                assert int(plain[0]) == len(owned[a.name]), \
-                    "%s metric says %d partitions, probe found %s" % (a.name, plain[0],
-                                                                     sorted(owned[a.name]))
-        return owned
+    def settle(self, apps, quiet=3.0, timeout=60):
+        """Wait until the group is stable: the appliers' *assign* metrics cover all partitions and
+        did not change for `quiet` seconds. Probing during a (cooperative, two-round) rebalance
+        would attribute partitions in flight to the frozen applier. Without such a metric, wait
+        one session timeout instead."""
+        state = {"last": None, "since": time.monotonic()}
+
+        def stable():
+            counts = tuple(_assigned_count(a) for a in apps)
+            if counts != state["last"]:
+                state["last"], state["since"] = counts, time.monotonic()
+            if None in counts:
+                return time.monotonic() - state["since"] >= 6.0
+            return sum(counts) == len(ALL) and time.monotonic() - state["since"] >= quiet
+        harness.wait_until(stable, timeout, "a stable split of the group (assign metrics)",
+                           interval=0.2, on_timeout=lambda: "last counts %s" % (state["last"],))
+        return state["last"]
+
+    def split(self, apps, attempts=3):
+        """Ownership by freeze probes on a settled group; a probe result that is not a partition
+        of ALL (a rebalance slipped into the probe) is retried, at most `attempts` times."""
+        for attempt in range(1, attempts + 1):
+            counts = self.settle(apps)
+            t = time.strftime("%H:%M:%S", time.gmtime())
+            owned = {a.name: self.owned_by(a, apps) for a in apps}
+            metric = {a.name: [(n, l, v) for n, l, v in harness.parse_metrics(a.metrics())
+                               if "assign" in n] for a in apps}
+            print("attempt %d at %sZ (settled counts %s): ownership by freeze probe %s; applier "
+                  "*assign* metrics %s" % (attempt, t, counts,
+                                           {k: sorted(v) for k, v in owned.items()}, metric))
+            problems = _split_problems(owned, metric)
+            if not problems:
+                return owned
+        raise AssertionError("no consistent split after %d probes: %s" % (attempts, problems))
+
+
+def _assigned_count(app):
+    app.check_alive()
+    ms = [(n, l, v) for n, l, v in harness.parse_metrics(app.metrics()) if "assign" in n]
+    if any("partition" in l for _, l, _ in ms):
+        return sum(1 for _, l, v in ms if "partition" in l and v > 0)
+    plain = [v for _, l, v in ms if "partition" not in l]
+    return int(plain[0]) if len(plain) == 1 else None
+
+
+def _split_problems(owned, metric):
+    problems = []
+    names = list(owned)
+    for i, x in enumerate(names):
+        if not owned[x]:
+            problems.append("%s owns no partition" % x)
+        for y in names[i + 1:]:
+            if owned[x] & owned[y]:
+                problems.append("%s and %s both own %s" % (x, y, sorted(owned[x] & owned[y])))
+    union = set().union(*owned.values())
+    if union != ALL:
+        problems.append("partitions %s owned by nobody" % sorted(ALL - union))
+    for name, ms in metric.items():  # the applier's own view, when it exports one, must agree
+        by_label = {int(l["partition"]) for _, l, v in ms if "partition" in l and v > 0}
+        plain = [v for _, l, v in ms if "partition" not in l]
+        if any("partition" in l for _, l, _ in ms):
+            if by_label != owned[name]:
+                problems.append("%s metrics say it owns %s, probe found %s" % (
+                    name, sorted(by_label), sorted(owned[name])))
+        elif len(plain) == 1 and int(plain[0]) != len(owned[name]):
+            problems.append("%s metric says %d partitions, probe found %s" % (
+                name, plain[0], sorted(owned[name])))
+    return problems
 
 
 def test_group_split_and_failover(devkafka, redis_server, start_applier, rng, tmp_path):
