@@ -8,6 +8,7 @@
 #include "core/json_codec.h"
 #include "core/log.h"
 #include "core/planner.h"
+#include "apply/source_coords.h"
 #include "apply/tx_runner.h"
 #include "kafka/admin.h"
 
@@ -292,12 +293,31 @@ bool Applier::Resync() {
     }
   }
   for (auto* ps : all) {
+    ps->src_high.clear();
     ps->synced = true;
     ps->paused = false;
     Logger("apply")->debug("resynced topic={} partition={} next={}", ps->topic, ps->partition,
                            ps->next);
   }
   return true;
+}
+
+Result<int64_t> Applier::SourceHigh(PartitionState* ps, const std::string& key) {
+  if (const int64_t pending = tx_.PendingSource(key); pending >= 0) return pending;
+  if (auto it = ps->src_high.find(key); it != ps->src_high.end()) return it->second;
+  auto r = conn_->Command({"GET", key});
+  if (!r) return r.error();
+  if (r->IsError()) return r->ToError();
+  int64_t high = -1;
+  if (!r->IsNil()) {
+    try {
+      high = std::stoll(std::string(r->str()));
+    } catch (const std::exception&) {
+      return Error(Errc::kInternal, "corrupt source position in " + key);
+    }
+  }
+  ps->src_high.emplace(key, high);
+  return high;
 }
 
 void Applier::PauseUnsynced() {
@@ -370,6 +390,24 @@ void Applier::BuildTransaction(std::vector<kafka::Message>& msgs) {
       continue;
     }
     tx_.Touch(ps, ps->next, msg.offset());
+    if (auto src = msg.header("walrus-src")) {
+      // A mirrored record: apply it only if its source offset is new (mirror redeliveries).
+      auto coords = ParseSourceCoords(*src);
+      if (!coords) {
+        dlq_->Send(msg, "decode", "malformed walrus-src header '" + std::string(*src) + "'");
+        continue;
+      }
+      auto high = SourceHigh(ps, SourceKey(coords->stream));
+      if (!high) {
+        DropRedis("reading source position: " + high.error().message);
+        return;
+      }
+      if (coords->offset <= *high) {
+        probe_.duplicates.Increment();
+        continue;
+      }
+      tx_.NoteSource(ps, SourceKey(coords->stream), coords->offset);
+    }
     auto write = decoder_->Decode(msg.key(), msg.value());
     if (!write) {
       dlq_->Send(msg, CategoryOf(write.error()), write.error().message);
@@ -418,6 +456,7 @@ void Applier::Commit(std::vector<kafka::Message>& msgs) {
     probe_.transactions.Increment();
     probe_.last_apply_timestamp.SetToCurrentTime();
     for (const auto& a : tx_.advances()) a.part->next = a.next;
+    for (const auto& src : tx_.sources()) src.part->src_high[src.key] = src.offset;
     size_t applied = 0;
     for (const auto& rec : tx_.records()) {
       if (rec.failed) {

@@ -66,6 +66,8 @@ class Applier final : public kafka::RebalanceHandler {
   bool Resync();                       // reads positions of all partitions from Redis and seeks
   Result<std::vector<int64_t>> ReadPositions(const std::vector<PartitionState*>& parts);
   void PauseUnsynced();
+  // Highest applied source offset of a walrus-src stream (-1: none); reads Redis on first sight.
+  Result<int64_t> SourceHigh(PartitionState* ps, const std::string& key);
   void ProcessBatch(std::vector<kafka::Message>& msgs);
   void BuildTransaction(std::vector<kafka::Message>& msgs);
   void Commit(std::vector<kafka::Message>& msgs);

@@ -3,6 +3,7 @@
 // Per assigned partition bookkeeping of the applier. Owned by Applier, applier thread only.
 
 #include <cstdint>
+#include <map>
 #include <string>
 
 namespace walrus::apply {
@@ -22,6 +23,9 @@ struct PartitionState {
   bool synced = false;
   bool paused = false;
   int64_t high_watermark = -1;  // last known log end offset, for lag
+  // Highest applied source offset per walrus-src stream key (see source_coords.h), as stored in
+  // Redis. A cache: loaded on first sight, cleared on every resync.
+  std::map<std::string, int64_t, std::less<>> src_high;
 };
 
 }  // namespace walrus::apply

@@ -8,6 +8,24 @@ void Transaction::Clear() {
   commands_.clear();
   records_.clear();
   advances_.clear();
+  sources_.clear();
+}
+
+void Transaction::NoteSource(PartitionState* part, std::string_view key, int64_t offset) {
+  for (auto& s : sources_) {
+    if (s.key == key) {
+      s.offset = offset;
+      return;
+    }
+  }
+  sources_.push_back({part, std::string(key), offset});
+}
+
+int64_t Transaction::PendingSource(std::string_view key) const {
+  for (const auto& s : sources_) {
+    if (s.key == key) return s.offset;
+  }
+  return -1;
 }
 
 void Transaction::Touch(PartitionState* part, int64_t expected_before, int64_t offset) {

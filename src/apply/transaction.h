@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/planner.h"
@@ -40,6 +41,13 @@ class Transaction {
     int64_t next;       // position stored by this transaction
   };
 
+  // A mirrored record's source stream advanced to `offset` (stored with the positions).
+  struct SourceAdvance {
+    PartitionState* part;
+    std::string key;
+    int64_t offset;
+  };
+
   void Clear();
   bool empty() const { return advances_.empty(); }
 
@@ -58,6 +66,10 @@ class Transaction {
   const std::vector<Argv>& commands() const { return commands_; }
   std::vector<RecordSpan>& records() { return records_; }
   const std::vector<Advance>& advances() const { return advances_; }
+  void NoteSource(PartitionState* part, std::string_view key, int64_t offset);
+  // The offset this transaction already advanced `key` to, or -1.
+  int64_t PendingSource(std::string_view key) const;
+  const std::vector<SourceAdvance>& sources() const { return sources_; }
   size_t command_count() const { return commands_.size(); }
 
   // Rebuilds the command list without the records marked failed (after a queue-time rejection).
@@ -68,6 +80,7 @@ class Transaction {
   std::vector<Argv> commands_;
   std::vector<RecordSpan> records_;
   std::vector<Advance> advances_;
+  std::vector<SourceAdvance> sources_;
 };
 
 }  // namespace walrus::apply

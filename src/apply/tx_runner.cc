@@ -69,15 +69,20 @@ TxResult RunTransaction(redis::Connection& conn, Transaction& tx) {
   for (const auto& cmd : tx.prelude()) conn.Append(cmd);
   for (const auto& cmd : tx.commands()) conn.Append(cmd);
   std::vector<std::string> next_values;
-  next_values.reserve(adv.size());
+  next_values.reserve(adv.size() + tx.sources().size());
   for (const auto& a : adv) {
     next_values.push_back(std::to_string(a.next));
     conn.Append(std::vector<std::string_view>{"SET", a.part->pos_key, next_values.back()});
   }
+  for (const auto& src : tx.sources()) {
+    next_values.push_back(std::to_string(src.offset));
+    conn.Append(std::vector<std::string_view>{"SET", src.key, next_values.back()});
+  }
   conn.Append(std::vector<std::string_view>{"EXEC"});
   const size_t n_pre = tx.prelude().size();
   const size_t n_cmds = tx.command_count();
-  auto replies = conn.ReadReplies(n_pre + n_cmds + adv.size() + 2);
+  const size_t n_meta = adv.size() + tx.sources().size();  // position and source SETs
+  auto replies = conn.ReadReplies(n_pre + n_cmds + n_meta + 2);
   if (!replies) return {TxOutcome::kBroken, replies.error().message};
   auto& rs = *replies;
 
@@ -98,7 +103,7 @@ TxResult RunTransaction(redis::Connection& conn, Transaction& tx) {
     }
   }
   size_t cursor = 0;
-  for (size_t i = 0; i < n_cmds + adv.size(); ++i) {
+  for (size_t i = 0; i < n_cmds + n_meta; ++i) {
     const auto& r = rs[1 + n_pre + i];
     if (!r.IsError()) continue;
     auto err = r.ToError();
