@@ -12,14 +12,13 @@ constexpr size_t kReadChunk = 64u << 10;
 
 Result<std::unique_ptr<Connection>> Connection::Connect(const Endpoint& ep,
                                                         const ConnectOptions& opts) {
-  if (ep.tls) {
-    return Error(Errc::kInvalidArgument,
-                 "cannot connect to " + Redacted(ep) +
-                     ": TLS (rediss://) is not supported yet (hiredis 0.14 has no TLS); use "
-                     "redis:// or a local TLS tunnel");
-  }
   auto sock = TcpSocket::Connect(ep.host, ep.port, opts.connect_timeout);
   if (!sock) return Error(sock.error().code, "redis " + sock.error().message);
+  if (ep.tls) {
+    if (Status st = sock->StartTls(ep.tls_config, ep.host, opts.connect_timeout); !st) {
+      return Error(st.error().code, "redis " + st.error().message);
+    }
+  }
   std::unique_ptr<Connection> conn(new Connection(ep, opts, std::move(*sock)));
   conn->rbuf_ = std::make_unique<char[]>(kReadChunk);
   if (Status st = conn->Handshake(); !st) return st.error();
@@ -166,6 +165,42 @@ Status Connection::ReadReplies(size_t n, std::vector<Reply>* out) {
 Status Connection::Flush() {
   std::vector<Reply> none;  // n = 0: only sends; an empty vector allocates nothing
   return ReadReplies(0, &none);
+}
+
+Result<Reply> Connection::ReadPushed(std::chrono::milliseconds timeout) {
+  if (broken_) {
+    return Break(Error(
+        Errc::kIo, "connection to " + HostPort(ep_) + " is broken by an earlier error; reconnect"));
+  }
+  if (pending_ != 0) {
+    return Error(Errc::kInvalidArgument, "ReadPushed() called with " + std::to_string(pending_) +
+                                             " commands pending");
+  }
+  if (sent_ < out_.size()) {  // a SUBSCRIBE appended and flushed only partly
+    if (Status st = Flush(); !st) return st.error();
+  }
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    auto next = parser_.Next();
+    if (!next) return Break(next.error());
+    if (*next) return std::move(**next);
+    auto got = sock_.Recv(rbuf_.get(), kReadChunk);
+    if (!got) return Break(got.error());
+    if (*got > 0) {
+      if (Status st = parser_.Feed(rbuf_.get(), *got); !st) return Break(st.error());
+      continue;
+    }
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      return Error(Errc::kTimeout, "no message from " + HostPort(ep_) + " within " +
+                                       std::to_string(timeout.count()) + " ms");
+    }
+    if (Status st = sock_.Wait(true, false, left); !st) {
+      if (st.error().code == make_error_code(Errc::kTimeout)) continue;  // re-checks the deadline
+      return Break(st.error());
+    }
+  }
 }
 
 Error Connection::Break(const Error& err) {

@@ -51,8 +51,9 @@ class Connection {
  public:
   // Connects, then (pipelined, one round trip) AUTH [user] password if a password is set,
   // SELECT db if db != 0, CLIENT SETNAME if a name is set. Errors: kIo/kTimeout (transport),
-  // kAuth (AUTH refused, or NOAUTH because no password was given), kInvalidArgument (rediss://:
-  // TLS is not supported by this build), or the mapped error of a failed SELECT/SETNAME.
+  // kAuth (AUTH refused, or NOAUTH because no password was given), kInvalidArgument (an
+  // unreadable TLS CA/cert/key file), or the mapped error of a failed SELECT/SETNAME. A rediss://
+  // endpoint runs a TLS handshake (ep.tls_config) first; its failures are kIo naming the cause.
   static Result<std::unique_ptr<Connection>> Connect(const Endpoint& ep,
                                                      const ConnectOptions& opts = {});
 
@@ -101,6 +102,11 @@ class Connection {
   // two batches in flight: Append(b1); Flush(); Append(b2); Flush(); ReadReplies(|b1|); ...
   // so Redis executes one batch while the caller encodes the next and parses the previous.
   Status Flush();
+
+  // Pub/sub: waits up to `timeout` for one reply the server pushed on its own (a SUBSCRIBE
+  // confirmation or message). kTimeout if none arrived, which leaves the connection usable;
+  // transport errors break it. Precondition: pending() == 0 (else kInvalidArgument).
+  Result<Reply> ReadPushed(std::chrono::milliseconds timeout);
 
   bool broken() const { return broken_; }
   const Endpoint& endpoint() const { return ep_; }

@@ -13,7 +13,7 @@
 //   redis://:password@host           default user (AUTH password)
 //   redis://password@host            default user, as redis-cli reads it
 //   redis://[::1]:6379               IPv6 literal in brackets
-//   rediss://...                     tls = true (Connect refuses it until TLS is supported)
+//   rediss://...                     tls = true (TLS settings: Endpoint::tls_config)
 //   host:port                        bare form, no scheme
 // User and password are percent-decoded ("%40" is '@').
 
@@ -26,6 +26,18 @@ namespace walrus::redis {
 
 inline constexpr int kDefaultPort = 6379;
 
+// How to speak TLS to a server (used when Endpoint::tls). Certificate verification is on by
+// default; turning it off is for tests only.
+struct TlsConfig {
+  std::string ca_file;      // PEM CA bundle to trust; empty: the system's default trust store
+  std::string cert_file;    // client certificate (PEM) for mutual TLS; empty: none
+  std::string key_file;     // its private key (PEM); empty: cert_file holds it
+  std::string server_name;  // SNI and the name to verify; empty: the endpoint's host
+  bool verify = true;       // verify the server's certificate chain and name
+
+  bool operator==(const TlsConfig&) const = default;
+};
+
 // A value type; copy freely. The password is a secret: log it only via Redacted().
 struct Endpoint {
   std::string host = "127.0.0.1";
@@ -34,6 +46,7 @@ struct Endpoint {
   std::string password;  // empty: no AUTH
   int db = 0;
   bool tls = false;
+  TlsConfig tls_config;  // used only when tls
 
   bool operator==(const Endpoint&) const = default;
 };

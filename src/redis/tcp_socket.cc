@@ -112,6 +112,7 @@ Result<TcpSocket> TcpSocket::Connect(const std::string& host, int port,
 TcpSocket& TcpSocket::operator=(TcpSocket&& o) noexcept {
   if (this != &o) {
     if (fd_ >= 0) close(fd_);
+    tls_ = std::move(o.tls_);
     fd_ = o.fd_;
     peer_ = std::move(o.peer_);
     o.fd_ = -1;
@@ -120,10 +121,20 @@ TcpSocket& TcpSocket::operator=(TcpSocket&& o) noexcept {
 }
 
 TcpSocket::~TcpSocket() {
+  tls_.reset();
   if (fd_ >= 0) close(fd_);
 }
 
+Status TcpSocket::StartTls(const TlsConfig& cfg, const std::string& host,
+                           std::chrono::milliseconds timeout) {
+  auto s = TlsSession::Handshake(fd_, cfg, host, peer_, Clock::now() + timeout);
+  if (!s) return s.error();
+  tls_ = std::move(*s);
+  return Status::Ok();
+}
+
 Result<size_t> TcpSocket::Send(const char* data, size_t n) {
+  if (tls_) return tls_->Write(data, n);
   while (true) {
     const ssize_t rc = send(fd_, data, n, MSG_NOSIGNAL);
     if (rc >= 0) return static_cast<size_t>(rc);
@@ -134,6 +145,7 @@ Result<size_t> TcpSocket::Send(const char* data, size_t n) {
 }
 
 Result<size_t> TcpSocket::Recv(char* data, size_t n) {
+  if (tls_) return tls_->Read(data, n);
   while (true) {
     const ssize_t rc = recv(fd_, data, n, 0);
     if (rc > 0) return static_cast<size_t>(rc);
@@ -146,6 +158,10 @@ Result<size_t> TcpSocket::Recv(char* data, size_t n) {
 
 Status TcpSocket::Wait(bool want_read, bool want_write, std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
+  if (tls_) {  // TLS may have to read to write, or write to read
+    want_read = want_read || tls_->wants_read();
+    want_write = want_write || tls_->wants_write();
+  }
   while (true) {
     pollfd p{fd_, static_cast<short>((want_read ? POLLIN : 0) | (want_write ? POLLOUT : 0)), 0};
     const int rc = poll(&p, 1, PollMs(deadline));

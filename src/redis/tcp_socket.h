@@ -1,7 +1,7 @@
 #pragma once
 
 // TcpSocket: a connected, non-blocking TCP socket (RAII over the fd) with deadline-bounded
-// connect and readiness waits. Never raises SIGPIPE.
+// connect and readiness waits, optionally wrapped in TLS (StartTls). Never raises SIGPIPE.
 //
 //   auto s = TcpSocket::Connect("127.0.0.1", 6379, std::chrono::milliseconds(2000));
 //   if (!s) return s.error();                       // kIo (refused, unreachable) or kTimeout
@@ -11,9 +11,12 @@
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <string>
 
 #include "core/result.h"
+#include "redis/endpoint.h"
+#include "redis/tls_session.h"
 
 namespace walrus::redis {
 
@@ -24,11 +27,19 @@ class TcpSocket {
   static Result<TcpSocket> Connect(const std::string& host, int port,
                                    std::chrono::milliseconds timeout);
 
-  TcpSocket(TcpSocket&& o) noexcept : fd_(o.fd_), peer_(std::move(o.peer_)) { o.fd_ = -1; }
+  TcpSocket(TcpSocket&& o) noexcept
+      : fd_(o.fd_), peer_(std::move(o.peer_)), tls_(std::move(o.tls_)) {
+    o.fd_ = -1;
+  }
   TcpSocket& operator=(TcpSocket&& o) noexcept;
   TcpSocket(const TcpSocket&) = delete;
   TcpSocket& operator=(const TcpSocket&) = delete;
   ~TcpSocket();
+
+  // Runs a TLS client handshake (see TlsSession); afterwards Send/Recv/Wait speak TLS.
+  // `host` is the name given to Connect (verified unless cfg.server_name overrides it).
+  Status StartTls(const TlsConfig& cfg, const std::string& host, std::chrono::milliseconds timeout);
+  bool tls() const { return tls_ != nullptr; }
 
   // Sends what the kernel takes now: bytes sent (0 if it would block), or kIo.
   Result<size_t> Send(const char* data, size_t n);
@@ -48,6 +59,7 @@ class TcpSocket {
 
   int fd_ = -1;
   std::string peer_;
+  std::unique_ptr<TlsSession> tls_;  // set by StartTls
 };
 
 }  // namespace walrus::redis
