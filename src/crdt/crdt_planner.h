@@ -1,0 +1,56 @@
+#pragma once
+
+// CrdtPlanner: the WritePlanner of `walrus apply --mode crdt`. Every op becomes one EVALSHA of
+// the merge script (merge_script.h) that merges it into the key's state with a convergent rule
+// for its family (docs/active-active.md): registers and set/hash/zset members last-writer-wins
+// by stamp, counters as exactly-once per-origin contributions, expiries as an absolute LWW
+// attribute, stream entries at ids derived from the stamp. Applying the same records in any
+// order that keeps each origin's order yields identical data everywhere.
+//
+//   crdt::CrdtPlanner planner;
+//   std::vector<Argv> cmds;
+//   Status st = planner.Plan(write, record_ts_ms, cmds);   // write.origin, write.hlc required
+//   // cmds[0] == {"EVALSHA", sha, "2", key, "walrus:m:{key}:key", "SET", stamp, "P", "0", ...}
+//
+// Stamp of op i of a record: "<hlc>.<iiii>-<origin>" (hlc in core/hlc.h text form, i in 4 hex
+// digits): byte order == (hlc, op index, origin). Relative expiries are anchored at the HLC's
+// physical time, not at the Kafka timestamp, so a mirror that re-stamps records cannot move them.
+//
+// Refused (Errc::kRefused, the applier dead-letters them): records without a valid origin/hlc,
+// commands with no convergent rule (APPEND, LPUSH, SPOP-like, *FLOAT increments, conditional
+// NX/XX/GT/LT forms, XADD with explicit ids or trimming, ...).
+//
+// Threading: stateless apart from immutable strings; one applier thread calls Plan.
+
+#include <string>
+#include <vector>
+
+#include "core/hlc.h"
+#include "core/write_planner.h"
+
+namespace walrus::crdt {
+
+class CrdtPlanner final : public WritePlanner {
+ public:
+  CrdtPlanner();
+
+  Status Plan(const Write& w, int64_t record_ts_ms, std::vector<Argv>& out) override;
+  std::vector<std::string> Scripts() const override;
+
+  // "<hlc>.<iiii>-<origin>".
+  static std::string Stamp(const Hlc& h, size_t op_index, std::string_view origin);
+  // The stream entry id of a stamp: "<physical ms>-<seq>", seq = logical << 48 |
+  // op_index << 38 | (FNV-1a of origin) & (2^38-1). Unique per stamp up to hash collisions of
+  // origin names (checked: none among the configured ones is the operator's job).
+  static std::string StreamId(const Hlc& h, size_t op_index, std::string_view origin);
+  // Argv of the GC sweep for one sidecar: ops older than `horizon_stamp` are forgotten.
+  static Argv GcCommand(std::string_view sidecar_key, std::string_view horizon_stamp);
+
+ private:
+  Status PlanOne(const Op& op, const Hlc& h, size_t index, std::string_view origin,
+                 std::vector<Argv>& out) const;
+
+  std::string sha_;
+};
+
+}  // namespace walrus::crdt

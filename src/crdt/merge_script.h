@@ -1,0 +1,28 @@
+#pragma once
+
+// The active-active merge script (merge.lua, embedded at build time), its SHA1, and the naming
+// of the per-key metadata sidecars it keeps. Pure data and functions; thread-safe.
+//
+//   const std::string& body = crdt::MergeScript();        // SCRIPT LOAD body
+//   const std::string& sha = crdt::MergeScriptSha1();     // EVALSHA sha 2 key sidecar ...
+//   std::string m = crdt::SidecarKey("stock:{sku1}");     // "walrus:m:{sku1}:stock:{sku1}"
+//
+// Sidecar key = "walrus:m:{" + hash tag (or the whole key) + "}:" + key, so a key and its
+// sidecar always share a Redis Cluster slot. Everything under "walrus:" is walrus' own state.
+
+#include <string>
+#include <string_view>
+
+namespace walrus::crdt {
+
+inline constexpr std::string_view kSidecarPrefix = "walrus:m:";
+inline constexpr std::string_view kInternalPrefix = "walrus:";
+
+const std::string& MergeScript();
+// Lower-case hex SHA1 of MergeScript(), as Redis computes it for EVALSHA.
+const std::string& MergeScriptSha1();
+std::string SidecarKey(std::string_view key);
+// Lower-case hex SHA1 of any bytes.
+std::string Sha1Hex(std::string_view data);
+
+}  // namespace walrus::crdt
