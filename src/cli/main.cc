@@ -7,7 +7,9 @@
 
 #include "apply/apply_command.h"
 #include "devkafka/devkafka_command.h"
+#include "mirror/mirror_command.h"
 #include "produce/produce_command.h"
+#include "status/status_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -19,6 +21,8 @@ int main(int argc, char** argv) {
   walrus::apply::AddApplyCommand(app, exit_code);
   walrus::produce::AddProduceCommand(app, exit_code);
   walrus::AddDevkafkaCommand(app, exit_code);
+  walrus::mirror::AddMirrorCommand(app, exit_code);
+  walrus::status::AddStatusCommand(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

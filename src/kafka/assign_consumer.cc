@@ -1,0 +1,118 @@
+#include "kafka/assign_consumer.h"
+
+#include <fmt/format.h>
+
+#include "kafka/handles.h"
+
+namespace walrus::kafka {
+
+using internal::ToError;
+
+struct AssignConsumer::Impl {
+  internal::KafkaPtr rk;     // destroyed last
+  internal::QueuePtr queue;  // the consumer queue
+  std::vector<rd_kafka_message_t*> buf;
+};
+
+AssignConsumer::AssignConsumer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+AssignConsumer::~AssignConsumer() {
+  if (!impl_ || !impl_->rk) return;
+  impl_->queue.reset();
+  rd_kafka_assign(impl_->rk.get(), nullptr);
+  rd_kafka_consumer_close(impl_->rk.get());
+}
+
+Result<std::unique_ptr<AssignConsumer>> AssignConsumer::Create(const Properties& props) {
+  const Properties defaults = {
+      {"group.id", "walrus-assign"},
+      {"enable.auto.commit", "false"},
+      {"enable.auto.offset.store", "false"},
+      {"isolation.level", "read_committed"},
+      {"auto.offset.reset", "earliest"},
+      {"enable.partition.eof", "false"},
+  };
+  auto conf = internal::MakeConf(defaults, props);
+  if (!conf) return conf.error();
+  auto rk = internal::NewClient(RD_KAFKA_CONSUMER, std::move(*conf));
+  if (!rk) return rk.error();
+  auto impl = std::make_unique<Impl>();
+  impl->rk = std::move(*rk);
+  rd_kafka_poll_set_consumer(impl->rk.get());
+  impl->queue.reset(rd_kafka_queue_get_consumer(impl->rk.get()));
+  return std::unique_ptr<AssignConsumer>(new AssignConsumer(std::move(impl)));
+}
+
+Status AssignConsumer::Assign(const std::vector<TopicPartition>& parts) {
+  auto list = internal::ToList(parts);
+  if (auto e = rd_kafka_assign(impl_->rk.get(), list.get()); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return ToError(e, "assign");
+  }
+  return Status::Ok();
+}
+
+std::vector<Message> AssignConsumer::PollBatch(size_t max, std::chrono::milliseconds timeout) {
+  std::vector<Message> out;
+  if (max == 0) return out;
+  auto& buf = impl_->buf;
+  if (buf.size() < max) buf.resize(max);
+  ssize_t n = rd_kafka_consume_batch_queue(impl_->queue.get(), static_cast<int>(timeout.count()),
+                                           buf.data(), 1);
+  if (n == 1 && max > 1) {
+    const ssize_t more =
+        rd_kafka_consume_batch_queue(impl_->queue.get(), 0, buf.data() + 1, max - 1);
+    if (more > 0) n += more;
+  }
+  if (n <= 0) return out;
+  out.reserve(static_cast<size_t>(n));
+  for (ssize_t i = 0; i < n; ++i) {
+    rd_kafka_message_t* rkm = buf[static_cast<size_t>(i)];
+    if (rkm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      rd_kafka_message_destroy(rkm);
+      continue;
+    }
+    out.emplace_back(rkm);
+  }
+  return out;
+}
+
+Result<std::pair<int64_t, int64_t>> AssignConsumer::Watermarks(const std::string& topic,
+                                                               int32_t partition) {
+  int64_t lo = kOffsetInvalid, hi = kOffsetInvalid;
+  auto e = rd_kafka_get_watermark_offsets(impl_->rk.get(), topic.c_str(), partition, &lo, &hi);
+  if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return ToError(e, fmt::format("watermarks {}[{}]", topic, partition));
+  }
+  if (hi == kOffsetInvalid) {
+    return Error(Errc::kNotFound, fmt::format("watermarks {}[{}]: not fetched yet", topic, partition));
+  }
+  return std::make_pair(lo, hi);
+}
+
+Result<std::pair<int64_t, int64_t>> AssignConsumer::QueryWatermarks(
+    const std::string& topic, int32_t partition, std::chrono::milliseconds timeout) {
+  int64_t lo = kOffsetInvalid, hi = kOffsetInvalid;
+  auto e = rd_kafka_query_watermark_offsets(impl_->rk.get(), topic.c_str(), partition, &lo, &hi,
+                                            static_cast<int>(timeout.count()));
+  if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return ToError(e, fmt::format("query watermarks {}[{}]", topic, partition));
+  }
+  return std::make_pair(lo, hi);
+}
+
+int64_t AssignConsumer::Position(const std::string& topic, int32_t partition) {
+  auto list = internal::ToList({TopicPartition{topic, partition, kOffsetInvalid}});
+  if (rd_kafka_position(impl_->rk.get(), list.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return kOffsetInvalid;
+  }
+  return list->cnt == 1 ? list->elems[0].offset : kOffsetInvalid;
+}
+
+Status AssignConsumer::FatalError() const {
+  char errstr[512] = {0};
+  const auto e = rd_kafka_fatal_error(impl_->rk.get(), errstr, sizeof errstr);
+  if (e == RD_KAFKA_RESP_ERR_NO_ERROR) return Status::Ok();
+  return ToError(e, "consumer fatal error", errstr);
+}
+
+}  // namespace walrus::kafka

@@ -1,0 +1,58 @@
+#pragma once
+
+// Flow: one source -> target replication flow of `walrus mirror`, run on its own thread.
+//
+// Each run: create the target producer (transactional unless disabled), resolve the source
+// topics, check or create the target topics (same partition count or more; fewer is refused),
+// read the flow's positions back from the target's `walrus-mirror.offsets`, assign the source
+// partitions there, then copy records partition to partition, appending `walrus-src`. Positions
+// are written to the target only for records the target acknowledged (at-least-once mode) or in
+// the same transaction as the records, after they were acknowledged (transactional mode).
+// Any runtime error (consumer fatal, delivery failure, transaction failure) ends the run; the
+// flow starts over from the positions in the target after a backoff. Configuration errors (a
+// missing target topic that cannot be created, too few target partitions) are fatal.
+//
+//   Flow flow(cfg, probe, stop_flag);
+//   std::thread t([&] { flow.Run(); });   // returns once stop_flag is set, or on a fatal error
+//
+// Threading: Run() on one thread; Ready()/Fatal()/Detail() from any thread. Delivery callbacks
+// run on the producer's poll thread and share the per-partition state under a mutex.
+// Ownership: owns its clients for the duration of a run; borrows the probe and stop flag.
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "core/result.h"
+#include "mirror/mirror_config.h"
+#include "mirror/mirror_probe.h"
+
+namespace walrus::mirror {
+
+class Flow {
+ public:
+  Flow(FlowConfig cfg, MirrorProbe& probe, const std::atomic<bool>& stop);
+
+  void Run();
+  bool Ready() const { return ready_.load(); }
+  bool Fatal() const { return fatal_.load(); }
+  std::string Detail() const;
+  const FlowConfig& config() const { return cfg_; }
+
+  struct Shared;  // state shared with delivery callbacks (flow.cc)
+
+ private:
+  Status RunOnce();
+  void SetDetail(std::string d);
+
+  const FlowConfig cfg_;
+  MirrorProbe& probe_;
+  const std::atomic<bool>& stop_;
+  std::atomic<bool> ready_{false};
+  std::atomic<bool> fatal_{false};
+  mutable std::mutex detail_mu_;
+  std::string detail_ = "starting";
+};
+
+}  // namespace walrus::mirror

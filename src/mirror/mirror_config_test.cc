@@ -1,0 +1,84 @@
+// Unit tests: flag -> flow building, topic selection, walrus-src format, loop guard.
+
+#include <gtest/gtest.h>
+
+#include "mirror/mirror_config.h"
+#include "mirror/record_copy.h"
+
+namespace walrus::mirror {
+namespace {
+
+TEST(MirrorConfig, SingleFlowFromSourceTarget) {
+  MirrorFlags f;
+  f.source = "a:1";
+  f.target = "b:2";
+  f.source_alias = "dc";
+  f.target_alias = "dr";
+  f.topics = {"redis-writes"};
+  f.x_props = {"socket.timeout.ms=1000"};
+  f.target_x = {"acks=all"};
+  auto flows = BuildFlows(f);
+  ASSERT_EQ(flows.size(), 1u);
+  EXPECT_EQ(flows[0].Name(), "dc:dr");
+  EXPECT_EQ(flows[0].source_props.front(), (std::pair<std::string, std::string>{"bootstrap.servers", "a:1"}));
+  EXPECT_EQ(flows[0].target_props.back(), (std::pair<std::string, std::string>{"acks", "all"}));
+  EXPECT_TRUE(flows[0].Selects("redis-writes"));
+  EXPECT_FALSE(flows[0].Selects("redis-writes.dlq"));
+  EXPECT_EQ(flows[0].TargetTopic("redis-writes"), "redis-writes");
+  f.naming = "prefix";
+  EXPECT_EQ(BuildFlows(f)[0].TargetTopic("redis-writes"), "dc.redis-writes");
+}
+
+TEST(MirrorConfig, MeshFlowsWithTemplatedTopics) {
+  MirrorFlags f;
+  f.clusters = {"us=u:1", "eu=e:1", "ap=a:1"};
+  f.flows = {"us:eu", "ap:eu"};
+  auto flows = BuildFlows(f);
+  ASSERT_EQ(flows.size(), 2u);
+  EXPECT_EQ(flows[0].topics, std::vector<std::string>{"us.events"});
+  EXPECT_EQ(flows[1].topics, std::vector<std::string>{"ap.events"});
+  EXPECT_EQ(flows[1].target_bootstrap, "e:1");
+  f.topics = {"^{src}\\.events$"};
+  flows = BuildFlows(f);
+  EXPECT_TRUE(flows[0].Selects("us.events"));
+  EXPECT_FALSE(flows[0].Selects("ap.events"));
+  EXPECT_FALSE(flows[0].Selects("us.eventsX"));
+}
+
+TEST(MirrorConfig, RejectsBadFlags) {
+  MirrorFlags f;
+  EXPECT_THROW(BuildFlows(f), std::invalid_argument);  // no --source
+  f.source = "a:1";
+  f.target = "b:1";
+  EXPECT_THROW(BuildFlows(f), std::invalid_argument);  // no --topics
+  f.topics = {"t"};
+  f.source_alias = "d/c";
+  EXPECT_THROW(BuildFlows(f), std::invalid_argument);  // '/' in alias
+  f.source_alias = "target";
+  EXPECT_THROW(BuildFlows(f), std::invalid_argument);  // same aliases
+  f.source_alias = "dc";
+  f.topics = {"^(bad"};
+  EXPECT_THROW(BuildFlows(f), std::invalid_argument);
+  MirrorFlags m;
+  m.clusters = {"us=u:1"};
+  m.flows = {"us:eu"};
+  EXPECT_THROW(BuildFlows(m), std::invalid_argument);  // unknown cluster
+  m.flows = {"us:us"};
+  EXPECT_THROW(BuildFlows(m), std::invalid_argument);
+  m.flows = {"us"};
+  EXPECT_THROW(BuildFlows(m), std::invalid_argument);
+}
+
+TEST(RecordCopy, SrcHeaderAndLoopGuard) {
+  EXPECT_EQ(SrcHeaderValue("dc", "redis-writes", 3, 1234), "dc/redis-writes/3/1234");
+  EXPECT_EQ(PositionKey("dc", "redis-writes", 3), "dc/redis-writes/3");
+  EXPECT_FALSE(LoopsBack({}, "dr"));
+  EXPECT_TRUE(LoopsBack({{"walrus-src", "dr/t/0/5"}}, "dr"));
+  EXPECT_FALSE(LoopsBack({{"walrus-src", "drx/t/0/5"}}, "dr"));
+  EXPECT_FALSE(LoopsBack({{"walrus-src", "us/t/0/5"}}, "dr"));
+  EXPECT_TRUE(LoopsBack({{"walrus-origin", "dr"}}, "dr"));
+  EXPECT_FALSE(LoopsBack({{"walrus-origin", "us"}, {"walrus-src", std::nullopt}}, "dr"));
+}
+
+}  // namespace
+}  // namespace walrus::mirror

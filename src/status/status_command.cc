@@ -1,0 +1,69 @@
+#include "status/status_command.h"
+
+#include <iostream>
+#include <memory>
+
+#include "core/log.h"
+#include "status/status_report.h"
+
+namespace walrus::status {
+namespace {
+
+struct Flags {
+  std::vector<std::string> clusters, redis, topics;
+  std::string group;
+  bool json = false;
+  int timeout_ms = 5000;
+};
+
+std::pair<std::string, std::string> Split(const std::string& kv, const std::string& flag) {
+  const auto eq = kv.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == kv.size()) {
+    throw std::invalid_argument(flag + " expects NAME=VALUE, got '" + kv + "'");
+  }
+  return {kv.substr(0, eq), kv.substr(eq + 1)};
+}
+
+int RunStatus(const Flags& f) {
+  StatusOptions o;
+  try {
+    InitLogging("error");
+    if (f.clusters.empty()) throw std::invalid_argument("at least one --cluster NAME=BOOTSTRAP");
+    for (const auto& c : f.clusters) o.clusters.push_back(Split(c, "--cluster"));
+    for (const auto& r : f.redis) o.redis.push_back(Split(r, "--redis"));
+    o.group = f.group;
+    o.topics = f.topics;
+    o.timeout = std::chrono::milliseconds(f.timeout_ms);
+  } catch (const std::exception& e) {
+    std::cerr << "walrus status: error: " << e.what() << "\n";
+    return 2;
+  }
+  StatusReport r = CollectStatus(o);
+  std::cout << (f.json ? RenderJson(r) : RenderTable(r)) << std::flush;
+  bool redis_ok = true;
+  for (const auto& x : r.redis) redis_ok = redis_ok && x.ok;
+  return r.errors.empty() && redis_ok ? 0 : 1;
+}
+
+}  // namespace
+
+void AddStatusCommand(CLI::App& root, int& exit_code) {
+  auto f = std::make_shared<Flags>();
+  auto* cmd = root.add_subcommand(
+      "status",
+      "End offsets per topic/partition in each cluster, mirror lag, applier lag (consumer group\n"
+      "and Redis positions) and Redis health, as one table.");
+  cmd->add_option("--cluster", f->clusters, "NAME=BOOTSTRAP, repeatable")
+      ->envname("WALRUS_CLUSTER");
+  cmd->add_option("--group", f->group, "Applier consumer group (committed offsets -> lag)")
+      ->envname("WALRUS_GROUP");
+  cmd->add_option("--redis", f->redis, "NAME=REDIS_URL of the cluster NAME's applier, repeatable")
+      ->envname("WALRUS_REDIS");
+  cmd->add_option("--topics", f->topics, "Topics or ^regex (default: all but internal ones)")
+      ->delimiter(',');
+  cmd->add_flag("--json", f->json, "JSON output");
+  cmd->add_option("--timeout-ms", f->timeout_ms, "Per-request timeout")->capture_default_str();
+  cmd->callback([f, &exit_code] { exit_code = RunStatus(*f); });
+}
+
+}  // namespace walrus::status

@@ -1,0 +1,219 @@
+#include "status/status_report.h"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "kafka/admin.h"
+#include "kafka/assign_consumer.h"
+#include "mirror/mirror_config.h"
+#include "mirror/position_store.h"
+#include "redis/connection.h"
+#include "redis/endpoint.h"
+
+namespace walrus::status {
+namespace {
+
+int64_t WallMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool Internal(const std::string& t) {
+  return t == mirror::kOffsetsTopic || t == mirror::kHeartbeatsTopic || t.rfind("_", 0) == 0 ||
+         (t.size() > 4 && t.compare(t.size() - 4, 4, ".dlq") == 0);
+}
+
+bool Selected(const StatusOptions& o, const std::string& t) {
+  if (o.topics.empty()) return !Internal(t);
+  for (const auto& s : o.topics) {
+    if (s.empty()) continue;
+    if (s[0] == '^' ? std::regex_search(t, std::regex(s)) : s == t) return true;
+  }
+  return false;
+}
+
+std::string HidePassword(const std::string& url) {
+  const auto at = url.rfind('@');
+  const auto scheme = url.find("://");
+  if (at == std::string::npos || scheme == std::string::npos) return url;
+  return url.substr(0, scheme + 3) + "***@" + url.substr(at + 1);
+}
+
+std::optional<int64_t> ToInt(std::string_view s) {
+  try {
+    size_t used = 0;
+    const int64_t v = std::stoll(std::string(s), &used);
+    return used == s.size() ? std::optional<int64_t>(v) : std::nullopt;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+template <typename T>
+nlohmann::json Opt(const std::optional<T>& v) {
+  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
+
+std::string Cell(const std::optional<int64_t>& v) { return v ? std::to_string(*v) : "-"; }
+
+}  // namespace
+
+StatusReport CollectStatus(const StatusOptions& o) {
+  StatusReport r;
+  // end[cluster][{topic, partition}]
+  std::map<std::string, std::map<std::pair<std::string, int32_t>, int64_t>> end;
+  for (const auto& [name, boot] : o.clusters) {
+    const kafka::Properties props = {{"bootstrap.servers", boot}};
+    auto topics = kafka::ListTopics(props, o.timeout);
+    if (!topics) {
+      r.errors.push_back(fmt::format("{}: {}", name, topics.error().message));
+      continue;
+    }
+    auto consumer = kafka::AssignConsumer::Create(props);
+    if (!consumer) {
+      r.errors.push_back(fmt::format("{}: {}", name, consumer.error().message));
+      continue;
+    }
+    std::vector<kafka::TopicPartition> parts;
+    for (const auto& t : *topics) {
+      if (!Selected(o, t.name)) continue;
+      for (int32_t p = 0; p < t.partitions; ++p) {
+        PartitionRow row{.topic = t.name, .partition = p, .cluster = name};
+        if (auto wm = (*consumer)->QueryWatermarks(t.name, p, o.timeout)) {
+          row.end = wm->second;
+          end[name][{t.name, p}] = wm->second;
+        }
+        parts.push_back({t.name, p});
+        r.rows.push_back(std::move(row));
+      }
+    }
+    if (!o.group.empty() && !parts.empty()) {
+      kafka::Properties gprops = props;
+      gprops.emplace_back("group.id", o.group);
+      if (auto committed = kafka::CommittedOffsets(gprops, parts, o.timeout)) {
+        for (const auto& tp : *committed) {
+          for (auto& row : r.rows) {
+            if (row.cluster == name && row.topic == tp.topic && row.partition == tp.partition &&
+                row.end && tp.offset >= 0) {
+              row.group_lag = std::max<int64_t>(0, *row.end - tp.offset);
+            }
+          }
+        }
+      } else {
+        r.errors.push_back(fmt::format("{}: group {}: {}", name, o.group, committed.error().message));
+      }
+    }
+  }
+  // Mirror positions and heartbeats stored in each cluster.
+  for (const auto& [name, boot] : o.clusters) {
+    const kafka::Properties props = {{"bootstrap.servers", boot}};
+    if (auto pos = mirror::ReadPositions(props, o.timeout * 2)) {
+      for (const auto& [key, next] : *pos) {
+        // key: <source>/<topic>/<partition>
+        const auto a = key.find('/'), b = key.rfind('/');
+        if (a == std::string::npos || b == a) continue;
+        const std::string src = key.substr(0, a), topic = key.substr(a + 1, b - a - 1);
+        const auto part = ToInt(key.substr(b + 1));
+        if (!part) continue;
+        auto src_end = end[src].find({topic, static_cast<int32_t>(*part)});
+        for (auto& row : r.rows) {
+          if (row.cluster != name || row.partition != *part ||
+              (row.topic != topic && row.topic != src + "." + topic)) {
+            continue;
+          }
+          row.mirror_source = src;
+          if (src_end != end[src].end()) row.mirror_lag = std::max<int64_t>(0, src_end->second - next);
+        }
+      }
+    } else {
+      r.errors.push_back(fmt::format("{}: mirror positions: {}", name, pos.error().message));
+    }
+    if (auto hb = mirror::ReadHeartbeats(props, o.timeout * 2)) {
+      for (const auto& [flow, ms] : *hb) r.heartbeats.push_back({flow, name, WallMs() - ms});
+    }
+  }
+  // Appliers' positions in each cluster's Redis.
+  for (const auto& [name, url] : o.redis) {
+    RedisRow rr{.cluster = name, .url = HidePassword(url)};
+    auto ep = redis::ParseRedisUrl(url);
+    if (!ep) {
+      rr.detail = ep.error().message;
+      r.redis.push_back(rr);
+      continue;
+    }
+    redis::ConnectOptions co;
+    co.connect_timeout = o.timeout;
+    co.io_timeout = o.timeout;
+    co.client_name = "walrus-status";
+    auto conn = redis::Connection::Connect(*ep, co);
+    if (!conn) {
+      rr.detail = conn.error().message;
+      r.redis.push_back(rr);
+      continue;
+    }
+    auto role = (*conn)->Command({"ROLE"});
+    rr.ok = role.ok() && !role->IsError();
+    rr.detail = rr.ok && role->size() > 0 ? std::string(role->element(0).str()) : "ROLE failed";
+    for (auto& row : r.rows) {
+      if (row.cluster != name || !row.end) continue;
+      auto v = (*conn)->Command({"GET", fmt::format("walrus:pos:{}:{}", row.topic, row.partition)});
+      if (!v) break;
+      if (v->IsNil()) {
+        row.redis_lag = *row.end;
+      } else if (auto n = ToInt(v->str())) {
+        row.redis_lag = std::max<int64_t>(0, *row.end - *n);
+      }
+    }
+    r.redis.push_back(rr);
+  }
+  return r;
+}
+
+std::string RenderTable(const StatusReport& r) {
+  std::string out = fmt::format("{:<24} {:>4} {:<10} {:>10} {:<10} {:>10} {:>10} {:>10}\n",
+                                "TOPIC", "PART", "CLUSTER", "END", "MIRROR-SRC", "MIRROR-LAG",
+                                "GROUP-LAG", "REDIS-LAG");
+  for (const auto& row : r.rows) {
+    out += fmt::format("{:<24} {:>4} {:<10} {:>10} {:<10} {:>10} {:>10} {:>10}\n", row.topic,
+                       row.partition, row.cluster, Cell(row.end),
+                       row.mirror_source.empty() ? "-" : row.mirror_source, Cell(row.mirror_lag),
+                       Cell(row.group_lag), Cell(row.redis_lag));
+  }
+  for (const auto& h : r.heartbeats) {
+    out += fmt::format("heartbeat {} (in {}): {} ms ago\n", h.flow, h.cluster, h.age_ms);
+  }
+  for (const auto& x : r.redis) {
+    out += fmt::format("redis {} {}: {} ({})\n", x.cluster, x.url, x.ok ? "ok" : "DOWN", x.detail);
+  }
+  for (const auto& e : r.errors) out += "error: " + e + "\n";
+  return out;
+}
+
+std::string RenderJson(const StatusReport& r) {
+  nlohmann::json j = {{"partitions", nlohmann::json::array()},
+                      {"heartbeats", nlohmann::json::array()},
+                      {"redis", nlohmann::json::array()},
+                      {"errors", r.errors}};
+  for (const auto& row : r.rows) {
+    j["partitions"].push_back({{"topic", row.topic},
+                               {"partition", row.partition},
+                               {"cluster", row.cluster},
+                               {"end", Opt(row.end)},
+                               {"mirror_source", row.mirror_source},
+                               {"mirror_lag", Opt(row.mirror_lag)},
+                               {"group_lag", Opt(row.group_lag)},
+                               {"redis_lag", Opt(row.redis_lag)}});
+  }
+  for (const auto& h : r.heartbeats) {
+    j["heartbeats"].push_back({{"flow", h.flow}, {"cluster", h.cluster}, {"age_ms", h.age_ms}});
+  }
+  for (const auto& x : r.redis) {
+    j["redis"].push_back({{"cluster", x.cluster}, {"url", x.url}, {"ok", x.ok}, {"detail", x.detail}});
+  }
+  return j.dump(2) + "\n";
+}
+
+}  // namespace walrus::status
