@@ -90,7 +90,16 @@ local function add_contrib(elem, delta)
   if bs and not lt(bs, st) then return false end
   local l = redis.call('HGET', M, 'i:' .. elem) or ''
   if string.find(l, '\n' .. st .. '=', 1, true) then return false end
-  redis.call('HSET', M, 'i:' .. elem, l .. '\n' .. st .. '=' .. delta)
+  local last = string.match(l, '\n([^=\n]+)=[^\n]*$')
+  if last == nil or lt(last, st) then
+    redis.call('HSET', M, 'i:' .. elem, l .. '\n' .. st .. '=' .. delta)
+  else
+    -- kept sorted by stamp so that every region stores the same bytes
+    local list = contribs(elem)
+    list[#list + 1] = {st, delta}
+    table.sort(list, function(p, q) return lt(p[1], q[1]) end)
+    store_contribs(elem, list)
+  end
   return true
 end
 
@@ -162,8 +171,11 @@ local function clear_key()
   redis.call('HSET', M, 'x', st, 'xi', sid)
   clear, clear_id = st, sid
   if fam == 'x' then
-    redis.call('XTRIM', K, 'MINID', sid)
-    if redis.call('XLEN', K) == 0 then redis.call('DEL', K) end
+    -- rebuilt rather than XTRIM MINID, which can leave older entries behind in a stream
+    -- that had entries deleted from its middle (see xadd)
+    local keep = redis.call('XRANGE', K, sid, '+')
+    redis.call('DEL', K)
+    for _, ent in ipairs(keep) do redis.call('XADD', K, ent[1], unpack(ent[2])) end
     return
   end
   local all = redis.call('HGETALL', M)
