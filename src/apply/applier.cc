@@ -60,6 +60,8 @@ void Applier::Init() {
   consumer_ = std::move(*consumer);
 
   kafka::Properties pprops = common;
+  // Dead letters may be as large as anything the source topic accepted.
+  pprops.emplace_back("message.max.bytes", "67108864");
   for (const auto& [k, v] : cfg_.kafka_props) {
     // Consumer-only properties would only produce warnings on the DLQ producer.
     if (k.rfind("group.", 0) == 0 || k == "isolation.level" || k == "auto.offset.reset" ||
@@ -187,7 +189,8 @@ bool Applier::EnsureRedis() {
     DropRedis("the primary moved (" + locator_->Describe() + ")");
   }
   if (conn_) DropRedis("connection broken");
-  if (std::chrono::steady_clock::now() < next_attempt_) return false;
+  // A primary announced by the locator (Sentinel failover) is tried at once, not after backoff.
+  if (std::chrono::steady_clock::now() < next_attempt_ && !locator_->Changed()) return false;
   auto log = Logger("apply");
   auto located = locator_->Locate();
   if (!located) {
@@ -211,6 +214,7 @@ bool Applier::EnsureRedis() {
   }
   conn_ = std::move(*c);
   probe_.redis_reconnects.Increment();
+  probe_.PrimaryConnected(redis::HostPort(ep));  // failover metrics
   if (!Resync()) {
     DropRedis("resync failed");
     return false;
@@ -224,6 +228,7 @@ bool Applier::EnsureRedis() {
 
 void Applier::DropRedis(const std::string& why) {
   const bool was_up = redis_ok_.exchange(false);
+  if (was_up) probe_.PrimaryLost();  // failover metrics: recovery time starts
   conn_.reset();
   probe_.redis_up.Set(0);
   for (auto& [k, ps] : parts_) ps.synced = false;
@@ -349,7 +354,11 @@ void Applier::Run() {
       continue;
     }
     auto msgs = consumer_->PollBatch(cfg_.batch_max_ops, cfg_.poll_timeout);
-    if (!msgs.empty()) ProcessBatch(msgs);
+    if (!msgs.empty()) {
+      ProcessBatch(msgs);
+    } else {
+      MaybePing();
+    }
     MaybeCommitOffsets(false);
     UpdateLag();
   }
@@ -454,6 +463,7 @@ void Applier::Commit(std::vector<kafka::Message>& msgs) {
     probe_.batch_seconds.Observe(secs);
     probe_.batch_ops.Observe(static_cast<double>(tx_.records().size()));
     probe_.transactions.Increment();
+    probe_.Committed();  // failover metrics: recovery time ends
     probe_.last_apply_timestamp.SetToCurrentTime();
     for (const auto& a : tx_.advances()) a.part->next = a.next;
     for (const auto& src : tx_.sources()) src.part->src_high[src.key] = src.offset;
@@ -472,6 +482,21 @@ void Applier::Commit(std::vector<kafka::Message>& msgs) {
       log->error("stopped with dead-letter records unacknowledged");
     }
     return;
+  }
+}
+
+void Applier::MaybePing() {
+  // An idle applier still notices a dead or demoted primary, so /readyz tells the truth.
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_ping_ < std::chrono::seconds(1) || !conn_) return;
+  last_ping_ = now;
+  auto role = conn_->Command({"ROLE"});
+  if (!role) {
+    DropRedis("health check: " + role.error().message);
+  } else if (role->IsError()) {
+    DropRedis("health check: " + role->ToError().message);
+  } else if (role->size() == 0 || role->element(0).str() != "master") {
+    DropRedis("health check: the Redis is no longer a primary");
   }
 }
 

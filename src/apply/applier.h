@@ -72,6 +72,7 @@ class Applier final : public kafka::RebalanceHandler {
   void BuildTransaction(std::vector<kafka::Message>& msgs);
   void Commit(std::vector<kafka::Message>& msgs);
   void MaybeCommitOffsets(bool force);
+  void MaybePing();
   void UpdateLag();
   PartitionState* Find(std::string_view topic, int32_t partition);
 
@@ -95,6 +96,7 @@ class Applier final : public kafka::RebalanceHandler {
   std::chrono::steady_clock::time_point next_attempt_{};
   std::chrono::steady_clock::time_point last_commit_{};
   std::chrono::steady_clock::time_point last_lag_{};
+  std::chrono::steady_clock::time_point last_ping_{};
   bool offsets_dirty_ = false;
 
   std::atomic<bool> assigned_once_{false};

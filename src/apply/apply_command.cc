@@ -14,6 +14,8 @@
 #include "redis/connection.h"
 #include "redis/primary_locator.h"
 #include "core/write_planner.h"
+#include "kafka/security.h"
+#include "redis/sentinel_locator.h"
 
 namespace walrus::apply {
 namespace {
@@ -26,11 +28,18 @@ struct Flags {
   std::string password_file;
   std::string log_format = "text";
   std::string sentinels;
+  // Redis HA / TLS / ACL (see docs/ha.md).
+  std::string redis_user;
+  std::string sentinel_user;
+  std::string sentinel_password_file;
+  redis::TlsConfig tls;
+  kafka::SecurityFlags kafka_security;
 };
 
-std::string ReadSecretFile(const std::string& path) {
+std::string ReadSecretFile(const std::string& path,
+                           const std::string& flag = "--redis-password-file") {
   std::ifstream in(path);
-  if (!in) throw std::invalid_argument("--redis-password-file: cannot read '" + path + "'");
+  if (!in) throw std::invalid_argument(flag + ": cannot read '" + path + "'");
   std::stringstream ss;
   ss << in.rdbuf();
   std::string s = ss.str();
@@ -38,9 +47,39 @@ std::string ReadSecretFile(const std::string& path) {
   return s;
 }
 
+// The locator for --redis or --sentinel: credentials, db and TLS of the data connection from
+// the URL / --redis-user / password flags / --redis-tls-*; Sentinel auth from its own flags.
+std::unique_ptr<redis::PrimaryLocator> MakeLocator(const Flags& f, const redis::Endpoint& data) {
+  if (f.cfg.sentinels.empty()) return std::make_unique<redis::DirectLocator>(data);
+  redis::Endpoint auth;
+  auth.user = f.sentinel_user;
+  if (!f.sentinel_password_file.empty()) {
+    auth.password = ReadSecretFile(f.sentinel_password_file, "--sentinel-password-file");
+  } else if (const char* pw = std::getenv("WALRUS_SENTINEL_PASSWORD")) {
+    auth.password = pw;
+  }
+  if (!auth.user.empty() && auth.password.empty()) {
+    throw std::invalid_argument("--sentinel-user needs a password (WALRUS_SENTINEL_PASSWORD or "
+                                "--sentinel-password-file)");
+  }
+  auth.tls = data.tls;  // Sentinels speak TLS when the data nodes do
+  auth.tls_config = data.tls_config;
+  std::string list;
+  for (const auto& s : f.cfg.sentinels) list += (list.empty() ? "" : ",") + s;
+  auto sentinels = redis::ParseSentinelList(list, auth);
+  if (!sentinels) throw std::invalid_argument(sentinels.error().message);
+  redis::SentinelOptions o;
+  o.sentinels = std::move(*sentinels);
+  o.master_name = f.cfg.master_name;
+  o.data = data;
+  // Started by RunApply once signals are blocked (threads inherit the mask).
+  return std::make_unique<redis::SentinelLocator>(std::move(o));
+}
+
 int RunApply(Flags& f) {
   ApplyConfig& cfg = f.cfg;
   redis::Endpoint ep;
+  std::unique_ptr<redis::PrimaryLocator> locator;
   try {
     InitLogging(cfg.log_level, f.log_format == "json" ? LogFormat::kJson : LogFormat::kText);
     if (f.mode == "plain") {
@@ -51,6 +90,9 @@ int RunApply(Flags& f) {
       throw std::invalid_argument("--mode must be plain or crdt, got '" + f.mode + "'");
     }
     cfg.start_from = f.start_from == "latest" ? StartFrom::kLatest : StartFrom::kEarliest;
+    auto security = kafka::SecurityProperties(f.kafka_security);
+    if (!security) throw std::invalid_argument(security.error().message);
+    cfg.kafka_props = *security;  // -X entries come after, so they win
     for (const auto& kv : f.x_props) {
       const auto eq = kv.find('=');
       if (eq == std::string::npos || eq == 0) {
@@ -64,13 +106,27 @@ int RunApply(Flags& f) {
       throw std::invalid_argument("--mode crdt is not available yet in this build (active-active "
                                   "conflict resolution is tracked separately); use --mode plain");
     }
-    if (!cfg.sentinels.empty()) {
-      throw std::invalid_argument("--sentinel is not available yet in this build; use --redis");
+    if (!cfg.redis_url.empty()) {
+      auto parsed = redis::ParseRedisUrl(cfg.redis_url);
+      if (!parsed) throw std::invalid_argument("--redis: " + parsed.error().message);
+      ep = *parsed;
     }
-    auto parsed = redis::ParseRedisUrl(cfg.redis_url);
-    if (!parsed) throw std::invalid_argument("--redis: " + parsed.error().message);
-    ep = *parsed;
+    if (!f.redis_user.empty()) ep.user = f.redis_user;
     if (!cfg.redis_password.empty()) ep.password = cfg.redis_password;
+    if (!ep.user.empty() && ep.password.empty()) {
+      throw std::invalid_argument("--redis-user needs a password (WALRUS_REDIS_PASSWORD or "
+                                  "--redis-password-file)");
+    }
+    const redis::TlsConfig& tls = f.tls;
+    if (!tls.ca_file.empty() || !tls.cert_file.empty() || !tls.key_file.empty() ||
+        !tls.server_name.empty()) {
+      ep.tls = true;
+    }
+    if (!tls.key_file.empty() && tls.cert_file.empty()) {
+      throw std::invalid_argument("--redis-tls-key needs --redis-tls-cert");
+    }
+    ep.tls_config = tls;
+    locator = MakeLocator(f, ep);
   } catch (const std::exception& e) {
     std::cerr << "walrus apply: error: " << e.what() << "\n";
     return 2;
@@ -83,11 +139,12 @@ int RunApply(Flags& f) {
     return 2;
   }
   ShutdownSignal shutdown;
+  if (auto* s = dynamic_cast<redis::SentinelLocator*>(locator.get())) s->Start();
   auto registry = std::make_shared<metrics::Registry>();
   ApplyProbe probe(*registry);
   std::unique_ptr<WritePlanner> planner = std::make_unique<PlainPlanner>();
-  Applier applier(cfg, std::make_unique<redis::DirectLocator>(ep), std::move(planner), probe,
-                  shutdown.flag());
+  log->info("redis primary via {}", locator->Describe());
+  Applier applier(cfg, std::move(locator), std::move(planner), probe, shutdown.flag());
   try {
     applier.Init();
   } catch (const std::exception& e) {
@@ -138,6 +195,26 @@ void AddApplyCommand(CLI::App& root, int& exit_code) {
       ->delimiter(',');
   cmd->add_option("--master-name", c.master_name, "Sentinel master name (with --sentinel)")
       ->envname("WALRUS_MASTER_NAME");
+  cmd->add_option("--redis-user", flags->redis_user,
+                  "Redis ACL user for the data connection (useful with --sentinel)")
+      ->envname("WALRUS_REDIS_USER");
+  cmd->add_option("--sentinel-user", flags->sentinel_user, "ACL user for the Sentinels")
+      ->envname("WALRUS_SENTINEL_USER");
+  cmd->add_option("--sentinel-password-file", flags->sentinel_password_file,
+                  "File holding the Sentinels' password (or env WALRUS_SENTINEL_PASSWORD)")
+      ->envname("WALRUS_SENTINEL_PASSWORD_FILE");
+  cmd->add_option("--redis-tls-ca", flags->tls.ca_file,
+                  "PEM CA bundle to verify Redis (and Sentinel) certificates; any --redis-tls-* "
+                  "flag turns TLS on (as rediss:// does)")
+      ->envname("WALRUS_REDIS_TLS_CA");
+  cmd->add_option("--redis-tls-cert", flags->tls.cert_file, "Client certificate (PEM) for Redis")
+      ->envname("WALRUS_REDIS_TLS_CERT");
+  cmd->add_option("--redis-tls-key", flags->tls.key_file, "Client private key (PEM) for Redis")
+      ->envname("WALRUS_REDIS_TLS_KEY");
+  cmd->add_option("--redis-tls-server-name", flags->tls.server_name,
+                  "Name to send (SNI) and verify in the Redis certificate (default: the host)")
+      ->envname("WALRUS_REDIS_TLS_SERVER_NAME");
+  kafka::AddSecurityFlags(cmd, &flags->kafka_security);
   cmd->add_option("--mode", flags->mode,
                   "plain: apply ops as written (active/standby); crdt: convergent merge "
                   "(active-active)")

@@ -37,6 +37,36 @@ ApplyProbe::ApplyProbe(metrics::Registry& reg)
       position(reg.Gauge("walrus_apply_partition_position", "Next offset to apply")),
       last_apply_timestamp(reg.Gauge("walrus_apply_last_commit_timestamp_seconds",
                                      "Unix time of the last committed transaction")
-                               .Add({})) {}
+                               .Add({})),
+      failovers(reg.Counter("walrus_apply_failovers_total",
+                            "Primary changes seen: connected to a primary at a new address")
+                    .Add({})),
+      recovery_seconds(
+          reg.Histogram("walrus_apply_primary_recovery_seconds",
+                        "From losing the primary connection to the first transaction committed "
+                        "after it (on the new primary after a failover)")
+              .Add({}, prometheus::Histogram::BucketBoundaries{0.1, 0.25, 0.5, 1, 1.5, 2, 3, 4, 5,
+                                                               7.5, 10, 15, 30, 60})),
+      last_recovery_seconds(reg.Gauge("walrus_apply_last_primary_recovery_seconds",
+                                      "The most recent primary recovery time")
+                                .Add({})) {}
+
+void ApplyProbe::PrimaryLost() {
+  if (!lost_at_) lost_at_ = std::chrono::steady_clock::now();
+}
+
+void ApplyProbe::PrimaryConnected(const std::string& address) {
+  if (!primary_.empty() && address != primary_) failovers.Increment();
+  primary_ = address;
+}
+
+void ApplyProbe::Committed() {
+  if (!lost_at_) return;
+  const double s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - *lost_at_).count();
+  recovery_seconds.Observe(s);
+  last_recovery_seconds.Set(s);
+  lost_at_.reset();
+}
 
 }  // namespace walrus::apply

@@ -8,7 +8,9 @@
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "metrics/registry.h"
@@ -35,7 +37,22 @@ struct ApplyProbe {
   prometheus::Family<prometheus::Gauge>& position;  // {topic, partition}
   prometheus::Gauge& last_apply_timestamp;  // unix seconds of the last committed transaction
 
+  // Failover (docs/ha.md): a new primary address after a loss counts as a failover; recovery is
+  // the time from losing the primary connection to the first transaction committed after it.
+  prometheus::Counter& failovers;
+  prometheus::Histogram& recovery_seconds;
+  prometheus::Gauge& last_recovery_seconds;
+
   prometheus::Counter& Dlq(const std::string& reason) { return dlq.Add({{"reason", reason}}); }
+
+  // Called by the applier thread only.
+  void PrimaryLost();                                // a working primary connection was lost
+  void PrimaryConnected(const std::string& address);  // connected (ROLE master) to host:port
+  void Committed();                                  // a transaction committed
+
+ private:
+  std::optional<std::chrono::steady_clock::time_point> lost_at_;
+  std::string primary_;  // host:port of the last primary connected
 };
 
 }  // namespace walrus::apply

@@ -72,6 +72,14 @@ bool DeadLetterSink::AwaitAll(const std::atomic<bool>& stop) {
     for (size_t i = 0; i < pending_.size(); ++i) {
       if (shared->errors[i].empty()) continue;
       probe_.dlq_failures.Increment();
+      auto& rec = pending_[i];
+      if (rec.value && (shared->errors[i].find("MSG_SIZE_TOO_LARGE") != std::string::npos ||
+                        shared->errors[i].find("too large") != std::string::npos)) {
+        // The DLQ cannot take the original value: keep the coordinates and reason (the record
+        // itself stays in the source topic) rather than stall the partition forever.
+        rec.headers.push_back({"walrus-dlq-value-omitted", std::to_string(rec.value->size())});
+        rec.value.reset();
+      }
       WALRUS_LOG_EVERY_MS(Logger("apply"), error, 1000,
                           "dead-letter produce to {} failed, will retry: {}", pending_[i].topic,
                           shared->errors[i]);

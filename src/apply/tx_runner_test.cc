@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "apply/partition_state.h"
+#include "core/write_planner.h"
 #include "testing/redis_server.h"
 
 namespace walrus::apply {
@@ -109,6 +110,45 @@ TEST_F(TxRunnerTest, SecondWriterWithSameExpectationIsFenced) {
   ASSERT_EQ(RunTransaction(*conn_, tx_).outcome, TxOutcome::kCommitted);
   EXPECT_EQ(RunTransaction(**other, tx2).outcome, TxOutcome::kConflict);
   EXPECT_EQ(Get("counter"), "1");
+}
+
+TEST_F(TxRunnerTest, MultiRecordIsAllOrNothing) {
+  PlainPlanner planner;
+  std::vector<Argv> prelude;
+  for (auto& body : planner.Scripts()) prelude.push_back({"SCRIPT", "LOAD", body});
+  tx_.set_prelude(prelude);
+  ASSERT_TRUE(conn_->Command({"HSET", "orders:{s1}", "f", "v"}));  // wrong type for RPUSH
+  ASSERT_TRUE(conn_->Command({"SET", "stock:{s1}", "10"}));
+  ASSERT_TRUE(conn_->Command({"PEXPIREAT", "stock:{s1}", "4102444800000"}));
+  Write bad;
+  bad.multi = true;
+  bad.ops.push_back({"DECRBY", "stock:{s1}", {"1"}, {}, {}});
+  bad.ops.push_back({"RPUSH", "orders:{s1}", {"o-1"}, {}, {}});
+  Write good;
+  good.multi = true;
+  good.ops.push_back({"DECRBY", "stock:{s1}", {"2"}, {}, {}});
+  good.ops.push_back({"SET", "last:{s1}", {"o-2"}, 60000, {}});
+  tx_.Touch(&part_, -1, 0);
+  tx_.BeginRecord(&part_, 0, 0);
+  ASSERT_TRUE(planner.Plan(bad, 1000, tx_.commands()));
+  tx_.EndRecord();
+  tx_.Touch(&part_, -1, 1);
+  tx_.BeginRecord(&part_, 1, 1);
+  ASSERT_TRUE(planner.Plan(good, 4102444700000, tx_.commands()));
+  tx_.EndRecord();
+  auto r = RunTransaction(*conn_, tx_);
+  ASSERT_EQ(r.outcome, TxOutcome::kCommitted) << r.detail;
+  EXPECT_TRUE(tx_.records()[0].failed);
+  EXPECT_NE(tx_.records()[0].error.find("rolled back"), std::string::npos) << tx_.records()[0].error;
+  EXPECT_FALSE(tx_.records()[1].failed) << tx_.records()[1].error;
+  EXPECT_EQ(Get("stock:{s1}"), "8");  // only the good record's DECRBY 2
+  EXPECT_EQ(Get("last:{s1}"), "o-2");
+  auto at = conn_->Command({"PEXPIRETIME", "stock:{s1}"});
+  ASSERT_TRUE(at);
+  EXPECT_EQ(at->integer(), 4102444800000);  // the rollback kept the absolute expiry
+  auto at2 = conn_->Command({"PEXPIRETIME", "last:{s1}"});
+  EXPECT_EQ(at2->integer(), 4102444760000);  // ttl_ms: absolute from the record timestamp
+  EXPECT_EQ(Get("walrus:pos:t:3"), "2");
 }
 
 TEST_F(TxRunnerTest, ReadOnlyReplicaIsTransient) {

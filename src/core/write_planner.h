@@ -30,18 +30,23 @@ class WritePlanner {
   virtual std::vector<std::string> Scripts() const { return {}; }
 };
 
+// Plain (active/standby) planner. A record that needs a single command is sent as that command.
+// A record that needs several (a `multi`, or an op plus its PEXPIREAT) is sent as one EVALSHA of
+// an "all or nothing" script: it snapshots the touched keys (DUMP + PEXPIRETIME), runs the
+// commands, and if one fails restores every key and returns the error. MULTI/EXEC alone would
+// leave the commands before the failing one applied (Redis has no rollback).
 class PlainPlanner final : public WritePlanner {
  public:
-  Status Plan(const Write& w, int64_t record_ts_ms, std::vector<Argv>& out) override {
-    const size_t mark = out.size();
-    for (const auto& op : w.ops) {
-      if (auto st = PlanOp(op, record_ts_ms, out); !st) {
-        out.resize(mark);
-        return st;
-      }
-    }
-    return {};
-  }
+  PlainPlanner();
+  Status Plan(const Write& w, int64_t record_ts_ms, std::vector<Argv>& out) override;
+  std::vector<std::string> Scripts() const override;
+
+ private:
+  std::string atomic_sha_;
+  std::vector<Argv> scratch_;
 };
+
+// Lowercase hex SHA1, as Redis names scripts.
+std::string Sha1Hex(std::string_view data);
 
 }  // namespace walrus

@@ -57,17 +57,17 @@ void AddDevkafkaCommand(CLI::App& root, int& exit_code) {
   cmd->add_option("--cluster", config->clusters,
                   "Name of a cluster to create; repeat (or comma-separate) for several "
                   "independent clusters, e.g. one per region")
-      ->envname("WALRUS_CLUSTER")
+      ->envname("WALRUS_DEVKAFKA_CLUSTER")
       ->delimiter(',')
       ->capture_default_str();
   cmd->add_option("--brokers", config->brokers, "Brokers per cluster (broker ids 1..N)")
-      ->envname("WALRUS_BROKERS")
+      ->envname("WALRUS_DEVKAFKA_BROKERS")
       ->check(CLI::Range(1, devkafka::kMaxBrokers))
       ->capture_default_str();
   cmd->add_option("--topic", *topic_specs,
                   "Topic to create on every cluster, as NAME:PARTITIONS (e.g. redis-writes:12); "
                   "repeat or comma-separate for several")
-      ->envname("WALRUS_TOPIC")
+      ->envname("WALRUS_DEVKAFKA_TOPIC")
       ->delimiter(',')
       ->check(CLI::Validator(
           [](const std::string& spec) {

@@ -151,7 +151,7 @@ TEST_F(DevkafkaProcessTest, BadTopicFlagFailsClearly) {
 
 TEST_F(DevkafkaProcessTest, FlagsComeFromEnvironment) {
   const std::string file = dir_ + "/env.env";
-  const std::string cmd = "WALRUS_CLUSTER=a,b WALRUS_TOPIC=x:2 WALRUS_BOOTSTRAP_FILE=" + file +
+  const std::string cmd = "WALRUS_DEVKAFKA_CLUSTER=a,b WALRUS_DEVKAFKA_TOPIC=x:2 WALRUS_BOOTSTRAP_FILE=" + file +
                           " timeout --preserve-status -s TERM 2 " WALRUS_DEVKAFKA_MAIN " devkafka >" + dir_ +
                           "/env.out 2>&1; echo exit=$?";
   const std::string result = Shell(cmd);
