@@ -67,6 +67,7 @@ def main():
     ap.add_argument("--ops", type=int, default=1_000_000)
     ap.add_argument("--round", type=int, default=250_000)
     ap.add_argument("--variants", default="set,incr")
+    ap.add_argument("--perf", help="record a perf profile of the applier's drains into this file")
     args = ap.parse_args()
 
     work = tempfile.mkdtemp(prefix="walrus-bench-")
@@ -113,10 +114,18 @@ def main():
                                 "-X", "linger.ms=50", "-X", "batch.num.messages=10000"],
                                input=("\n".join(lines) + "\n").encode(), check=True)
                 produced += n
+                perf = None
+                if args.perf:
+                    perf = subprocess.Popen(["perf", "record", "-F", "2000", "-g", "-p", str(applier.pid),
+                                             "-o", f"{args.perf}.{variant}"], stderr=subprocess.DEVNULL)
+                    time.sleep(0.5)
                 os.kill(applier.pid, signal.SIGCONT)
                 t0 = time.perf_counter()
                 wait(lambda: _applied(r) >= produced, 300, "drain")
                 applied_time += time.perf_counter() - t0
+                if perf:
+                    perf.send_signal(signal.SIGINT)
+                    perf.wait()
                 done += n
             ops_s = args.ops / applied_time
             bench_test = "set" if variant == "set" else "incr"
