@@ -194,3 +194,40 @@ def make_certs(workdir):
 
 def now():
     return time.monotonic()
+
+
+class TlsRedisServer(harness.RedisServer):
+    """redis-server with a plain port (for the test's own client) and a TLS port."""
+
+    def __init__(self, procs, workdir, certs):
+        self.certs, self.tls_port = certs, harness.free_port()
+        super().__init__(procs, workdir)
+
+    def argv(self):
+        return super().argv() + [
+            "--tls-port", str(self.tls_port), "--tls-cert-file", self.certs["server.crt"],
+            "--tls-key-file", self.certs["server.key"], "--tls-ca-cert-file",
+            self.certs["ca.crt"], "--tls-auth-clients", "no"]
+
+
+class EnvApplier(harness.Applier):
+    """harness.Applier with extra environment variables (secrets)."""
+
+    def __init__(self, procs, walrus_bin, brokers, redis_url, group, env, extra=(), name="apply"):
+        self.admin_port = harness.free_port()
+        self.argv = [walrus_bin, "apply", "--brokers", brokers, "--topic", harness.TOPIC,
+                     "--group", group, "--redis", redis_url,
+                     "--admin", "127.0.0.1:%d" % self.admin_port] + list(extra)
+        self.proc = procs.spawn(name, self.argv, env=dict(os.environ, **env))
+        self.name = name
+
+
+def wait_log(app, needle, timeout=30):
+    """Waits until the applier's log contains `needle`; returns the matching line."""
+    def found():
+        for line in app.proc.log_text().splitlines():
+            if needle in line:
+                return line
+        return None
+    return harness.wait_until(found, timeout, "%r in %s's log" % (needle, app.name),
+                              interval=0.1, on_timeout=lambda: "\n" + app.log_tail(20))
