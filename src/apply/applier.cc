@@ -372,13 +372,49 @@ void Applier::Run() {
 }
 
 void Applier::ProcessBatch(std::vector<kafka::Message>& msgs) {
-  BuildTransaction(msgs);
-  if (tx_.empty()) return;
-  Commit(msgs);
+  tx_.Clear();
+  accepted_.clear();
+  if (!SelectRecords(msgs) || tx_.empty()) return;
+  // Fence first (it needs only the partitions), then decode and plan while streaming the
+  // commands to Redis, which parses and queues them meanwhile.
+  const auto t0 = std::chrono::steady_clock::now();
+  TxResult r = Fence(*conn_, tx_);
+  if (r.outcome != TxOutcome::kCommitted) {
+    HandleFailure(r);
+    return;
+  }
+  BeginMulti(*conn_, tx_);
+  size_t sent = 0;
+  for (size_t i : accepted_) {
+    PlanRecord(msgs, i);
+    if (tx_.command_count() - sent >= kStreamChunk) {
+      AppendCommands(*conn_, tx_, sent);
+      sent = tx_.command_count();
+      if (auto st = conn_->Flush(); !st) {
+        DropRedis("sending transaction: " + st.error().message);
+        return;
+      }
+    }
+  }
+  AppendCommands(*conn_, tx_, sent);
+  // Records refused before Redis must be safely in the DLQ before their offsets are stored.
+  if (!dlq_->AwaitAll(stop_)) {
+    DropRedis("stopping with dead letters unacknowledged; transaction discarded");
+    return;
+  }
+  r = FinishMulti(*conn_, tx_);
+  while (r.outcome == TxOutcome::kQueueRejected) {
+    tx_.DropFailedCommands();
+    r = RunTransaction(*conn_, tx_);
+  }
+  if (r.outcome != TxOutcome::kCommitted) {
+    HandleFailure(r);
+    return;
+  }
+  Committed(msgs, t0);
 }
 
-void Applier::BuildTransaction(std::vector<kafka::Message>& msgs) {
-  tx_.Clear();
+bool Applier::SelectRecords(std::vector<kafka::Message>& msgs) {
   for (size_t i = 0; i < msgs.size(); ++i) {
     auto& msg = msgs[i];
     if (auto st = msg.error(); !st) {
@@ -409,7 +445,7 @@ void Applier::BuildTransaction(std::vector<kafka::Message>& msgs) {
       auto high = SourceHigh(ps, SourceKey(coords->stream));
       if (!high) {
         DropRedis("reading source position: " + high.error().message);
-        return;
+        return false;
       }
       if (coords->offset <= *high) {
         probe_.duplicates.Increment();
@@ -417,71 +453,67 @@ void Applier::BuildTransaction(std::vector<kafka::Message>& msgs) {
       }
       tx_.NoteSource(ps, SourceKey(coords->stream), coords->offset);
     }
-    auto write = decoder_->Decode(msg.key(), msg.value());
-    if (!write) {
-      dlq_->Send(msg, CategoryOf(write.error()), write.error().message);
-      continue;
-    }
-    tx_.BeginRecord(ps, i, msg.offset());
-    if (Status st = planner_->Plan(*write, msg.timestamp_ms(), tx_.commands()); !st) {
-      tx_.AbortRecord();
-      dlq_->Send(msg, CategoryOf(st.error()), st.error().message);
-      continue;
-    }
-    tx_.EndRecord();
+    accepted_.push_back(i);
+  }
+  return true;
+}
+
+void Applier::PlanRecord(std::vector<kafka::Message>& msgs, size_t i) {
+  auto& msg = msgs[i];
+  PartitionState* ps = Find(msg.topic(), msg.partition());
+  auto write = decoder_->Decode(msg.key(), msg.value());
+  if (!write) {
+    dlq_->Send(msg, CategoryOf(write.error()), write.error().message);
+    return;
+  }
+  tx_.BeginRecord(ps, i, msg.offset());
+  if (Status st = planner_->Plan(*write, msg.timestamp_ms(), tx_.commands()); !st) {
+    tx_.AbortRecord();
+    dlq_->Send(msg, CategoryOf(st.error()), st.error().message);
+    return;
+  }
+  tx_.EndRecord();
+}
+
+void Applier::HandleFailure(const TxResult& r) {
+  switch (r.outcome) {
+    case TxOutcome::kRetry:
+      probe_.retries.Increment();
+      DropRedis("transaction refused: " + r.detail);
+      return;
+    case TxOutcome::kConflict:
+      probe_.conflicts.Increment();
+      Logger("apply")->warn("position fence fired, re-reading positions: {}", r.detail);
+      if (!Resync()) DropRedis("resync after conflict failed");
+      return;
+    default:
+      DropRedis("transaction failed: " + r.detail);
+      return;
   }
 }
 
-void Applier::Commit(std::vector<kafka::Message>& msgs) {
-  auto log = Logger("apply");
-  // Records refused before Redis must be safely in the DLQ before their offsets are stored.
-  if (!dlq_->AwaitAll(stop_)) return;
-  for (;;) {
-    if (!conn_ || conn_->broken()) return;  // the loop reconnects and resyncs; the tx is dropped
-    const auto t0 = std::chrono::steady_clock::now();
-    const TxResult r = RunTransaction(*conn_, tx_);
-    switch (r.outcome) {
-      case TxOutcome::kQueueRejected:
-        tx_.DropFailedCommands();
-        continue;
-      case TxOutcome::kRetry:
-        probe_.retries.Increment();
-        DropRedis("transaction refused: " + r.detail);
-        return;
-      case TxOutcome::kBroken:
-        DropRedis("transaction failed: " + r.detail);
-        return;
-      case TxOutcome::kConflict:
-        probe_.conflicts.Increment();
-        log->warn("position fence fired, re-reading positions: {}", r.detail);
-        if (!Resync()) DropRedis("resync after conflict failed");
-        return;
-      case TxOutcome::kCommitted:
-        break;
+void Applier::Committed(std::vector<kafka::Message>& msgs,
+                        std::chrono::steady_clock::time_point t0) {
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  probe_.batch_seconds.Observe(secs);
+  probe_.batch_ops.Observe(static_cast<double>(tx_.records().size()));
+  probe_.transactions.Increment();
+  probe_.last_apply_timestamp.SetToCurrentTime();
+  for (const auto& a : tx_.advances()) a.part->next = a.next;
+  for (const auto& src : tx_.sources()) src.part->src_high[src.key] = src.offset;
+  size_t applied = 0;
+  for (const auto& rec : tx_.records()) {
+    if (rec.failed) {
+      dlq_->Send(msgs[rec.msg_index], "rejected", rec.error);
+    } else {
+      ++applied;
     }
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    probe_.batch_seconds.Observe(secs);
-    probe_.batch_ops.Observe(static_cast<double>(tx_.records().size()));
-    probe_.transactions.Increment();
-    probe_.Committed();  // failover metrics: recovery time ends
-    probe_.last_apply_timestamp.SetToCurrentTime();
-    for (const auto& a : tx_.advances()) a.part->next = a.next;
-    for (const auto& src : tx_.sources()) src.part->src_high[src.key] = src.offset;
-    size_t applied = 0;
-    for (const auto& rec : tx_.records()) {
-      if (rec.failed) {
-        dlq_->Send(msgs[rec.msg_index], "rejected", rec.error);
-      } else {
-        ++applied;
-      }
-    }
-    probe_.applied.Increment(static_cast<double>(applied));
-    offsets_dirty_ = true;
-    backoff_ = std::chrono::milliseconds(0);
-    if (!dlq_->AwaitAll(stop_)) {
-      log->error("stopped with dead-letter records unacknowledged");
-    }
-    return;
+  }
+  probe_.applied.Increment(static_cast<double>(applied));
+  offsets_dirty_ = true;
+  backoff_ = std::chrono::milliseconds(0);
+  if (!dlq_->AwaitAll(stop_)) {
+    Logger("apply")->error("stopped with dead-letter records unacknowledged");
   }
 }
 

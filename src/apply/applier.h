@@ -29,6 +29,7 @@
 #include "apply/dead_letter.h"
 #include "apply/partition_state.h"
 #include "apply/transaction.h"
+#include "apply/tx_runner.h"
 #include "core/decoder.h"
 #include "core/write_planner.h"
 #include "kafka/consumer.h"
@@ -68,9 +69,14 @@ class Applier final : public kafka::RebalanceHandler {
   void PauseUnsynced();
   // Highest applied source offset of a walrus-src stream (-1: none); reads Redis on first sight.
   Result<int64_t> SourceHigh(PartitionState* ps, const std::string& key);
+  // One batch = one Redis transaction: select, fence, plan + stream, DLQ acks, EXEC.
   void ProcessBatch(std::vector<kafka::Message>& msgs);
-  void BuildTransaction(std::vector<kafka::Message>& msgs);
-  void Commit(std::vector<kafka::Message>& msgs);
+  // Filters duplicates / unsynced partitions / mirror redeliveries; fills tx_ advances and
+  // accepted_. False if Redis failed meanwhile (the batch is dropped).
+  bool SelectRecords(std::vector<kafka::Message>& msgs);
+  void PlanRecord(std::vector<kafka::Message>& msgs, size_t i);
+  void HandleFailure(const TxResult& r);
+  void Committed(std::vector<kafka::Message>& msgs, std::chrono::steady_clock::time_point t0);
   void MaybeCommitOffsets(bool force);
   void MaybePing();
   void UpdateLag();
@@ -92,6 +98,8 @@ class Applier final : public kafka::RebalanceHandler {
   std::map<PartKey, PartitionState> parts_;
   PartitionState* last_part_ = nullptr;
   Transaction tx_;
+  std::vector<size_t> accepted_;  // indexes of the batch's records to plan
+  static constexpr size_t kStreamChunk = 512;  // commands per write while streaming a MULTI
   std::chrono::milliseconds backoff_{0};
   std::chrono::steady_clock::time_point next_attempt_{};
   std::chrono::steady_clock::time_point last_commit_{};

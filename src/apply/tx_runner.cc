@@ -32,7 +32,7 @@ Transaction::RecordSpan* RecordOf(std::vector<Transaction::RecordSpan>& records,
 
 }  // namespace
 
-TxResult RunTransaction(redis::Connection& conn, Transaction& tx) {
+TxResult Fence(redis::Connection& conn, const Transaction& tx) {
   const auto& adv = tx.advances();
   std::vector<std::string_view> argv;
   argv.reserve(adv.size() + 1);
@@ -64,10 +64,21 @@ TxResult RunTransaction(redis::Connection& conn, Transaction& tx) {
     }
   }
 
-  // Phase 2: the transaction.
+  return {TxOutcome::kCommitted, {}};
+}
+
+void BeginMulti(redis::Connection& conn, const Transaction& tx) {
   conn.Append(std::vector<std::string_view>{"MULTI"});
   for (const auto& cmd : tx.prelude()) conn.Append(cmd);
-  for (const auto& cmd : tx.commands()) conn.Append(cmd);
+}
+
+void AppendCommands(redis::Connection& conn, const Transaction& tx, size_t from) {
+  const auto& cmds = tx.commands();
+  for (size_t i = from; i < cmds.size(); ++i) conn.Append(cmds[i]);
+}
+
+TxResult FinishMulti(redis::Connection& conn, Transaction& tx) {
+  const auto& adv = tx.advances();
   std::vector<std::string> next_values;
   next_values.reserve(adv.size() + tx.sources().size());
   for (const auto& a : adv) {
@@ -139,6 +150,13 @@ TxResult RunTransaction(redis::Connection& conn, Transaction& tx) {
     }
   }
   return {TxOutcome::kCommitted, {}};
+}
+
+TxResult RunTransaction(redis::Connection& conn, Transaction& tx) {
+  if (TxResult fence = Fence(conn, tx); fence.outcome != TxOutcome::kCommitted) return fence;
+  BeginMulti(conn, tx);
+  AppendCommands(conn, tx, 0);
+  return FinishMulti(conn, tx);
 }
 
 }  // namespace walrus::apply

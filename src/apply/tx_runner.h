@@ -30,6 +30,16 @@ struct TxResult {
   std::string detail;
 };
 
+// The whole exchange: Fence, BeginMulti, AppendCommands(0), FinishMulti.
 TxResult RunTransaction(redis::Connection& conn, Transaction& tx);
+
+// The same in steps, so a caller can stream commands to Redis while it is still planning them
+// (Redis parses and queues them meanwhile). Fence returns kCommitted when the positions match.
+TxResult Fence(redis::Connection& conn, const Transaction& tx);
+void BeginMulti(redis::Connection& conn, const Transaction& tx);
+// Appends tx.commands()[from, end) to the connection's buffer.
+void AppendCommands(redis::Connection& conn, const Transaction& tx, size_t from);
+// Appends the position/source SETs and EXEC, reads every reply and classifies the outcome.
+TxResult FinishMulti(redis::Connection& conn, Transaction& tx);
 
 }  // namespace walrus::apply
