@@ -97,6 +97,7 @@ def main():
         value = "".join(random.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(64))
         produced = 0
         results = {}
+        tx_before = 0.0
         for variant in args.variants.split(","):
             applied_time = 0.0
             done = 0
@@ -128,11 +129,14 @@ def main():
                     perf.wait()
                 done += n
             ops_s = args.ops / applied_time
+            tx_secs = _metric(aport, "walrus_apply_batch_seconds_sum") - tx_before
+            tx_before += tx_secs
             bench_test = "set" if variant == "set" else "incr"
             ref = redis_benchmark(rport, bench_test, args.ops, 64)
             results[variant] = (ops_s, ref)
             print(f"{variant:5s} applier {ops_s:>12,.0f} ops/s   redis-benchmark -P 64 {ref:>12,.0f} ops/s"
-                  f"   ratio {ops_s / ref:.2f}", flush=True)
+                  f"   ratio {ops_s / ref:.2f}   (inside transactions: fence + plan + EXEC "
+                  f"{100 * tx_secs / applied_time:.0f}% of the drain)", flush=True)
         print(f"applier peak RSS {rss_peak_kb(applier.pid) / 1024:.1f} MiB")
     finally:
         for p in procs:
@@ -158,6 +162,15 @@ def _ready(port):
         return urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1).status == 200
     except Exception:
         return False
+
+
+def _metric(port, name):
+    import urllib.request
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    for line in text.splitlines():
+        if line.startswith(name + " ") or line.startswith(name + "{"):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
 
 
 def _applied(r):

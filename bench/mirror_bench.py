@@ -1,0 +1,211 @@
+#!/usr/bin/python3
+"""Mirror benchmark: `walrus mirror` throughput vs a kcat consume->produce pipe between the same
+two devkafka clusters (same run), and produce-in-DC -> visible-in-DR-Redis latency.
+
+1. Starts two `walrus devkafka` clusters (dc, dr; topic bench:12 in both, pipe:12 in dr) and
+   pre-produces --records small records into dc/bench with kcat.
+2. Throughput: starts `walrus mirror` (transactional, then --no-transactions on a fresh target
+   topic) and times from /readyz to its committed positions reaching dc's end offsets; times
+   `kcat -C -e dc/bench | kcat -P dr/pipe` the same way (process start to exit). Prints
+   records/s of each and the ratio mirror / kcat.
+3. Latency: a redis-server and `walrus apply` on dr, the mirror running; RPUSH ops on one key
+   produced into dc at --rate for --seconds (kcat, linger 5 ms); a client BLPOPs the list in the
+   dr Redis: latency = pop time - send time. Prints p50/p99/max.
+
+Usage: bench/mirror_bench.py [--records 300000] [--rate 200] [--seconds 10] [--walrus PATH]
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+import redis
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "e2e"))
+from harness import free_port  # noqa: E402
+
+KCAT = "/usr/bin/kcat"
+
+
+def wait(pred, timeout, what):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.01)
+    raise SystemExit("timed out waiting for " + what)
+
+
+def devkafka(walrus, name, topics, tmp, procs):
+    boot = os.path.join(tmp, "boot-" + name)
+    argv = [walrus, "devkafka", "--cluster", name, "--bootstrap-file", boot]
+    for t in topics:
+        argv += ["--topic", t]
+    procs.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+
+    def ready():
+        try:
+            with open(boot) as f:
+                return f.read().strip().split("=", 1)[1] or None
+        except (FileNotFoundError, IndexError):
+            return None
+    return wait(ready, 30, "devkafka " + name)
+
+
+def ends(brokers, topic, parts=12):
+    out = subprocess.run([KCAT, "-Q", "-b", brokers] + sum(
+        [["-t", "%s:%d:-1" % (topic, p)] for p in range(parts)], []), capture_output=True).stdout
+    return sum(int(m.group(1)) for m in re.finditer(rb"offset (\d+)", out))
+
+
+def metrics(port):
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=2) as r:
+            return r.read().decode()
+    except OSError:
+        return ""
+
+
+def ready(port):
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d/readyz" % port, timeout=2) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
+def mirror_positions(port, topic):
+    return sum(float(v) for v in re.findall(
+        r'walrus_mirror_position\{[^}]*topic="%s"[^}]*\} (\S+)' % re.escape(topic), metrics(port)))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--records", type=int, default=300000)
+    ap.add_argument("--rate", type=int, default=200)
+    ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--walrus", default="build/src/cli/walrus")
+    ap.add_argument("--mirror-arg", action="append", default=[],
+                    help="extra argument for the throughput mirrors (repeatable)")
+    a = ap.parse_args()
+    tmp = tempfile.mkdtemp(prefix="mirror-bench-")
+    procs = []
+    try:
+        dc = devkafka(a.walrus, "dc", ["bench:12", "lat:12"], tmp, procs)
+        dr = devkafka(a.walrus, "dr", ["bench:12", "pipe:12", "lat:12", "lat.dlq:12"], tmp, procs)
+        dr2 = devkafka(a.walrus, "dr2", ["bench:12"], tmp, procs)
+        data = os.path.join(tmp, "data")
+        with open(data, "w") as f:
+            for i in range(a.records):
+                f.write("k%d\t{\"cmd\":\"SET\",\"key\":\"k%d\",\"args\":[\"%032d\"]}\n" % (i, i, i))
+        subprocess.run([KCAT, "-P", "-b", dc, "-t", "bench", "-K", "\t", "-l", "-X",
+                        "linger.ms=20", data], check=True)
+        total = ends(dc, "bench")
+        print("pre-produced %d records into dc/bench" % total)
+
+        results = {}
+        for label, target, extra in (("mirror (transactional)", dr, []),
+                                     ("mirror (--no-transactions)", dr2, ["--no-transactions"])):
+            port = free_port()
+            p = subprocess.Popen([a.walrus, "mirror", "--source", dc, "--target", target,
+                                  "--source-alias", "dc", "--target-alias", "dr", "--topics",
+                                  "bench", "--admin", "127.0.0.1:%d" % port, "--log-level", "warn"]
+                                 + extra + a.mirror_arg)
+            procs.append(p)
+            wait(lambda: ready(port), 60, "mirror ready")
+            t0 = time.time()
+            wait(lambda: mirror_positions(port, "bench") >= total, 300, "mirror to finish")
+            dt = time.time() - t0
+            results[label] = total / dt
+            print("%-28s %9.0f records/s (%.2fs)" % (label, total / dt, dt))
+            p.terminate()
+            p.wait()
+
+        t0 = time.time()
+        sh = ("%s -C -b %s -t bench -o beginning -e -q -K '\\t' | "
+              "%s -P -b %s -t pipe -K '\\t'" % (KCAT, dc, KCAT, dr))
+        subprocess.run(sh, shell=True, check=True)
+        dt = time.time() - t0
+        kcat_rate = ends(dr, "pipe") / dt
+        print("%-28s %9.0f records/s (%.2fs)" % ("kcat -C | kcat -P", kcat_rate, dt))
+        for label, r in results.items():
+            print("ratio %s / kcat pipe = %.2f" % (label, r / kcat_rate))
+
+        if a.seconds == 0:
+            return
+        # Latency: dr applier + mirror on topic lat.
+        rport = free_port()
+        procs.append(subprocess.Popen(["/usr/bin/redis-server", "--port", str(rport), "--save", "",
+                                       "--appendonly", "no"], stdout=subprocess.DEVNULL))
+        r = redis.Redis(port=rport)
+        wait(lambda: _ping(r), 10, "redis")
+        aport, mport = free_port(), free_port()
+        procs.append(subprocess.Popen([a.walrus, "apply", "--brokers", dr, "--topic", "lat",
+                                       "--group", "lat", "--redis", "redis://127.0.0.1:%d" % rport,
+                                       "--admin", "127.0.0.1:%d" % aport, "--log-level", "warn",
+                                       "-X", "session.timeout.ms=6000", "-X",
+                                       "heartbeat.interval.ms=500", "-X", "fetch.wait.max.ms=5"]))
+        procs.append(subprocess.Popen([a.walrus, "mirror", "--source", dc, "--target", dr,
+                                       "--source-alias", "dc", "--target-alias", "dr", "--topics",
+                                       "lat", "--admin", "127.0.0.1:%d" % mport,
+                                       "--log-level", "warn"]))
+        wait(lambda: ready(aport) and ready(mport), 60, "applier and mirror ready")
+        sent, lat = {}, []
+        kc = subprocess.Popen([KCAT, "-P", "-b", dc, "-t", "lat", "-K", "\t", "-X", "linger.ms=0"],
+                              stdin=subprocess.PIPE)
+        n = a.rate * a.seconds
+
+        def popper():
+            for _ in range(n):
+                item = r.blpop("lat", timeout=30)
+                if item is None:
+                    return
+                i = int(item[1])
+                lat.append(time.time() - sent[i])
+        th = threading.Thread(target=popper)
+        th.start()
+        t0 = time.time()
+        for i in range(n):
+            delay = t0 + i / a.rate - time.time()
+            if delay > 0:
+                time.sleep(delay)
+            sent[i] = time.time()
+            kc.stdin.write(b"lat\t" + json.dumps({"cmd": "RPUSH", "key": "lat",
+                                                  "args": [str(i)]}).encode() + b"\n")
+            kc.stdin.flush()
+        th.join()
+        kc.stdin.close()
+        kc.wait()
+        lat.sort()
+        if len(lat) < n:
+            print("latency: only %d of %d arrived" % (len(lat), n))
+        if lat:
+            print("produce(dc) -> visible(dr redis) at %d/s, %d samples: p50 %.1f ms, p99 %.1f ms, "
+                  "max %.1f ms" % (a.rate, len(lat), 1000 * lat[len(lat) // 2],
+                                   1000 * lat[int(len(lat) * 0.99)], 1000 * lat[-1]))
+    finally:
+        for p in reversed(procs):
+            if p.poll() is None:
+                p.terminate()
+                try:
+                    p.wait(10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+
+
+def _ping(r):
+    try:
+        return r.ping()
+    except redis.ConnectionError:
+        return False
+
+
+if __name__ == "__main__":
+    main()
