@@ -37,12 +37,12 @@ class Call {
  public:
   Call(const std::string& sha, const Op& op, std::string_view opname, const std::string& stamp,
        const std::string& sid) {
-    argv_ = {"EVALSHA", sha, "2", op.key, SidecarKey(op.key), std::string(opname), stamp,
-             "", "0", sid};
+    argv_ = {"EVALSHA", sha, "3", op.key, SidecarKey(op.key), ContribKey(op.key),
+             std::string(opname), stamp, "", "0", sid};
   }
   void Expiry(std::string_view mode, int64_t abs = 0) {
-    argv_[7] = std::string(mode);
-    argv_[8] = std::to_string(abs);
+    argv_[8] = std::string(mode);
+    argv_[9] = std::to_string(abs);
   }
   void Arg(std::string a) { argv_.push_back(std::move(a)); }
   Argv Take() { return std::move(argv_); }
@@ -67,9 +67,9 @@ std::string CrdtPlanner::StreamId(const Hlc& h, size_t op_index, std::string_vie
   return fmt::format("{}-{}", h.physical_ms, seq);
 }
 
-Argv CrdtPlanner::GcCommand(std::string_view sidecar_key, std::string_view horizon_stamp) {
-  return {"EVALSHA", MergeScriptSha1(), "2", "walrus:gc-none", std::string(sidecar_key), "GC",
-          std::string(horizon_stamp), "", "0", "0-0"};
+Argv CrdtPlanner::GcCommand(std::string_view key, std::string_view horizon_stamp) {
+  return {"EVALSHA", MergeScriptSha1(), "3", std::string(key), SidecarKey(key), ContribKey(key),
+          "GC", std::string(horizon_stamp), "", "0", "0-0"};
 }
 
 Status CrdtPlanner::Plan(const Write& w, int64_t /*record_ts_ms*/, std::vector<Argv>& out) {

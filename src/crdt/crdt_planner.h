@@ -10,7 +10,8 @@
 //   crdt::CrdtPlanner planner;
 //   std::vector<Argv> cmds;
 //   Status st = planner.Plan(write, record_ts_ms, cmds);   // write.origin, write.hlc required
-//   // cmds[0] == {"EVALSHA", sha, "2", key, "walrus:m:{key}:key", "SET", stamp, "P", "0", ...}
+//   // cmds[0] == {"EVALSHA", sha, "3", key, "walrus:m:{key}:key", "walrus:c:{key}:key",
+//   //               "SET", stamp, "P", "0", stream-id, value}
 //
 // Stamp of op i of a record: "<hlc>.<iiii>-<origin>" (hlc in core/hlc.h text form, i in 4 hex
 // digits): byte order == (hlc, op index, origin). Relative expiries are anchored at the HLC's
@@ -43,8 +44,9 @@ class CrdtPlanner final : public WritePlanner {
   // op_index << 38 | (FNV-1a of origin) & (2^38-1). Unique per stamp up to hash collisions of
   // origin names (checked: none among the configured ones is the operator's job).
   static std::string StreamId(const Hlc& h, size_t op_index, std::string_view origin);
-  // Argv of the GC sweep for one sidecar: ops older than `horizon_stamp` are forgotten.
-  static Argv GcCommand(std::string_view sidecar_key, std::string_view horizon_stamp);
+  // Argv of the GC sweep for one key: tombstones and contributions older than
+  // `horizon_stamp` are forgotten, and ops older than it are ignored from then on.
+  static Argv GcCommand(std::string_view key, std::string_view horizon_stamp);
 
  private:
   Status PlanOne(const Op& op, const Hlc& h, size_t index, std::string_view origin,

@@ -253,6 +253,13 @@ TEST(CrdtPropertyTest, ThreeRegionsConvergeWhateverTheDeliveryOrder) {
     ASSERT_TRUE(regions.back());
   }
   size_t dups = 0;
+  auto t0 = std::chrono::steady_clock::now();
+  auto lap = [&](const char* what) {
+    auto t = std::chrono::steady_clock::now();
+    std::cerr << "crdt property test: " << what << " in "
+              << std::chrono::duration_cast<std::chrono::milliseconds>(t - t0).count() << " ms\n";
+    t0 = t;
+  };
   for (auto& region : regions) {
     size_t next[kOrigins] = {0, 0, 0};
     std::vector<const Write*> delivered;
@@ -288,6 +295,7 @@ TEST(CrdtPropertyTest, ThreeRegionsConvergeWhateverTheDeliveryOrder) {
     }
     if (!batch.empty()) flush();
     EXPECT_EQ(errors, 0u) << first_error;
+    lap("region applied");
   }
   std::cerr << "crdt property test: " << dups << " duplicate deliveries\n";
 
@@ -296,6 +304,7 @@ TEST(CrdtPropertyTest, ThreeRegionsConvergeWhateverTheDeliveryOrder) {
   vo.ttl_tolerance_ms = 0;
   auto rep = verify::Verify(vo);
   ASSERT_TRUE(rep) << rep.error().message;
+  lap("verified");
   std::string diffs;
   for (auto& d : rep->diffs) diffs += "\n  " + d;
   EXPECT_EQ(rep->differing, 0u) << diffs;

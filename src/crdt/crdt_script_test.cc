@@ -173,7 +173,7 @@ TEST_F(CrdtScriptTest, ReplayFromZeroAfterFlushallGivesTheSameState) {
   auto snapshot = [&] {
     std::string s;
     for (auto k : {"r", "c", "s", "h", "z", "x"}) {
-      s += State(k) + "|" + State(SidecarKey(k)) + "\n";
+      s += State(k) + "|" + State(SidecarKey(k)) + "|" + State(ContribKey(k)) + "\n";
     }
     return s;
   };
@@ -192,8 +192,8 @@ TEST_F(CrdtScriptTest, GcForgetsTombstonesAndKeepsValues) {
                   .empty());
   const std::string zbefore = State("z");
   const std::string horizon = CrdtPlanner::Stamp({kT + 10, 0}, 0, "");
-  EXPECT_TRUE(region_->Run({CrdtPlanner::GcCommand(SidecarKey("s"), horizon),
-                            CrdtPlanner::GcCommand(SidecarKey("z"), horizon)})
+  EXPECT_TRUE(region_->Run({CrdtPlanner::GcCommand("s", horizon),
+                            CrdtPlanner::GcCommand("z", horizon)})
                   .empty());
   EXPECT_EQ(region_->Cmd({"HEXISTS", SidecarKey("s"), "m:a"}), "(integer) 0");
   EXPECT_EQ(State("s"), "set:[\"b\"]");
@@ -231,6 +231,7 @@ TEST(CrdtPlannerTest, RefusesRecordsWithoutStampsAndOpsWithoutMergeRule) {
   EXPECT_EQ(out[0][0], "EVALSHA");
   EXPECT_EQ(out[0][1], MergeScriptSha1());
   EXPECT_EQ(out[0][4], "walrus:m:{k}:k");
+  EXPECT_EQ(out[0][5], "walrus:c:{k}:k");
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 -- walrus active-active merge script (one body for every op family; see docs/active-active.md).
 --
--- KEYS[1] = the user key, KEYS[2] = its sidecar hash (walrus:m:{tag}:key, same slot).
+-- KEYS[1] = the user key, KEYS[2] = its sidecar hash (walrus:m:{tag}:key), KEYS[3] = its
+-- counter contributions (walrus:c:{tag}:key), all in one slot.
 -- ARGV = op, stamp, expiry mode, expiry abs ms, stream id of the stamp, op args...
 --   op      SET DEL INCRBY SADD SREM ZADD ZREM ZINCRBY HSET HDEL HINCRBY XADD EXPIRE PERSIST GC
 --   stamp   "<hlc>.<op index>-<origin>" (fixed-width prefix: byte order == causal/LWW order)
@@ -9,12 +10,13 @@
 --
 -- Sidecar fields: t family (r c s z h x), x clear stamp (last DEL), xi stream id of x,
 -- e/es expiry ms ("0" = none) and its stamp, g gc floor (ops older are ignored),
--- m:<elem> element base "+<stamp>" / "-<stamp>" (zset: "+<stamp>|<score>"),
--- i:<elem> counter contributions "\n<stamp>=<delta>" repeated. Registers and counters use
--- elem "". Every rule below is a function of the SET of ops received (not their order):
+-- m:<elem> element base "+<stamp>" / "-<stamp>" (zset: "+<stamp>|<score>").
+-- Counter contributions (INCRBY, HINCRBY, ZINCRBY) are members "<#elem>:<elem><stamp> <delta>"
+-- of the zset KEYS[3], all with score 0, so they sort by bytes: per element, by stamp. The
+-- member itself is the dedup record of the op. Registers and counters use elem "". Every rule below is a function of the SET of ops received (not their order):
 -- element value = max-stamp base (if newer than x) + contributions newer than that base.
 
-local K, M = KEYS[1], KEYS[2]
+local K, M, C = KEYS[1], KEYS[2], KEYS[3]
 local op, st, emode, eabs, sid = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local A0 = 6 -- first op argument
 
@@ -57,50 +59,49 @@ local function base_of(elem)
   return string.sub(b, 1, 1), string.sub(b, 2), nil
 end
 
+local function cprefix(elem) return #elem .. ':' .. elem end
+
+-- Splits a contribution member into elem, stamp, delta.
+local function parse_member(m)
+  local colon = string.find(m, ':', 1, true)
+  local n = tonumber(string.sub(m, 1, colon - 1))
+  local elem = string.sub(m, colon + 1, colon + n)
+  local rest = string.sub(m, colon + n + 1)
+  local sp = string.find(rest, ' ', 1, true)
+  return elem, string.sub(rest, 1, sp - 1), string.sub(rest, sp + 1)
+end
+
+-- The contributions of an element, in stamp order: {{stamp, delta}, ...}.
 local function contribs(elem)
-  local l = redis.call('HGET', M, 'i:' .. elem)
+  local p = cprefix(elem)
   local out = {}
-  if l then
-    for s, d in string.gmatch(l, '\n([^=\n]+)=([^\n]+)') do out[#out + 1] = {s, d} end
+  for _, m in ipairs(redis.call('ZRANGEBYLEX', C, '[' .. p, '[' .. p .. '\255')) do
+    local _, s, d = parse_member(m)
+    out[#out + 1] = {s, d}
   end
-  table.sort(out, function(p, q) return lt(p[1], q[1]) end)
   return out
 end
 
-local function store_contribs(elem, list)
-  if #list == 0 then redis.call('HDEL', M, 'i:' .. elem); return end
-  local parts = {}
-  for i, c in ipairs(list) do parts[i] = '\n' .. c[1] .. '=' .. c[2] end
-  redis.call('HSET', M, 'i:' .. elem, table.concat(parts))
-end
-
--- Keeps contributions newer than s; returns the kept list.
+-- Forgets contributions older than stamp s; returns the kept ones.
 local function drop_older(elem, s)
-  local kept = {}
-  local all = contribs(elem)
-  for _, c in ipairs(all) do if lt(s, c[1]) then kept[#kept + 1] = c end end
-  if #kept ~= #all then store_contribs(elem, kept) end
-  return kept
+  local p = cprefix(elem)
+  redis.call('ZREMRANGEBYLEX', C, '[' .. p, '(' .. p .. s)
+  return contribs(elem)
 end
 
--- Records a contribution; false if it is a duplicate or covered by the element's base.
+-- Records a contribution. Returns recorded (false for a duplicate or one covered by the
+-- element's base) and newest (no newer contribution of the element is known).
 local function add_contrib(elem, delta)
   if stale(st) then return false end
   local _, bs = base_of(elem)
   if bs and not lt(bs, st) then return false end
-  local l = redis.call('HGET', M, 'i:' .. elem) or ''
-  if string.find(l, '\n' .. st .. '=', 1, true) then return false end
-  local last = string.match(l, '\n([^=\n]+)=[^\n]*$')
-  if last == nil or lt(last, st) then
-    redis.call('HSET', M, 'i:' .. elem, l .. '\n' .. st .. '=' .. delta)
-  else
-    -- kept sorted by stamp so that every region stores the same bytes
-    local list = contribs(elem)
-    list[#list + 1] = {st, delta}
-    table.sort(list, function(p, q) return lt(p[1], q[1]) end)
-    store_contribs(elem, list)
-  end
-  return true
+  local p = cprefix(elem)
+  local member = p .. st .. ' ' .. delta
+  if redis.call('ZSCORE', C, member) then return false end
+  local top = redis.call('ZREVRANGEBYLEX', C, '[' .. p .. '\255', '[' .. p, 'LIMIT', 0, 1)
+  local newest = #top == 0 or lt(select(2, parse_member(top[1])), st)
+  redis.call('ZADD', C, 0, member)
+  return true, newest
 end
 
 -- Sets the Redis value of one element from its sidecar state.
@@ -178,23 +179,26 @@ local function clear_key()
     for _, ent in ipairs(keep) do redis.call('XADD', K, ent[1], unpack(ent[2])) end
     return
   end
+  local touched = {}
+  for _, m in ipairs(redis.call('ZRANGE', C, 0, -1)) do
+    local elem, s = parse_member(m)
+    if lt(s, st) then
+      redis.call('ZREM', C, m)
+      touched[elem] = true
+    end
+  end
   local all = redis.call('HGETALL', M)
   for i = 1, #all, 2 do
     local f, v = all[i], all[i + 1]
-    local kind, elem = string.sub(f, 1, 2), string.sub(f, 3)
-    if kind == 'm:' then
+    if string.sub(f, 1, 2) == 'm:' then
       local bar = string.find(v, '|', 1, true)
-      local bs = string.sub(v, 2, bar and bar - 1 or #v)
-      if lt(bs, st) then
+      if lt(string.sub(v, 2, bar and bar - 1 or #v), st) then
         redis.call('HDEL', M, f)
-        drop_older(elem, st)
-        materialize(elem)
+        touched[string.sub(f, 3)] = true
       end
-    elseif kind == 'i:' and redis.call('HEXISTS', M, 'm:' .. elem) == 0 then
-      drop_older(elem, st)
-      materialize(elem)
     end
   end
+  for elem in pairs(touched) do materialize(elem) end
   if fam == nil or fam == 'r' then
     if redis.call('HEXISTS', M, 'm:') == 0 then redis.call('DEL', K) end
   end
@@ -242,27 +246,29 @@ local function gc()
     local f, v = all[i], all[i + 1]
     local kind, elem = string.sub(f, 1, 2), string.sub(f, 3)
     if kind == 'm:' and string.sub(v, 1, 1) == '-' and lt(string.sub(v, 2), st) and
-        redis.call('HEXISTS', M, 'i:' .. elem) == 0 then
+        #contribs(elem) == 0 then
       redis.call('HDEL', M, f)
-    elseif kind == 'i:' then
-      local list, kept, folded = contribs(elem), {}, nil
-      for _, c in ipairs(list) do
-        if lt(c[1], st) then
-          folded = (folded or 0) + tonumber(c[2])
-        else
-          kept[#kept + 1] = c
-        end
-      end
-      if folded and fam == 'z' then
-        -- fold into the base in stamp order: the score stays bit-identical
-        local flag, bs, score = base_of(elem)
-        local b = (flag == '+') and tonumber(score) or 0
-        local v = b
-        for _, c in ipairs(list) do if lt(c[1], st) then v = v + tonumber(c[2]) end end
-        redis.call('HSET', M, 'm:' .. elem, '+' .. (bs or '') .. '|' .. string.format('%.17g', v))
-      end
-      if folded then store_contribs(elem, kept) end
     end
+  end
+  -- Contributions older than the horizon: integer sums stay as they are in the value; zset
+  -- scores are folded into the base in stamp order, so the score stays bit-identical.
+  local folded = {}
+  for _, m in ipairs(redis.call('ZRANGE', C, 0, -1)) do
+    local elem, s, d = parse_member(m)
+    if lt(s, st) then
+      redis.call('ZREM', C, m)
+      if fam == 'z' then
+        if not folded[elem] then
+          local flag, _, score = base_of(elem)
+          folded[elem] = (flag == '+') and tonumber(score) or 0
+        end
+        folded[elem] = folded[elem] + tonumber(d)
+      end
+    end
+  end
+  for elem, v in pairs(folded) do
+    local _, bs = base_of(elem)
+    redis.call('HSET', M, 'm:' .. elem, '+' .. (bs or '') .. '|' .. string.format('%.17g', v))
   end
   if clear and lt(clear, st) then redis.call('HDEL', M, 'x', 'xi') end
   return
@@ -328,8 +334,14 @@ elseif op == 'ZADD' or op == 'ZREM' or op == 'ZINCRBY' then
       end
     elseif op == 'ZREM' then
       for _, m in ipairs(a) do set_base(m, '-', nil, function() materialize(m) end) end
-    elseif add_contrib(a[2], a[1]) then
-      materialize(a[2])
+    else
+      local added, newest = add_contrib(a[2], a[1])
+      -- the newest contribution extends the stamp-ordered sum; an older one re-sums it
+      if added and newest then
+        redis.call('ZINCRBY', K, a[1], a[2])
+      elseif added then
+        materialize(a[2])
+      end
     end
     write_expiry()
   end

@@ -31,13 +31,23 @@ const std::string& MergeScriptSha1() {
   return sha;
 }
 
-std::string SidecarKey(std::string_view key) {
-  std::string s(kSidecarPrefix);
+namespace {
+std::string Derived(std::string_view prefix, std::string_view key) {
+  std::string s(prefix);
   s += '{';
   s += HashTagOrKey(key);
   s += "}:";
   s += key;
   return s;
+}
+}  // namespace
+
+std::string SidecarKey(std::string_view key) { return Derived(kSidecarPrefix, key); }
+std::string ContribKey(std::string_view key) { return Derived(kContribPrefix, key); }
+
+bool IsSidecar(std::string_view name) {
+  return name.substr(0, kSidecarPrefix.size()) == kSidecarPrefix ||
+         name.substr(0, kContribPrefix.size()) == kContribPrefix;
 }
 
 }  // namespace walrus::crdt

@@ -6,9 +6,12 @@
 //   const std::string& body = crdt::MergeScript();        // SCRIPT LOAD body
 //   const std::string& sha = crdt::MergeScriptSha1();     // EVALSHA sha 2 key sidecar ...
 //   std::string m = crdt::SidecarKey("stock:{sku1}");     // "walrus:m:{sku1}:stock:{sku1}"
+//   std::string c = crdt::ContribKey("stock:{sku1}");     // "walrus:c:{sku1}:stock:{sku1}"
 //
-// Sidecar key = "walrus:m:{" + hash tag (or the whole key) + "}:" + key, so a key and its
-// sidecar always share a Redis Cluster slot. Everything under "walrus:" is walrus' own state.
+// Sidecar key = "walrus:m:{" + hash tag (or the whole key) + "}:" + key (a hash: LWW stamps,
+// tombstones, expiry), contributions key = the same under "walrus:c:" (a zset of counter
+// contributions), so a key and its sidecars always share a Redis Cluster slot. Everything
+// under "walrus:" is walrus' own state.
 
 #include <string>
 #include <string_view>
@@ -16,12 +19,16 @@
 namespace walrus::crdt {
 
 inline constexpr std::string_view kSidecarPrefix = "walrus:m:";
+inline constexpr std::string_view kContribPrefix = "walrus:c:";
 inline constexpr std::string_view kInternalPrefix = "walrus:";
 
 const std::string& MergeScript();
 // Lower-case hex SHA1 of MergeScript(), as Redis computes it for EVALSHA.
 const std::string& MergeScriptSha1();
 std::string SidecarKey(std::string_view key);
+std::string ContribKey(std::string_view key);
+// True for SidecarKey / ContribKey names.
+bool IsSidecar(std::string_view name);
 // Lower-case hex SHA1 of any bytes.
 std::string Sha1Hex(std::string_view data);
 

@@ -27,7 +27,7 @@ struct KeyState {
 
 bool Wanted(std::string_view key, bool sidecars) {
   if (key.substr(0, crdt::kInternalPrefix.size()) != crdt::kInternalPrefix) return true;
-  return sidecars && key.substr(0, crdt::kSidecarPrefix.size()) == crdt::kSidecarPrefix;
+  return sidecars && crdt::IsSidecar(key);
 }
 
 // Length-prefixed so that element boundaries are part of the digest.

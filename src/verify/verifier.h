@@ -8,7 +8,7 @@
 //   if (report->differing > 0) ...                     // divergent (exit 1)
 //
 // Keys: the union over all instances of every user key (SCAN), plus the active-active sidecars
-// (walrus:m:*) unless disabled; other walrus:* keys (applier positions, which legitimately
+// (walrus:m:*, walrus:c:*) unless disabled; other walrus:* keys (applier positions, which legitimately
 // differ between regions) are skipped. Per key and instance: TYPE and PEXPIRETIME, then a
 // type-aware digest (SHA1 over a canonical rendering: sorted fields/members for hashes and
 // sets, rank order for zsets, lists and streams, raw bytes for strings, DUMP for other types),
