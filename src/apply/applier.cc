@@ -498,6 +498,7 @@ void Applier::Committed(std::vector<kafka::Message>& msgs,
   probe_.batch_seconds.Observe(secs);
   probe_.batch_ops.Observe(static_cast<double>(tx_.records().size()));
   probe_.transactions.Increment();
+  probe_.Committed();  // failover metrics: recovery time ends
   probe_.last_apply_timestamp.SetToCurrentTime();
   for (const auto& a : tx_.advances()) a.part->next = a.next;
   for (const auto& src : tx_.sources()) src.part->src_high[src.key] = src.offset;
