@@ -44,12 +44,15 @@ struct PartState {
   int64_t committed = -1;      // position last written to the target
   int64_t last_ts = 0;         // create time of the last record taken
   PartitionGauges* gauges = nullptr;
+  Flow::Shared* owner = nullptr;  // for delivery callbacks (its mutex guards the fields above)
 
   // Where a restart may resume without losing anything acknowledged so far.
   int64_t Committable() const { return inflight == 0 ? consumed_next : acked_next; }
 };
 
 struct Flow::Shared {
+  explicit Shared(MirrorProbe& p) : probe(p) {}
+  MirrorProbe& probe;
   std::mutex mu;
   std::vector<PartState> parts;
   bool failed = false;
@@ -99,9 +102,12 @@ void Flow::Run() {
 Status Flow::RunOnce() {
   auto log = Logger("mirror");
   const std::string name = cfg_.Name();
+  // Outlives the producer below, whose destructor may still run delivery callbacks.
+  auto shared = std::make_shared<Shared>(probe_);
   // 1. The target producer. A transactional one first fences a previous instance of this flow
   //    (aborting its open transaction) before we read the positions back.
-  kafka::Properties pprops = {{"linger.ms", "5"}, {"reconnect.backoff.max.ms", "1000"}};
+  // Latency-oriented defaults (override with --target-X): records leave within ~1 ms.
+  kafka::Properties pprops = {{"linger.ms", "1"}, {"reconnect.backoff.max.ms", "1000"}};
   if (cfg_.transactions) {
     pprops.insert(pprops.end(), {{"transactional.id", "walrus-mirror." + cfg_.source_alias + "." +
                                                           cfg_.target_alias},
@@ -118,6 +124,9 @@ Status Flow::RunOnce() {
   if (cfg_.transactions) {
     if (Status s = (*producer)->InitTransactions(kTxTimeout); !s.ok()) return s;
   }
+  auto prod_warmup = [&](const std::string& topic) {
+    return (*producer)->PartitionCount(topic, kAdminTimeout);
+  };
   // 2. Topics.
   auto src_topics = kafka::ListTopics(cfg_.source_props, kAdminTimeout);
   if (!src_topics) return src_topics.error();
@@ -125,7 +134,6 @@ Status Flow::RunOnce() {
   if (!dst_topics) return dst_topics.error();
   std::map<std::string, int32_t> dst_parts;
   for (const auto& t : *dst_topics) dst_parts[t.name] = t.partitions;
-  auto shared = std::make_shared<Shared>();
   for (const auto& t : *src_topics) {
     if (t.name == kOffsetsTopic || t.name == kHeartbeatsTopic || !cfg_.Selects(t.name)) continue;
     const std::string target = cfg_.TargetTopic(t.name);
@@ -163,6 +171,7 @@ Status Flow::RunOnce() {
       ps.partition = p;
       ps.target_topic = target;
       ps.gauges = &probe_.Partition(t.name, p);
+      ps.owner = shared.get();
       shared->parts.push_back(std::move(ps));
     }
   }
@@ -170,6 +179,8 @@ Status Flow::RunOnce() {
     return Error(Errc::kNotFound, fmt::format("no topic in {} matches {}", cfg_.source_alias,
                                               fmt::join(cfg_.topics, ",")));
   }
+  // The producer learns the target topics' metadata now rather than on its first record.
+  (void)prod_warmup(shared->parts.front().target_topic);
   // 3. Positions, from the target.
   auto positions = ReadPositions(cfg_.target_props, std::chrono::seconds(30));
   if (!positions) return positions.error();
@@ -185,9 +196,15 @@ Status Flow::RunOnce() {
     if (v.size() <= static_cast<size_t>(ps.partition)) v.resize(ps.partition + 1, -1);
     v[ps.partition] = static_cast<int>(i);
   }
-  kafka::Properties cprops = {{"fetch.wait.max.ms", "20"}, {"isolation.level", "read_committed"},
+  // A short fetch.wait.max.ms: on the mock cluster, 20 -> 2 ms (with linger 5 -> 1 ms) cut the
+  // DC -> DR Redis p50 from 24 to 9 ms (bench/mirror_bench.py). Raise it with --source-X.
+  kafka::Properties cprops = {{"fetch.wait.max.ms", "5"}, {"isolation.level", "read_committed"},
                               {"reconnect.backoff.max.ms", "1000"},
-                              {"queued.max.messages.kbytes", "262144"}};
+                              {"queued.min.messages", "1000000"},
+                              {"queued.max.messages.kbytes", "131072"},
+                              // librdkafka 2.0 backs a partition off by this much when its fetch
+                              // queue is full (500 ms by default): stalls a fast mirror.
+                              {"fetch.error.backoff.ms", "20"}};
   cprops.insert(cprops.end(), cfg_.source_props.begin(), cfg_.source_props.end());
   auto consumer = kafka::AssignConsumer::Create(cprops);
   if (!consumer) return consumer.error();
@@ -266,6 +283,8 @@ Status Flow::RunOnce() {
     return Status::Ok();
   };
 
+  std::string_view last_topic;  // points into `index`
+  const std::vector<int>* last_parts = nullptr;
   while (!stop_.load()) {
     auto msgs = (*consumer)->PollBatch(cfg_.batch_max, milliseconds(50));
     for (auto& m : msgs) {
@@ -274,13 +293,19 @@ Status Flow::RunOnce() {
         WALRUS_LOG_EVERY_MS(log, warn, 2000, "flow {}: source: {}", name, e.error().message);
         continue;
       }
-      auto it = index.find(std::string(m.topic()));
-      if (it == index.end() || m.partition() >= static_cast<int32_t>(it->second.size())) continue;
-      const int idx = it->second[m.partition()];
+      if (m.topic() != last_topic) {  // one lookup per run of records of a topic
+        auto it = index.find(std::string(m.topic()));
+        if (it == index.end()) continue;
+        last_topic = it->first;
+        last_parts = &it->second;
+      }
+      if (m.partition() >= static_cast<int32_t>(last_parts->size())) continue;
+      const int idx = (*last_parts)[m.partition()];
       if (idx < 0) continue;
       PartState& ps = shared->parts[idx];
       const int64_t off = m.offset();
       std::vector<kafka::Header> headers = m.headers();
+      headers.reserve(headers.size() + 1);
       if (LoopsBack(headers, cfg_.target_alias)) {
         std::lock_guard lock(shared->mu);
         ps.consumed_next = off + 1;
@@ -308,20 +333,20 @@ Status Flow::RunOnce() {
         ps.consumed_next = off + 1;
         ps.last_ts = ts;
       }
-      MirrorProbe* probe = &probe_;
-      Status s = prod.Produce(std::move(rec), [shared, idx, off, nbytes,
-                                               probe](const kafka::DeliveryReport& r) {
-        std::lock_guard lock(shared->mu);
-        PartState& p = shared->parts[idx];
-        --p.inflight;
+      probe_.bytes.Increment(nbytes);
+      // Two pointers' worth of capture: fits std::function's small buffer (no allocation).
+      PartState* part = &ps;
+      Status s = prod.Produce(std::move(rec), [part, off](const kafka::DeliveryReport& r) {
+        Shared& sh = *part->owner;
+        std::lock_guard lock(sh.mu);
+        --part->inflight;
         if (r.status.ok()) {
-          p.acked_next = std::max(p.acked_next, off + 1);
-          probe->records.Increment();
-          probe->bytes.Increment(nbytes);
-        } else if (!shared->failed) {
-          shared->failed = true;
-          shared->failure = fmt::format("copy of {}[{}]@{}: {}", p.topic, p.partition, off,
-                                        r.status.error().message);
+          part->acked_next = std::max(part->acked_next, off + 1);
+          sh.probe.records.Increment();
+        } else if (!sh.failed) {
+          sh.failed = true;
+          sh.failure = fmt::format("copy of {}[{}]@{}: {}", part->topic, part->partition, off,
+                                   r.status.error().message);
         }
       });
       if (!s.ok()) {

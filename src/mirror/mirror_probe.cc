@@ -5,7 +5,7 @@ namespace walrus::mirror {
 MirrorProbe::MirrorProbe(metrics::Registry& r, const std::string& flow)
     : records(r.Counter("walrus_mirror_records_total", "Records copied and acknowledged by the target")
                   .Add({{"flow", flow}})),
-      bytes(r.Counter("walrus_mirror_bytes_total", "Key+value bytes copied").Add({{"flow", flow}})),
+      bytes(r.Counter("walrus_mirror_bytes_total", "Key+value bytes sent to the target").Add({{"flow", flow}})),
       records_per_second(r.Gauge("walrus_mirror_records_per_second",
                                  "Records copied over the last second")
                              .Add({{"flow", flow}})),

@@ -3,7 +3,8 @@
 // MirrorProbe: the metrics of one flow, labelled flow="<src>:<dst>"; per-partition gauges are
 // added on first use (labels flow, topic = source topic, partition).
 //
-//   walrus_mirror_records_total / walrus_mirror_bytes_total      copied (acknowledged by target)
+//   walrus_mirror_records_total                                  copied (acknowledged by the target)
+//   walrus_mirror_bytes_total                                    key+value bytes sent to the target
 //   walrus_mirror_records_per_second / walrus_mirror_bytes_per_second   over the last second
 //   walrus_mirror_skipped_total{reason="loop"}                   never copied back to their origin
 //   walrus_mirror_restarts_total                                 flow restarts after errors
