@@ -9,6 +9,7 @@
 #include "devkafka/devkafka_command.h"
 #include "mirror/mirror_command.h"
 #include "produce/produce_command.h"
+#include "verify/verify_command.h"
 #include "status/status_command.h"
 
 int main(int argc, char** argv) {
@@ -21,6 +22,7 @@ int main(int argc, char** argv) {
   walrus::apply::AddApplyCommand(app, exit_code);
   walrus::produce::AddProduceCommand(app, exit_code);
   walrus::AddDevkafkaCommand(app, exit_code);
+  walrus::verify::AddVerifyCommand(app, exit_code);
   walrus::mirror::AddMirrorCommand(app, exit_code);
   walrus::status::AddStatusCommand(app, exit_code);
   try {

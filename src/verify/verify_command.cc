@@ -59,9 +59,8 @@ void AddVerifyCommand(CLI::App& root, int& exit_code) {
       "verify",
       "Compare two or more Redis datasets key by key (type, value digest, expiry, active-active "
       "sidecars). Exit 0 identical, 1 divergent, 2 usage/connection error.");
-  cmd->add_option("urls", flags->opts.urls, "Redis URLs (redis://host:port), two or more")
-      ->required()
-      ->expected(2, -1);
+  // Counted in Run (not by CLI11), so that a usage error exits 2 like every other error.
+  cmd->add_option("urls", flags->opts.urls, "Redis URLs (redis://host:port), two or more");
   cmd->add_option("--ttl-tolerance-ms", flags->opts.ttl_tolerance_ms,
                   "Largest allowed difference between absolute expiries")
       ->envname("WALRUS_TTL_TOLERANCE_MS")
