@@ -24,7 +24,7 @@ using test::RedisServer;
 // One redis-sentinel process monitoring "mymaster" (quorum 1, down-after 1000 ms).
 class Sentinel {
  public:
-  static std::unique_ptr<Sentinel> Start(int master_port) {
+  static std::unique_ptr<Sentinel> Start(int master_port, const std::string& password = "") {
     auto s = std::unique_ptr<Sentinel>(new Sentinel);
     std::string tmpl = (std::filesystem::temp_directory_path() / "walrus-sent-XXXXXX").string();
     if (mkdtemp(tmpl.data()) == nullptr) return nullptr;
@@ -34,14 +34,17 @@ class Sentinel {
         << "port " << s->port_ << "\nbind 127.0.0.1\ndir " << s->dir_
         << "\nsentinel monitor mymaster 127.0.0.1 " << master_port << " 1\n"
         << "sentinel down-after-milliseconds mymaster 1000\n"
-        << "sentinel failover-timeout mymaster 3000\n";
+        << "sentinel failover-timeout mymaster 3000\n"
+        << (password.empty() ? "" : "requirepass " + password + "\n");
     auto child = ChildProcess::Start({.argv = {"/usr/bin/redis-sentinel", s->dir_ + "/sentinel.conf"},
                                       .stdout_path = s->dir_ + "/sentinel.log"});
     if (!child) return nullptr;
     s->child_ = std::move(*child);
     const bool up = Eventually(
         [&] {
-          auto c = Connection::Connect(s->endpoint());
+          Endpoint ep = s->endpoint();
+          ep.password = password;
+          auto c = Connection::Connect(ep);
           return c.ok() && (*c)->Command({"PING"}).ok();
         },
         seconds(10), milliseconds(50));
@@ -194,6 +197,33 @@ TEST(SentinelLocator, UnknownMasterNameIsUnavailable) {
   EXPECT_TRUE(ep.error().Is(Errc::kUnavailable));
   EXPECT_NE(ep.error().message.find("does not know master 'nosuch'"), std::string::npos)
       << ep.error().message;
+}
+
+TEST(SentinelLocator, SentinelAuth) {
+  auto primary = RedisServer::Start();
+  ASSERT_TRUE(primary.ok()) << primary.error().message;
+  auto sentinel = Sentinel::Start((*primary)->port(), "sent-pw");
+  ASSERT_TRUE(sentinel);
+  Endpoint auth;
+  auth.password = "sent-pw";
+  auto list = ParseSentinelList("127.0.0.1:" + std::to_string(sentinel->endpoint().port), auth);
+  ASSERT_TRUE(list.ok());
+  SentinelOptions o;
+  o.sentinels = *list;
+  o.master_name = "mymaster";
+  o.data.password = "data-pw";  // the primary's credentials are not the sentinels'
+  SentinelLocator loc(o);
+  auto ep = loc.Locate();
+  ASSERT_TRUE(ep.ok()) << ep.error().message;
+  EXPECT_EQ(ep->port, (*primary)->port());
+  EXPECT_EQ(ep->password, "data-pw");
+
+  o.sentinels[0].password = "wrong";
+  SentinelLocator bad(o);
+  auto err = bad.Locate();
+  ASSERT_FALSE(err.ok());
+  EXPECT_NE(err.error().message.find("AUTH"), std::string::npos) << err.error().message;
+  EXPECT_EQ(err.error().message.find("wrong"), std::string::npos) << "password leaked";
 }
 
 }  // namespace
