@@ -14,6 +14,7 @@
 #include "redis/connection.h"
 #include "redis/primary_locator.h"
 #include "core/write_planner.h"
+#include "crdt/crdt_planner.h"
 #include "kafka/security.h"
 #include "redis/sentinel_locator.h"
 
@@ -102,10 +103,6 @@ int RunApply(Flags& f) {
     }
     if (!f.password_file.empty()) cfg.redis_password = ReadSecretFile(f.password_file);
     cfg.Validate();
-    if (cfg.mode == Mode::kCrdt) {
-      throw std::invalid_argument("--mode crdt is not available yet in this build (active-active "
-                                  "conflict resolution is tracked separately); use --mode plain");
-    }
     if (!cfg.redis_url.empty()) {
       auto parsed = redis::ParseRedisUrl(cfg.redis_url);
       if (!parsed) throw std::invalid_argument("--redis: " + parsed.error().message);
@@ -142,7 +139,12 @@ int RunApply(Flags& f) {
   if (auto* s = dynamic_cast<redis::SentinelLocator*>(locator.get())) s->Start();
   auto registry = std::make_shared<metrics::Registry>();
   ApplyProbe probe(*registry);
-  std::unique_ptr<WritePlanner> planner = std::make_unique<PlainPlanner>();
+  std::unique_ptr<WritePlanner> planner;
+  if (cfg.mode == Mode::kCrdt) {
+    planner = std::make_unique<crdt::CrdtPlanner>();
+  } else {
+    planner = std::make_unique<PlainPlanner>();
+  }
   log->info("redis primary via {}", locator->Describe());
   Applier applier(cfg, std::move(locator), std::move(planner), probe, shutdown.flag());
   try {
