@@ -287,15 +287,18 @@ bool Applier::Resync() {
     seeks.push_back({ps->topic, ps->partition, seek_to});
     if (ps->paused) resume.push_back({ps->topic, ps->partition, seek_to});
   }
-  if (auto st = consumer_->Seek(seeks); !st) {
-    Logger("apply")->warn("seek after resync failed: {}", st.error().message);
-    return false;
-  }
+  // Resume before seeking: librdkafka 2.0 waits ~1 s before fetching a partition that was sought
+  // while paused. Safe: nothing is polled in between, and the seek's version barrier discards
+  // whatever was fetched from the old position.
   if (!resume.empty()) {
     if (auto st = consumer_->Resume(resume); !st) {
       Logger("apply")->warn("resume failed: {}", st.error().message);
       return false;
     }
+  }
+  if (auto st = consumer_->Seek(seeks); !st) {
+    Logger("apply")->warn("seek after resync failed: {}", st.error().message);
+    return false;
   }
   for (auto* ps : all) {
     ps->src_high.clear();

@@ -4,6 +4,16 @@
 
 namespace walrus::apply {
 
+namespace {
+bool AllDigits(std::string_view s) {
+  if (s.empty() || s.size() > 18) return false;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+}  // namespace
+
 std::optional<SourceCoords> ParseSourceCoords(std::string_view h) {
   const auto last = h.rfind('/');
   if (last == std::string_view::npos || last == 0 || last + 1 >= h.size()) return std::nullopt;
@@ -17,6 +27,7 @@ std::optional<SourceCoords> ParseSourceCoords(std::string_view h) {
   if (stream.substr(a + 1, b - a - 1).find('/') != std::string_view::npos) return std::nullopt;
   int32_t partition = -1;
   const auto ps = stream.substr(b + 1);
+  if (!AllDigits(ps) || !AllDigits(h.substr(last + 1))) return std::nullopt;
   auto [pp, pec] = std::from_chars(ps.data(), ps.data() + ps.size(), partition);
   if (pec != std::errc() || pp != ps.data() + ps.size() || partition < 0) return std::nullopt;
   int64_t offset = -1;

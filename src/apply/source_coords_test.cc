@@ -15,7 +15,8 @@ TEST(SourceCoordsTest, Parses) {
 
 TEST(SourceCoordsTest, RejectsMalformed) {
   for (const char* bad : {"", "us", "us/t/1", "us/t/x/1", "us/t/1/x", "/t/1/2", "us//1/2",
-                          "us/t//2", "us/t/1/", "us/a/b/1/2", "us/t/-1/2", "us/t/1/-2"}) {
+                          "us/t//2", "us/t/1/", "us/a/b/1/2", "us/t/-1/2", "us/t/1/-2", "us/t/1/-0",
+                          "us/t/+1/2", "us/t/1/+2", "us/t/1/99999999999999999999"}) {
     EXPECT_FALSE(ParseSourceCoords(bad)) << bad;
   }
 }
