@@ -1,11 +1,11 @@
 #include "core/hlc.h"
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
-
-#include <fmt/format.h>
 
 namespace walrus {
 namespace {
@@ -84,8 +84,8 @@ Status HybridClock::Init() {
   int64_t f = -1;
   in >> f;
   if (!in || f < 0 || f > kHlcMaxPhysical) {
-    return Error(Errc::kInvalidArgument, "hlc floor file '" + opts_.floor_file +
-                                             "' does not hold a millisecond count");
+    return Error(Errc::kInvalidArgument,
+                 "hlc floor file '" + opts_.floor_file + "' does not hold a millisecond count");
   }
   floor_ = f;
   // Everything issued before the restart had physical <= f: start strictly above it.

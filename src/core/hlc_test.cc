@@ -78,20 +78,24 @@ TEST(HlcTest, DriftGuardRefusesFarFutureStamps) {
 }
 
 TEST(HlcTest, MonotonicAcrossRestartsViaFloorFile) {
-  const auto path = std::filesystem::temp_directory_path() /
-                    ("walrus_hlc_test_" + std::to_string(::getpid()));
+  const auto path =
+      std::filesystem::temp_directory_path() / ("walrus_hlc_test_" + std::to_string(::getpid()));
   std::filesystem::remove(path);
   int64_t now = 50000;
   Hlc issued;
   {
-    HybridClock c({.origin = "us", .floor_file = path.string(), .floor_step_ms = 1000,
-                   .now_ms = [&] { return now; }});
+    HybridClock c(
+        {.origin = "us", .floor_file = path.string(), .floor_step_ms = 1000, .now_ms = [&] {
+           return now;
+         }});
     ASSERT_TRUE(c.Init());
     for (int i = 0; i < 10; ++i) issued = *c.TickHlc();
   }
   now = 40000;  // restarted with a clock that went back 10 s
-  HybridClock c2({.origin = "us", .floor_file = path.string(), .floor_step_ms = 1000,
-                  .now_ms = [&] { return now; }});
+  HybridClock c2(
+      {.origin = "us", .floor_file = path.string(), .floor_step_ms = 1000, .now_ms = [&] {
+         return now;
+       }});
   ASSERT_TRUE(c2.Init());
   EXPECT_GT(*c2.TickHlc(), issued);
   std::filesystem::remove(path);
@@ -99,9 +103,13 @@ TEST(HlcTest, MonotonicAcrossRestartsViaFloorFile) {
 
 TEST(HlcTest, BadOriginOrFloorFileIsRefused) {
   EXPECT_FALSE(HybridClock({.origin = "a b"}).Init());
-  const auto path = std::filesystem::temp_directory_path() /
-                    ("walrus_hlc_bad_" + std::to_string(::getpid()));
-  { std::FILE* f = std::fopen(path.c_str(), "w"); std::fputs("garbage", f); std::fclose(f); }
+  const auto path =
+      std::filesystem::temp_directory_path() / ("walrus_hlc_bad_" + std::to_string(::getpid()));
+  {
+    std::FILE* f = std::fopen(path.c_str(), "w");
+    std::fputs("garbage", f);
+    std::fclose(f);
+  }
   EXPECT_FALSE(HybridClock({.origin = "us", .floor_file = path.string()}).Init());
   std::filesystem::remove(path);
 }

@@ -46,8 +46,7 @@ Write Make(const Args& a, std::mt19937_64& rng) {
   } else if (a.variant == "incr") {
     op = Op{.cmd = "INCR", .key = "c:" + std::to_string(key(rng))};
   } else {
-    op = Op{.cmd = "SADD", .key = "s:{x}",
-            .args = {"m" + std::to_string(key(rng))}};
+    op = Op{.cmd = "SADD", .key = "s:{x}", .args = {"m" + std::to_string(key(rng))}};
   }
   w.ops.push_back(std::move(op));
   return w;
@@ -59,11 +58,16 @@ int main(int argc, char** argv) {
   Args a;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string f = argv[i];
-    if (f == "--url") a.url = argv[i + 1];
-    else if (f == "--variant") a.variant = argv[i + 1];
-    else if (f == "--n") a.n = std::atol(argv[i + 1]);
-    else if (f == "--batch") a.batch = std::atol(argv[i + 1]);
-    else if (f == "--keys") a.keys = std::atol(argv[i + 1]);
+    if (f == "--url")
+      a.url = argv[i + 1];
+    else if (f == "--variant")
+      a.variant = argv[i + 1];
+    else if (f == "--n")
+      a.n = std::atol(argv[i + 1]);
+    else if (f == "--batch")
+      a.batch = std::atol(argv[i + 1]);
+    else if (f == "--keys")
+      a.keys = std::atol(argv[i + 1]);
   }
   auto ep = walrus::redis::ParseRedisUrl(a.url);
   if (!ep) {

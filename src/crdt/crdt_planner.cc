@@ -1,10 +1,10 @@
 #include "crdt/crdt_planner.h"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <cmath>
 #include <limits>
-
-#include <fmt/format.h>
 
 #include "core/strings.h"
 #include "crdt/merge_script.h"
@@ -37,8 +37,9 @@ class Call {
  public:
   Call(const std::string& sha, const Op& op, std::string_view opname, const std::string& stamp,
        const std::string& sid) {
-    argv_ = {"EVALSHA", sha, "3", op.key, SidecarKey(op.key), ContribKey(op.key),
-             std::string(opname), stamp, "", "0", sid};
+    argv_ = {
+        "EVALSHA", sha, "3", op.key, SidecarKey(op.key), ContribKey(op.key), std::string(opname),
+        stamp,     "",  "0", sid};
   }
   void Expiry(std::string_view mode, int64_t abs = 0) {
     argv_[8] = std::string(mode);
@@ -68,8 +69,17 @@ std::string CrdtPlanner::StreamId(const Hlc& h, size_t op_index, std::string_vie
 }
 
 Argv CrdtPlanner::GcCommand(std::string_view key, std::string_view horizon_stamp) {
-  return {"EVALSHA", MergeScriptSha1(), "3", std::string(key), SidecarKey(key), ContribKey(key),
-          "GC", std::string(horizon_stamp), "", "0", "0-0"};
+  return {"EVALSHA",
+          MergeScriptSha1(),
+          "3",
+          std::string(key),
+          SidecarKey(key),
+          ContribKey(key),
+          "GC",
+          std::string(horizon_stamp),
+          "",
+          "0",
+          "0-0"};
 }
 
 Status CrdtPlanner::Plan(const Write& w, int64_t /*record_ts_ms*/, std::vector<Argv>& out) {

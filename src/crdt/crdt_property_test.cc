@@ -84,7 +84,8 @@ class Generator {
   bool Chance(double p) { return std::uniform_real_distribution<double>(0, 1)(rng_) < p; }
   // Hot keys: most ops hit the first few keys of a pool.
   std::string Key(const char* pool, int n) {
-    const int i = Chance(0.7) ? static_cast<int>(Uniform(0, 2)) : static_cast<int>(Uniform(0, n - 1));
+    const int i =
+        Chance(0.7) ? static_cast<int>(Uniform(0, 2)) : static_cast<int>(Uniform(0, n - 1));
     return std::string(pool) + std::to_string(i);
   }
   std::string Member(int n) { return "m" + std::to_string(Uniform(0, n - 1)); }

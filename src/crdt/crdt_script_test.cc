@@ -48,8 +48,8 @@ class CrdtScriptTest : public ::testing::Test {
       for (auto& [f, x] : m) v += f + "=" + x + ";";
     }
     auto ttl = r.conn->Command({"PEXPIRETIME", key});
-    return type + ":" + v + (ttl && ttl->integer() > 0 ? " ttl@" + std::to_string(ttl->integer())
-                                                        : "");
+    return type + ":" + v +
+           (ttl && ttl->integer() > 0 ? " ttl@" + std::to_string(ttl->integer()) : "");
   }
 
   // Applies `writes` in every order (each record is its own origin slot, so all orders keep
@@ -165,11 +165,14 @@ TEST_F(CrdtScriptTest, MixingFamiliesOnOneKeyIsRejected) {
 }
 
 TEST_F(CrdtScriptTest, ReplayFromZeroAfterFlushallGivesTheSameState) {
-  std::vector<Write> log = {
-      W("us", kT + 1, O("SET", "r", {"a"})),       W("eu", kT + 2, O("INCRBY", "c", {"3"})),
-      W("ap", kT + 3, O("SADD", "s", {"x", "y"})), W("us", kT + 4, O("SREM", "s", {"x"})),
-      W("eu", kT + 5, O("HSET", "h", {"f", "1"})), W("ap", kT + 6, O("ZADD", "z", {"2", "m"})),
-      W("us", kT + 7, O("XADD", "x", {"*", "a", "b"})), W("eu", kT + 8, O("DEL", "r"))};
+  std::vector<Write> log = {W("us", kT + 1, O("SET", "r", {"a"})),
+                            W("eu", kT + 2, O("INCRBY", "c", {"3"})),
+                            W("ap", kT + 3, O("SADD", "s", {"x", "y"})),
+                            W("us", kT + 4, O("SREM", "s", {"x"})),
+                            W("eu", kT + 5, O("HSET", "h", {"f", "1"})),
+                            W("ap", kT + 6, O("ZADD", "z", {"2", "m"})),
+                            W("us", kT + 7, O("XADD", "x", {"*", "a", "b"})),
+                            W("eu", kT + 8, O("DEL", "r"))};
   auto snapshot = [&] {
     std::string s;
     for (auto k : {"r", "c", "s", "h", "z", "x"}) {
@@ -185,21 +188,23 @@ TEST_F(CrdtScriptTest, ReplayFromZeroAfterFlushallGivesTheSameState) {
 }
 
 TEST_F(CrdtScriptTest, GcForgetsTombstonesAndKeepsValues) {
-  EXPECT_TRUE(region_->Apply({W("us", kT + 1, O("SADD", "s", {"a", "b"})),
-                              W("eu", kT + 2, O("SREM", "s", {"a"})),
-                              W("us", kT + 3, O("ZINCRBY", "z", {"0.1", "m"})),
-                              W("eu", kT + 4, O("ZINCRBY", "z", {"0.2", "m"}))})
+  EXPECT_TRUE(region_
+                  ->Apply({W("us", kT + 1, O("SADD", "s", {"a", "b"})),
+                           W("eu", kT + 2, O("SREM", "s", {"a"})),
+                           W("us", kT + 3, O("ZINCRBY", "z", {"0.1", "m"})),
+                           W("eu", kT + 4, O("ZINCRBY", "z", {"0.2", "m"}))})
                   .empty());
   const std::string zbefore = State("z");
   const std::string horizon = CrdtPlanner::Stamp({kT + 10, 0}, 0, "");
-  EXPECT_TRUE(region_->Run({CrdtPlanner::GcCommand("s", horizon),
-                            CrdtPlanner::GcCommand("z", horizon)})
-                  .empty());
+  EXPECT_TRUE(
+      region_->Run({CrdtPlanner::GcCommand("s", horizon), CrdtPlanner::GcCommand("z", horizon)})
+          .empty());
   EXPECT_EQ(region_->Cmd({"HEXISTS", SidecarKey("s"), "m:a"}), "(integer) 0");
   EXPECT_EQ(State("s"), "set:[\"b\"]");
   // Older ops are ignored from now on; newer ones still merge on top of the folded state.
-  EXPECT_TRUE(region_->Apply({W("ap", kT + 5, O("SADD", "s", {"a"})),
-                              W("ap", kT + 11, O("ZINCRBY", "z", {"1", "m"}))})
+  EXPECT_TRUE(region_
+                  ->Apply({W("ap", kT + 5, O("SADD", "s", {"a"})),
+                           W("ap", kT + 11, O("ZINCRBY", "z", {"1", "m"}))})
                   .empty());
   EXPECT_EQ(State("s"), "set:[\"b\"]");
   EXPECT_EQ(zbefore, "zset:[\"m\", \"0.30000000000000004\"]");
@@ -215,10 +220,10 @@ TEST(CrdtPlannerTest, RefusesRecordsWithoutStampsAndOpsWithoutMergeRule) {
   ASSERT_FALSE(st);
   EXPECT_TRUE(st.error().Is(Errc::kRefused));
   EXPECT_NE(st.error().message.find("hlc"), std::string::npos);
-  for (const Op& op : {O("APPEND", "k", {"x"}), O("SET", "k", {"v", "NX"}),
-                       O("XADD", "k", {"1-1", "f", "v"}), O("LPUSH", "k", {"x"}),
-                       O("INCRBYFLOAT", "k", {"1.5"}), O("ZADD", "k", {"GT", "1", "m"}),
-                       O("EXPIRE", "k", {"10", "NX"})}) {
+  for (const Op& op :
+       {O("APPEND", "k", {"x"}), O("SET", "k", {"v", "NX"}), O("XADD", "k", {"1-1", "f", "v"}),
+        O("LPUSH", "k", {"x"}), O("INCRBYFLOAT", "k", {"1.5"}), O("ZADD", "k", {"GT", "1", "m"}),
+        O("EXPIRE", "k", {"10", "NX"})}) {
     auto r = p.Plan(W("us", kT, op), 0, out);
     EXPECT_FALSE(r) << op.cmd;
     if (!r) {

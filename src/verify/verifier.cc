@@ -193,8 +193,9 @@ Result<VerifyReport> Verify(const VerifyOptions& opts) {
         if (same) continue;
         ++rep.differing;
         if (rep.diffs.size() < opts.max_diffs) {
-          rep.diffs.push_back(fmt::format("{}: {} on {} vs {} on {}", QuoteForMessage(chunk[i], 120),
-                                          Describe(a), opts.urls[0], Describe(b), opts.urls[n]));
+          rep.diffs.push_back(fmt::format("{}: {} on {} vs {} on {}",
+                                          QuoteForMessage(chunk[i], 120), Describe(a), opts.urls[0],
+                                          Describe(b), opts.urls[n]));
         }
         break;
       }

@@ -8,9 +8,9 @@
 //   if (report->differing > 0) ...                     // divergent (exit 1)
 //
 // Keys: the union over all instances of every user key (SCAN), plus the active-active sidecars
-// (walrus:m:*, walrus:c:*) unless disabled; other walrus:* keys (applier positions, which legitimately
-// differ between regions) are skipped. Per key and instance: TYPE and PEXPIRETIME, then a
-// type-aware digest (SHA1 over a canonical rendering: sorted fields/members for hashes and
+// (walrus:m:*, walrus:c:*) unless disabled; other walrus:* keys (applier positions, which
+// legitimately differ between regions) are skipped. Per key and instance: TYPE and PEXPIRETIME,
+// then a type-aware digest (SHA1 over a canonical rendering: sorted fields/members for hashes and
 // sets, rank order for zsets, lists and streams, raw bytes for strings, DUMP for other types),
 // both pipelined in chunks. Absolute expiries must agree within `ttl_tolerance_ms`.
 //
@@ -28,7 +28,7 @@ namespace walrus::verify {
 struct VerifyOptions {
   std::vector<std::string> urls;  // two or more redis:// URLs
   int64_t ttl_tolerance_ms = 1000;
-  bool sidecars = true;  // compare walrus:m:* metadata too
+  bool sidecars = true;   // compare walrus:m:* metadata too
   size_t max_diffs = 20;  // differences kept in the report
   size_t chunk = 500;     // keys per pipelined round trip
   // Called after each chunk with (keys compared, keys total); empty: silent.

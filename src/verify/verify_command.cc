@@ -40,10 +40,10 @@ int Run(Flags& f) {
   }
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::cout << fmt::format("{} instances, {} keys compared ({} sidecars) in {:.2f} s: {}\n",
-                           f.opts.urls.size(), rep->keys, rep->sidecars, secs,
-                           rep->differing == 0 ? "identical"
-                                               : fmt::format("{} keys differ", rep->differing));
+  std::cout << fmt::format(
+      "{} instances, {} keys compared ({} sidecars) in {:.2f} s: {}\n", f.opts.urls.size(),
+      rep->keys, rep->sidecars, secs,
+      rep->differing == 0 ? "identical" : fmt::format("{} keys differ", rep->differing));
   for (const auto& d : rep->diffs) std::cout << "  " << d << "\n";
   if (rep->differing > rep->diffs.size()) {
     std::cout << fmt::format("  ... and {} more\n", rep->differing - rep->diffs.size());
