@@ -80,13 +80,13 @@ void Flow::Run() {
     const auto started = Clock::now();
     Status s = RunOnce();
     ready_ = false;
-    if (stop_.load()) break;
     const std::string msg = s.ok() ? "stopped" : s.error().message;
-    if (fatal_.load()) {
+    if (fatal_.load()) {  // before the stop check: the command stops everything on a fatal error
       log->error("flow {}: {} (not retrying)", cfg_.Name(), msg);
       SetDetail("fatal: " + msg);
       return;
     }
+    if (stop_.load()) break;
     probe_.restarts.Increment();
     if (Clock::now() - started > std::chrono::seconds(30)) backoff = milliseconds(250);
     log->warn("flow {}: {}; restarting from the positions in the target in {} ms", cfg_.Name(),
