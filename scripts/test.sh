@@ -15,9 +15,10 @@ cd "$ROOT/build"
 ctest --output-on-failure --timeout 900 -j1 "$@"
 
 if [[ "${WALRUS_SKIP_SANITIZE:-0}" != "1" ]]; then
-  echo "== ASan+UBSan unit tests"
+  echo "== ASan+UBSan unit tests (decoders, planner, RESP parser, clients)"
   cd "$ROOT"
-  WALRUS_BUILD_DIR=build-asan scripts/build.sh -DWALRUS_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+  WALRUS_BUILD_DIR=build-asan scripts/build.sh -DWALRUS_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug \
+    -DWALRUS_MODULES="core;redis;testing"
   cd "$ROOT/build-asan"
   ctest --output-on-failure -L unit -j2
 fi
