@@ -120,8 +120,7 @@ def test_sentinel_failover(procs, walrus_bin, devkafka, rng, tmp_path):
         current = p1
         for n in (2, 3):
             topo.restart_as_replica(dead)  # the stale primary, back and demoted by Sentinel
-            harness.wait_until(lambda: all(topo.link_up(p) for p in topo.servers if p != current),
-                               60, "every replica in sync with %d" % current, interval=0.1)
+            topo.wait_replicas_in_sync(current)
             before = harness.positions(client_of(topo, current))
             harness.wait_progress(client_of(topo, current), before, [app], timeout=60)
             topo.server(current).kill9()
