@@ -67,6 +67,8 @@ def main():
     ap.add_argument("--ops", type=int, default=1_000_000)
     ap.add_argument("--round", type=int, default=250_000)
     ap.add_argument("--variants", default="set,incr")
+    ap.add_argument("--apply-arg", action="append", default=[],
+                    help="extra argument for walrus apply (repeatable), e.g. --apply-arg=--batch-max-ops=20000")
     ap.add_argument("--perf", help="record a perf profile of the applier's drains into this file")
     args = ap.parse_args()
 
@@ -90,7 +92,7 @@ def main():
         applier = subprocess.Popen(
             [args.walrus, "apply", "--brokers", brokers, "--topic", "bench", "--group", "bench",
              "--redis", f"redis://127.0.0.1:{rport}", "--admin", f"127.0.0.1:{aport}",
-             "--log-level", "warn"], stderr=open(os.path.join(work, "apply.log"), "w"))
+             "--log-level", "warn"] + args.apply_arg, stderr=open(os.path.join(work, "apply.log"), "w"))
         procs.append(applier)
         wait(lambda: _ready(aport), 60, "applier readiness")
 
