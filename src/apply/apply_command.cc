@@ -94,12 +94,8 @@ int RunApply(Flags& f) {
     auto security = kafka::SecurityProperties(f.kafka_security);
     if (!security) throw std::invalid_argument(security.error().message);
     cfg.kafka_props = *security;  // -X entries come after, so they win
-    for (const auto& kv : f.x_props) {
-      const auto eq = kv.find('=');
-      if (eq == std::string::npos || eq == 0) {
-        throw std::invalid_argument("-X expects key=value, got '" + kv + "'");
-      }
-      cfg.kafka_props.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+    if (auto st = kafka::AppendPropertyFlags(f.x_props, "-X", cfg.kafka_props); !st) {
+      throw std::invalid_argument(st.error().message);
     }
     if (!f.password_file.empty()) cfg.redis_password = ReadSecretFile(f.password_file);
     cfg.Validate();

@@ -46,7 +46,4 @@ class PlainPlanner final : public WritePlanner {
   std::vector<Argv> scratch_;
 };
 
-// Lowercase hex SHA1, as Redis names scripts.
-std::string Sha1Hex(std::string_view data);
-
 }  // namespace walrus

@@ -1,8 +1,7 @@
 #include "crdt/merge_script.h"
 
-#include <openssl/sha.h>
-
 #include "core/routing.h"
+#include "core/sha1.h"
 
 namespace walrus::crdt {
 
@@ -11,19 +10,6 @@ extern const char kMergeLua[];  // generated from merge.lua (merge_lua.cc)
 const std::string& MergeScript() {
   static const std::string body(kMergeLua);
   return body;
-}
-
-std::string Sha1Hex(std::string_view data) {
-  unsigned char md[SHA_DIGEST_LENGTH];
-  SHA1(reinterpret_cast<const unsigned char*>(data.data()), data.size(), md);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * SHA_DIGEST_LENGTH);
-  for (unsigned char c : md) {
-    out += kHex[c >> 4];
-    out += kHex[c & 15];
-  }
-  return out;
 }
 
 const std::string& MergeScriptSha1() {

@@ -29,7 +29,5 @@ std::string SidecarKey(std::string_view key);
 std::string ContribKey(std::string_view key);
 // True for SidecarKey / ContribKey names.
 bool IsSidecar(std::string_view name);
-// Lower-case hex SHA1 of any bytes.
-std::string Sha1Hex(std::string_view data);
 
 }  // namespace walrus::crdt

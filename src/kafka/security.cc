@@ -90,4 +90,17 @@ Result<Properties> SecurityProperties(const SecurityFlags& f) {
   return props;
 }
 
+Status AppendPropertyFlags(const std::vector<std::string>& kvs, std::string_view flag,
+                           Properties& out) {
+  for (const auto& kv : kvs) {
+    const auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return Error(Errc::kInvalidArgument,
+                   std::string(flag) + " expects key=value, got '" + kv + "'");
+    }
+    out.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  return {};
+}
+
 }  // namespace walrus::kafka

@@ -20,6 +20,8 @@
 // Threading: start-up only (the command's parsing thread).
 
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "core/result.h"
 #include "kafka/types.h"
@@ -45,5 +47,10 @@ void AddSecurityFlags(CLI::App* cmd, SecurityFlags* flags);
 // kInvalidArgument naming the flag: a SASL protocol without username or password, a username
 // without SASL, a CA file without SSL, an unreadable file, an unknown protocol or mechanism.
 Result<Properties> SecurityProperties(const SecurityFlags& flags);
+
+// Appends `-X key=value` style flag values to `out` (later entries win in librdkafka).
+// kInvalidArgument "<flag> expects key=value, got '<kv>'" for an entry without a key.
+Status AppendPropertyFlags(const std::vector<std::string>& kvs, std::string_view flag,
+                           Properties& out);
 
 }  // namespace walrus::kafka

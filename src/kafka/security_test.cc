@@ -81,5 +81,15 @@ TEST(KafkaSecurity, BadCombinationsNameTheFlag) {
                "--kafka-password-file: cannot read");
 }
 
+TEST(PropertyFlags, AppendsKeyValuesAndNamesTheFlagOnError) {
+  Properties props = {{"a", "1"}};
+  ASSERT_TRUE(AppendPropertyFlags({"b=2", "c=x=y", "d="}, "-X", props));
+  EXPECT_EQ(props, (Properties{{"a", "1"}, {"b", "2"}, {"c", "x=y"}, {"d", ""}}));
+  auto st = AppendPropertyFlags({"=v"}, "-X", props);
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().message, "-X expects key=value, got '=v'");
+  EXPECT_FALSE(AppendPropertyFlags({"novalue"}, "-X", props));
+}
+
 }  // namespace
 }  // namespace walrus::kafka

@@ -91,13 +91,9 @@ int RunProduce(const Flags& f) {
     return 2;
   }
   props.insert(props.end(), security->begin(), security->end());  // -X below wins
-  for (const auto& kv : f.x_props) {
-    const auto eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      std::cerr << "walrus produce: error: -X expects key=value, got '" << kv << "'\n";
-      return 2;
-    }
-    props.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+  if (auto st = kafka::AppendPropertyFlags(f.x_props, "-X", props); !st) {
+    std::cerr << "walrus produce: error: " << st.error().message << "\n";
+    return 2;
   }
   // Build the JSON lines: from the words, or from stdin.
   std::vector<std::string> lines;

@@ -1,5 +1,7 @@
 #include "verify/verifier.h"
 
+#include "core/sha1.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -123,7 +125,7 @@ Result<std::vector<KeyState>> Fetch(Connection& c, const std::vector<std::string
       out[i].type = "none";
       continue;
     }
-    out[i].digest = crdt::Sha1Hex(Canonical(out[i].type, r));
+    out[i].digest = Sha1Hex(Canonical(out[i].type, r));
   }
   return out;
 }
