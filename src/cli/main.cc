@@ -6,7 +6,10 @@
 #include <iostream>
 
 #include "apply/apply_command.h"
+#include "demo/demo_command.h"
 #include "devkafka/devkafka_command.h"
+#include "elect/elect_command.h"
+#include "gateway/gateway_command.h"
 #include "mirror/mirror_command.h"
 #include "produce/produce_command.h"
 #include "verify/verify_command.h"
@@ -25,6 +28,9 @@ int main(int argc, char** argv) {
   walrus::verify::AddVerifyCommand(app, exit_code);
   walrus::mirror::AddMirrorCommand(app, exit_code);
   walrus::status::AddStatusCommand(app, exit_code);
+  walrus::gateway::AddGatewayCommand(app, exit_code);
+  walrus::demo::AddDemoCommand(app, exit_code);
+  walrus::elect::AddElectCommand(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
