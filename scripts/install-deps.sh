@@ -9,6 +9,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   redis-server redis-sentinel redis-tools kcat openssl
   python3 python3-pytest python3-redis python3-kafka curl procps
+  etcd-server etcd-client chromium chromium-driver python3-selenium
 )
 
 missing=()
