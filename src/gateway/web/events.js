@@ -1,0 +1,178 @@
+// The live event log: one row per op (keyed by origin + hlc) with an arrival mark per region that
+// lights up when the op is seen in that region's Kafka, showing the ms since it was written.
+// Events are queued and drawn once per animation frame; the table keeps the last kMaxRows rows.
+
+import { clear, clock, h, regionColor, shorten } from './util.js';
+
+const kMaxRows = 200;
+const kMaxEvicted = 5000;  // keys of dropped rows remembered so late arrivals do not re-add them
+
+function opKey(e) {
+  return e.hlc ? `${e.origin}/${e.hlc}` : `${e.origin || e.topic}/${e.partition}/${e.offset}`;
+}
+
+function describeOp(e) {
+  const one = (op) => [
+    h('span', { class: 'op-cmd' }, op.cmd || '?'), ' ', op.key || '', ' ',
+    h('span', { class: 'op-args' }, shorten((op.args || []).join(' '), 60)),
+  ];
+  if (Array.isArray(e.ops) && e.ops.length) {
+    const parts = [h('span', { class: 'op-cmd' }, 'MULTI'), ' '];
+    e.ops.forEach((op, i) => parts.push(i ? ' ; ' : '', one(op)));
+    return parts;
+  }
+  return one(e);
+}
+
+function opTitle(e) {
+  if (Array.isArray(e.ops) && e.ops.length) {
+    return e.ops.map((op) => `${op.cmd} ${op.key} ${(op.args || []).join(' ')}`).join('\n');
+  }
+  return `${e.cmd} ${e.key} ${(e.args || []).join(' ')}`;
+}
+
+// Owns the <tbody> of the log; all methods run on the page's main thread.
+export class EventLog {
+  constructor({ head, body, empty, rate, pause, clearBtn }) {
+    this.head = head;
+    this.body = body;
+    this.empty = empty;
+    this.rateEl = rate;
+    this.regions = [];
+    this.colors = new Map();
+    this.rows = new Map();  // key -> {tr, marks: Map(region -> span)}
+    this.evicted = new Set();
+    this.queue = [];
+    this.scheduled = false;
+    this.paused = false;
+    this.mine = new Set();
+    this.originCount = 0;
+    pause.addEventListener('click', () => {
+      this.paused = !this.paused;
+      pause.setAttribute('aria-pressed', String(this.paused));
+      pause.textContent = this.paused ? 'Resume' : 'Pause';
+    });
+    clearBtn.addEventListener('click', () => this.reset());
+    setInterval(() => {
+      this.rateEl.textContent = `${this.originCount} ops/s`;
+      this.originCount = 0;
+    }, 1000);
+  }
+
+  setRegions(names) {
+    this.regions = names;
+    names.forEach((n, i) => this.colors.set(n, regionColor(i)));
+    for (const th of this.head.querySelectorAll('.c-arrival')) th.remove();
+    for (const n of names) {
+      this.head.append(h('th', { scope: 'col', class: 'c-arrival', style: `color:${regionColor(names.indexOf(n))}` },
+        `in ${n}`));
+    }
+  }
+
+  reset() {
+    clear(this.body);
+    this.rows.clear();
+    this.evicted.clear();
+    this.queue = [];
+    this.empty.hidden = false;
+  }
+
+  // Marks the row of an op this page produced (now or when it arrives).
+  highlight(origin, hlc) {
+    const key = `${origin}/${hlc}`;
+    this.mine.add(key);
+    const row = this.rows.get(key);
+    if (row) row.tr.classList.add('mine');
+  }
+
+  push(e) {
+    if (!e || !e.region) return;
+    if (e.region === e.origin) this.originCount++;
+    this.queue.push(e);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      requestAnimationFrame(() => this.flush());
+    }
+  }
+
+  flush() {
+    this.scheduled = false;
+    const batch = this.queue;
+    this.queue = [];
+    // At high rates only the newest kMaxRows new ops of a batch get rows; the rest are evicted
+    // before they are drawn.
+    const fresh = [];
+    const freshSet = new Set();
+    for (const e of batch) {
+      const key = opKey(e);
+      if (!this.rows.has(key) && !this.evicted.has(key) && !freshSet.has(key)) {
+        freshSet.add(key);
+        fresh.push(key);
+      }
+    }
+    const skip = new Set(this.paused ? fresh : fresh.slice(0, Math.max(0, fresh.length - kMaxRows)));
+    for (const key of skip) this.evict(key);
+    for (const e of batch) {
+      const key = opKey(e);
+      if (this.evicted.has(key)) continue;
+      const row = this.rows.get(key) || this.addRow(key, e);
+      this.markArrival(row, e);
+    }
+    this.trim();
+  }
+
+  addRow(key, e) {
+    const marks = new Map();
+    const cells = this.regions.map((r) => {
+      const span = h('span', { class: 'arrival', dataset: { region: r }, style: `--region-color:${this.colors.get(r)}` }, '—');
+      span.title = `not yet in ${r}`;
+      marks.set(r, span);
+      return h('td', { class: 'c-arrival' }, span);
+    });
+    const tr = h('tr', {
+      class: this.mine.has(key) ? 'event-row mine' : 'event-row',
+      dataset: { key, origin: e.origin || '', hlc: e.hlc || '' },
+    },
+    h('td', { class: 'c-time' }, clock(e.ts_ms, true)),
+    h('td', { class: 'c-origin' }, h('span', { class: 'origin-tag', style: `--region-color:${this.colors.get(e.origin) || 'var(--r5)'}` }, e.origin || '?')),
+    h('td', { class: 'c-op', title: opTitle(e) }, describeOp(e)),
+    cells);
+    const row = { tr, marks, ts: e.ts_ms };
+    this.rows.set(key, row);
+    this.body.prepend(tr);
+    this.empty.hidden = true;
+    return row;
+  }
+
+  markArrival(row, e) {
+    const span = row.marks.get(e.region);
+    if (!span || span.classList.contains('arrived')) return;
+    const base = Number.isFinite(row.ts) ? row.ts : e.ts_ms;
+    const ms = Math.max(0, Math.round((e.seen_ms || Date.now()) - base));
+    span.classList.add('arrived');
+    span.dataset.ms = String(ms);
+    span.textContent = `+${ms} ms`;
+    span.title = `${e.region}: ${e.topic || ''} partition ${e.partition} offset ${e.offset}, ` +
+      `seen ${clock(e.seen_ms, true)} (${ms} ms after it was written)`;
+  }
+
+  evict(key) {
+    const row = this.rows.get(key);
+    if (row) {
+      row.tr.remove();
+      this.rows.delete(key);
+    }
+    this.evicted.add(key);
+    if (this.evicted.size > kMaxEvicted) {
+      this.evicted.delete(this.evicted.values().next().value);  // oldest first (insertion order)
+    }
+  }
+
+  trim() {
+    while (this.rows.size > kMaxRows) {
+      const last = this.body.lastElementChild;
+      if (!last) break;
+      this.evict(last.dataset.key);
+    }
+  }
+}
