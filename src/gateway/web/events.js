@@ -1,10 +1,12 @@
 // The live event log: one row per op (keyed by origin + hlc) with an arrival mark per region that
 // lights up when the op is seen in that region's Kafka, showing the ms since it was written.
-// Events are queued and drawn once per animation frame; the table keeps the last kMaxRows rows.
+// Events are queued and drawn in batches every kFlushMs (a redraw per event, or even per frame,
+// costs the page more than the simulator's top rate leaves); the table keeps the last kMaxRows.
 
 import { clear, clock, h, regionColor, shorten } from './util.js';
 
 const kMaxRows = 200;
+const kFlushMs = 250;
 const kMaxEvicted = 5000;  // keys of dropped rows remembered so late arrivals do not re-add them
 
 function opKey(e) {
@@ -91,7 +93,7 @@ export class EventLog {
     this.queue.push(e);
     if (!this.scheduled) {
       this.scheduled = true;
-      requestAnimationFrame(() => this.flush());
+      setTimeout(() => this.flush(), kFlushMs);
     }
   }
 

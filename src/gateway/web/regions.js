@@ -1,6 +1,6 @@
 // Region columns: one per region, its dataset from GET api/regions/<r>/state polled every second,
 // grouped by key prefix and type (stock counters, carts, VIP ranking, last orders, ...). Rows are
-// keyed by Redis key and updated in place; a changed value flashes.
+// keyed by Redis key and updated in place; a changed value is highlighted for one poll.
 
 import { api, clear, h, regionColor, shorten } from './util.js';
 
@@ -96,6 +96,14 @@ function renderValue(entry, fam, ctx) {
   }
 }
 
+// Puts `el` right after `prev` (first when null) in `parent`, touching the DOM only when it is
+// not there already. Returns el (the next call's prev).
+function place(parent, el, prev) {
+  const want = prev ? prev.nextSibling : parent.firstChild;
+  if (want !== el) parent.insertBefore(el, want);
+  return el;
+}
+
 // One region's column. Owned by RegionsView; updated from its poll loop only.
 class RegionColumn {
   constructor(name, index) {
@@ -161,6 +169,7 @@ class RegionColumn {
     }
     const seenGroups = new Set();
     const seenKeys = new Set();
+    let prevGroup = null;
     for (const { g, keys: gkeys, max } of order) {
       seenGroups.add(g.id);
       let group = this.groups.get(g.id);
@@ -169,11 +178,12 @@ class RegionColumn {
         group = { el: h('section', { class: 'group', dataset: { group: g.id } }, h('h3', {}, g.title), list), list };
         this.groups.set(g.id, group);
       }
-      this.body.append(group.el);  // (re)appending keeps the groups in order
+      prevGroup = place(this.body, group.el, prevGroup);
       const ctx = { bars: g.fam === 'counter' && gkeys.length > 1, max };
+      let prevRow = null;
       for (const key of gkeys) {
         seenKeys.add(key);
-        this.updateRow(key, data[key], g, ctx, group.list);
+        prevRow = place(group.list, this.updateRow(key, data[key], g, ctx), prevRow);
       }
     }
     for (const [id, group] of this.groups) {
@@ -185,7 +195,8 @@ class RegionColumn {
     for (const p of this.body.querySelectorAll(':scope > p.empty')) p.remove();
   }
 
-  updateRow(key, entry, g, ctx, list) {
+  // The row element of `key`, created or updated (not yet placed).
+  updateRow(key, entry, g, ctx) {
     const sig = JSON.stringify([entry.type, entry.value]);
     const view = `${sig}|${ctx.max}|${entry.ttl_ms > 0 ? 'ttl' : ''}`;
     let row = this.rows.get(key);
@@ -193,12 +204,11 @@ class RegionColumn {
     if (!row) {
       row = { el: h('div', { class: block ? 'kv block' : 'kv', dataset: { key } }), sig, view: '' };
       this.rows.set(key, row);
-    } else if (row.sig !== sig) {
-      row.sig = sig;
-      row.el.classList.remove('flash');
-      void row.el.offsetWidth;  // restart the animation
-      row.el.classList.add('flash');
     }
+    // A changed value stays highlighted until the next poll finds it unchanged (a class toggle,
+    // no per-frame animation: the page stays cheap while the simulator changes everything).
+    row.el.classList.toggle('flash', row.sig !== sig && row.view !== '');
+    row.sig = sig;
     if (row.view !== view) {
       row.view = view;
       row.el.dataset.type = entry.type;
@@ -207,7 +217,7 @@ class RegionColumn {
       if (entry.ttl_ms > 0) row.el.append(h('span', { class: 'ttl', title: 'has a TTL' }, '⏱'));
       row.el.append(renderValue(entry, g.fam, ctx));
     }
-    list.append(row.el);  // moves it into sorted position
+    return row.el;
   }
 }
 
