@@ -7,6 +7,7 @@ import { clear, clock, h, regionColor, shorten } from './util.js';
 
 const kMaxRows = 200;
 const kFlushMs = 250;
+const kRateWindow = 3;  // seconds averaged by the ops/s figure
 const kMaxEvicted = 5000;  // keys of dropped rows remembered so late arrivals do not re-add them
 
 function opKey(e) {
@@ -55,9 +56,13 @@ export class EventLog {
       pause.textContent = this.paused ? 'Resume' : 'Pause';
     });
     clearBtn.addEventListener('click', () => this.reset());
+    this.perSecond = [];  // ops written per second, the last kRateWindow seconds
     setInterval(() => {
-      this.rateEl.textContent = `${this.originCount} ops/s`;
+      this.perSecond.push(this.originCount);
       this.originCount = 0;
+      if (this.perSecond.length > kRateWindow) this.perSecond.shift();
+      const avg = this.perSecond.reduce((a, b) => a + b, 0) / this.perSecond.length;
+      this.rateEl.textContent = `${Math.round(avg)} ops/s`;
     }, 1000);
   }
 

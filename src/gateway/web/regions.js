@@ -9,12 +9,14 @@ const kPollMs = 1000;
 // Friendly group titles by key prefix (the simulator's keyspace) and their display order.
 const kTitles = {
   stock: 'Stock',
+  sold: 'Sold',
   sales: 'Sales',
   cart: 'Carts',
+  buyers: 'Buyers',
   vip: 'VIP ranking',
   'last-order': 'Last orders',
   orders: 'Orders',
-  buyers: 'Buyers',
+  profile: 'Profiles',
 };
 const kFamilyTitles = {
   counter: 'Counters', register: 'Registers', set: 'Sets', zset: 'Rankings',
@@ -43,9 +45,11 @@ function groupOf(key, entry) {
   return { id: `${prefix}|${fam}`, title, fam, prefix };
 }
 
+// The key as shown in its group: without the group's prefix, and "{sku1}" (a hash tag) as "sku1".
 function label(key, group) {
   if (group.prefix && key === group.prefix) return key;
-  return group.prefix ? key.slice(group.prefix.length + 1) : key;
+  const rest = group.prefix ? key.slice(group.prefix.length + 1) : key;
+  return /^\{[^{}]+\}$/.test(rest) ? rest.slice(1, -1) : rest;
 }
 
 function chips(items, max) {
@@ -81,9 +85,13 @@ function renderValue(entry, fam, ctx) {
         h('li', {}, h('span', {}, shorten(m, 20)), h('span', { class: 'score' }, String(s)))));
     }
     case 'hash': {
-      const fields = Object.entries(v || {}).slice(0, 12);
-      return h('dl', { class: 'value fields' },
-        fields.map(([f, x]) => [h('dt', {}, shorten(f, 18)), h('dd', {}, shorten(x, 24))]));
+      const fields = Object.entries(v || {});
+      if (fields.length <= 3) {  // inline: "tier=vip since=…"
+        return h('span', { class: 'value', title: fields.map(([f, x]) => `${f}=${x}`).join('\n') },
+          fields.map(([f, x], i) => [i ? ' ' : '', h('span', { class: 'more' }, `${f}=`), shorten(x, 16)]));
+      }
+      return h('dl', { class: 'value fields' }, fields.slice(0, 12).map(([f, x]) =>
+        [h('dt', {}, shorten(f, 18)), h('dd', {}, shorten(x, 24))]));
     }
     case 'stream': {
       const entries = Array.isArray(v) ? v : [];
@@ -174,11 +182,13 @@ class RegionColumn {
       seenGroups.add(g.id);
       let group = this.groups.get(g.id);
       if (!group) {
+        // Many small counters (stock of every sku) sit in two columns.
         const list = h('div', { class: 'group-list' });
         group = { el: h('section', { class: 'group', dataset: { group: g.id } }, h('h3', {}, g.title), list), list };
         this.groups.set(g.id, group);
       }
       prevGroup = place(this.body, group.el, prevGroup);
+      group.list.classList.toggle('two-col', g.fam === 'counter' && gkeys.length > 4);
       const ctx = { bars: g.fam === 'counter' && gkeys.length > 1, max };
       let prevRow = null;
       for (const key of gkeys) {
@@ -200,9 +210,10 @@ class RegionColumn {
     const sig = JSON.stringify([entry.type, entry.value]);
     const view = `${sig}|${ctx.max}|${entry.ttl_ms > 0 ? 'ttl' : ''}`;
     let row = this.rows.get(key);
-    const block = g.fam === 'zset' || g.fam === 'hash';
+    const block = g.fam === 'zset' ||
+      (g.fam === 'hash' && Object.keys(entry.value || {}).length > 3);
     if (!row) {
-      row = { el: h('div', { class: block ? 'kv block' : 'kv', dataset: { key } }), sig, view: '' };
+      row = { el: h('div', { class: 'kv', dataset: { key } }), sig, view: '' };
       this.rows.set(key, row);
     }
     // A changed value stays highlighted until the next poll finds it unchanged (a class toggle,
@@ -212,6 +223,7 @@ class RegionColumn {
     if (row.view !== view) {
       row.view = view;
       row.el.dataset.type = entry.type;
+      row.el.classList.toggle('block', block);
       clear(row.el);
       row.el.append(h('span', { class: 'k', title: key }, label(key, g)));
       if (entry.ttl_ms > 0) row.el.append(h('span', { class: 'ttl', title: 'has a TTL' }, '⏱'));
