@@ -1,0 +1,407 @@
+#include "elect/elector.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "core/log.h"
+#include "http/host_port.h"
+
+namespace walrus::elect {
+namespace {
+
+using TimePoint = std::chrono::steady_clock::time_point;
+using std::chrono::milliseconds;
+
+std::pair<std::string, int> SplitHostPort(const std::string& addr) {
+  auto hp = http::ParseHostPort(addr);
+  if (!hp) return {"", 0};
+  return {hp->host, hp->port};
+}
+
+int64_t Ms(std::chrono::steady_clock::duration d) {
+  return std::chrono::duration_cast<milliseconds>(d).count();
+}
+
+}  // namespace
+
+Elector::Elector(ElectorOptions opts, LeaseBackend& backend, NodeControl& node,
+                 DeadlineGuard& guard, Clock& clock, ElectProbe& probe)
+    : opts_(std::move(opts)),
+      backend_(backend),
+      node_(node),
+      guard_(guard),
+      clock_(clock),
+      probe_(probe) {}
+
+TimePoint Elector::Tick(bool changed) {
+  const TimePoint now = clock_.Now();
+  ProbeNode(now);
+  if (role_ == Role::kLeader) {
+    LeaderTick(now);
+  } else {
+    FollowerTick(now, changed);
+  }
+  UpdateSnapshot(now);
+  TimePoint next = now + opts_.probe_interval;
+  if (role_ == Role::kLeader) {
+    next = std::min(next, next_renew_);
+  } else {
+    next = std::min(next, next_observe_);
+    if (campaign_at_) next = std::min(next, *campaign_at_);
+  }
+  return next;
+}
+
+void Elector::Run(const std::atomic<bool>& stop) {
+  bool changed = false;
+  while (!stop.load()) {
+    const TimePoint next = Tick(changed);
+    const TimePoint now = clock_.Now();
+    changed = next > now && backend_.WaitForChange(std::chrono::duration_cast<milliseconds>(
+                                next - now + std::chrono::microseconds(999)));
+  }
+}
+
+void Elector::Shutdown() {
+  if (role_ == Role::kLeader) StepDown("shutdown", "shutting down");
+  UpdateSnapshot(clock_.Now());
+}
+
+// ---- local Redis ------------------------------------------------------------------------------
+
+void Elector::ProbeNode(TimePoint now) {
+  auto st = node_.Probe();
+  if (st) {
+    if (!node_up_) Logger("elect")->info("local Redis up (run_id {})", st->run_id);
+    node_state_ = std::move(*st);
+    node_up_ = true;
+    node_ok_at_ = now;
+    if (node_state_.link_up && !node_state_.syncing) link_up_at_ = now;
+    node_error_.clear();
+    probe_.redis_up.Set(1);
+    return;
+  }
+  if (node_up_ || node_error_.empty()) {
+    Logger("elect")->warn("local Redis unreachable: {}", st.error().message);
+  }
+  node_up_ = false;
+  node_error_ = st.error().message;
+  probe_.redis_up.Set(0);
+}
+
+void Elector::FenceNode(const std::string& why) {
+  auto st = node_.Fence();
+  if (st) {
+    probe_.fenced.Increment();
+    Logger("elect")->warn("local Redis demoted to a read-only replica of the fence target: {}", why);
+  } else {
+    WALRUS_LOG_EVERY_MS(Logger("elect"), warn, 1000, "cannot demote the local Redis ({}): {}", why,
+                        st.error().message);
+  }
+}
+
+// ---- leader -----------------------------------------------------------------------------------
+
+void Elector::LeaderTick(TimePoint now) {
+  if (!guard_.Alive()) return StepDown("guard", "the fence guard process is gone");
+  if (!node_up_) {
+    if (now - node_ok_at_ >= opts_.down_after) {
+      return StepDown("redis_down", fmt::format("local Redis unreachable for {} ms: {}",
+                                                Ms(now - node_ok_at_), node_error_));
+    }
+  } else if (node_state_.run_id != promoted_run_id_) {
+    return StepDown("redis_restarted",
+                    fmt::format("local Redis restarted (run_id {} -> {}): its data is not the "
+                                "leader's any more",
+                                promoted_run_id_, node_state_.run_id));
+  } else if (!node_state_.master) {
+    return StepDown("redis_demoted",
+                    fmt::format("local Redis became a replica of {}:{} (fenced)",
+                                node_state_.master_host, node_state_.master_port));
+  }
+  if (now >= next_renew_) {
+    RenewLease(now);
+    if (role_ != Role::kLeader) return;
+  }
+  if (now >= lease_until_ - opts_.fence_margin) {
+    return StepDown("renew_timeout",
+                    fmt::format("lease not renewed for {} ms (ttl {} ms, fence margin {} ms)",
+                                Ms(now - (lease_until_ - backend_.ttl())), backend_.ttl().count(),
+                                opts_.fence_margin.count()));
+  }
+  if (!published_) {
+    LeaderRecord rec = self_;
+    rec.serving = true;
+    auto st = backend_.Publish(rec);
+    if (st) {
+      self_ = rec;
+      published_ = true;
+      Logger("elect")->info("serving as leader, epoch {} ({})", self_.epoch, self_.advertise);
+      SetLeader(self_);
+    } else if (st.error().Is(Errc::kConflict) || st.error().Is(Errc::kNotFound)) {
+      return StepDown("lease_lost", "publishing the record: " + st.error().message);
+    } else {
+      WALRUS_LOG_EVERY_MS(Logger("elect"), warn, 1000, "publishing the leader record: {}",
+                          st.error().message);
+    }
+  }
+}
+
+void Elector::RenewLease(TimePoint now) {
+  auto st = backend_.Renew();
+  const auto took = clock_.Now() - now;
+  if (st) {
+    // The lease counts from before the request was sent: conservative.
+    lease_until_ = now + backend_.ttl();
+    guard_.Arm(lease_until_ - opts_.fence_margin);
+    next_renew_ = now + opts_.renew_interval;
+    probe_.renew_seconds.Observe(std::chrono::duration<double>(took).count());
+    return;
+  }
+  probe_.renew_failures.Increment();
+  if (st.error().Is(Errc::kConflict) || st.error().Is(Errc::kNotFound)) {
+    return StepDown("lease_lost", st.error().message);
+  }
+  WALRUS_LOG_EVERY_MS(Logger("elect"), warn, 500,
+                      "lease renewal failed ({} ms left before fencing): {}",
+                      Ms(lease_until_ - opts_.fence_margin - now), st.error().message);
+  next_renew_ = now + std::max(opts_.renew_interval / 4, milliseconds(20));
+}
+
+void Elector::StepDown(const std::string& reason, const std::string& why) {
+  Logger("elect")->warn("stepping down as leader (epoch {}): {}", self_.epoch, why);
+  probe_.StepDown(reason).Increment();
+  // Order matters: the Redis refuses writes before the lease is handed to anyone else.
+  FenceNode("stepping down: " + why);
+  guard_.Disarm();
+  if (auto st = backend_.Release(); !st) {
+    Logger("elect")->warn("releasing the lease: {} (it expires by itself)", st.error().message);
+  }
+  role_ = Role::kFollower;
+  published_ = false;
+  probe_.is_leader.Set(0);
+  SetLeader(std::nullopt);
+  const TimePoint now = clock_.Now();
+  campaign_at_.reset();
+  no_campaign_before_ = now + opts_.renew_interval;
+  next_observe_ = now;
+}
+
+// ---- follower ---------------------------------------------------------------------------------
+
+void Elector::FollowerTick(TimePoint now, bool changed) {
+  if (changed || now >= next_observe_) {
+    next_observe_ = now + opts_.renew_interval;
+    auto obs = backend_.Observe();
+    if (!obs) {
+      WALRUS_LOG_EVERY_MS(Logger("elect"), warn, 1000, "observing {}: {}", backend_.Describe(),
+                          obs.error().message);
+    } else {
+      last_epoch_ = std::max(last_epoch_, obs->last_epoch);
+      if (obs->leader) last_epoch_ = std::max(last_epoch_, obs->leader->epoch);
+      SetLeader(obs->leader);
+      lag_bytes_ = -1;
+      if (leader_ && leader_->id != opts_.id && node_up_ && node_state_.link_up) {
+        auto [host, port] = SplitHostPort(leader_->advertise);
+        if (auto off = node_.LeaderOffset(host, port)) {
+          lag_bytes_ = std::max<int64_t>(0, *off - node_state_.repl_offset);
+        }
+      }
+      probe_.lag_bytes.Set(static_cast<double>(lag_bytes_));
+    }
+  }
+  if (leader_) {
+    campaign_at_.reset();
+    if (leader_->id == opts_.id) {
+      // A lease an earlier run of this sidecar left behind (its guard demoted the Redis).
+      const std::string key = fmt::format("{}@{}", leader_->id, leader_->epoch);
+      if (stale_released_ != key) {
+        Logger("elect")->warn("the lease is held under this node's id by an earlier run "
+                              "(epoch {}): releasing it",
+                              leader_->epoch);
+        if (auto st = backend_.ReleaseStale(*leader_); !st) {
+          Logger("elect")->warn("releasing the stale lease: {}", st.error().message);
+        }
+        stale_released_ = key;
+        next_observe_ = now;
+      }
+      if (node_up_ && node_state_.master) FenceNode("a stale lease of this node is still held");
+      return;
+    }
+    Follow(now);
+    return;
+  }
+  if (node_up_ && node_state_.master) {
+    FenceNode("no leader, and a Redis that is not the leader must not accept writes");
+  }
+  std::string why;
+  if (!Eligible(&why)) {
+    campaign_at_.reset();
+    if (why != ineligible_) Logger("elect")->info("not campaigning: {}", why);
+    ineligible_ = why;
+    return;
+  }
+  ineligible_.clear();
+  if (!campaign_at_) {
+    // A replica whose link to the last leader was up within a lease duration goes first; the
+    // others give it a head start of one renew interval.
+    const bool head_start = last_epoch_ == 0 || now - link_up_at_ <= backend_.ttl();
+    campaign_at_ = std::max(now + (head_start ? milliseconds(0) : opts_.renew_interval),
+                            no_campaign_before_);
+  }
+  if (now >= *campaign_at_) {
+    campaign_at_.reset();
+    Campaign(now);
+  }
+}
+
+void Elector::Follow(TimePoint /*now*/) {
+  if (!node_up_) return;
+  auto [host, port] = SplitHostPort(leader_->advertise);
+  if (!node_state_.master && node_state_.master_host == host && node_state_.master_port == port) {
+    return;
+  }
+  const std::string was = node_state_.master ? std::string("a primary")
+                                             : fmt::format("a replica of {}:{}",
+                                                           node_state_.master_host,
+                                                           node_state_.master_port);
+  auto st = node_.Follow(host, port);
+  if (!st) {
+    WALRUS_LOG_EVERY_MS(Logger("elect"), warn, 1000, "REPLICAOF {}: {}", leader_->advertise,
+                        st.error().message);
+    return;
+  }
+  probe_.replicaof.Increment();
+  node_state_.master = false;
+  node_state_.master_host = host;
+  node_state_.master_port = port;
+  node_state_.link_up = false;
+  Logger("elect")->info("local Redis (was {}) now replicates the leader {} (epoch {})", was,
+                        leader_->advertise, leader_->epoch);
+}
+
+bool Elector::Eligible(std::string* why) const {
+  if (!node_up_) {
+    *why = "local Redis unreachable";
+    return false;
+  }
+  if (node_state_.loading) {
+    *why = "local Redis is loading its dataset";
+    return false;
+  }
+  if (opts_.force_eligible || last_epoch_ == 0 || node_state_.epoch >= last_epoch_) return true;
+  *why = fmt::format(
+      "local Redis holds the data of epoch {} but epoch {} was elected since (empty, restarted "
+      "or stale): it must sync from a leader first",
+      node_state_.epoch, last_epoch_);
+  return false;
+}
+
+void Elector::Campaign(TimePoint now) {
+  probe_.campaigns.Increment();
+  LeaderRecord me{opts_.id, opts_.advertise, false, 0};
+  auto got = backend_.TryAcquire(me);
+  if (!got) {
+    WALRUS_LOG_EVERY_MS(Logger("elect"), warn, 1000, "campaign: {}", got.error().message);
+    no_campaign_before_ = now + opts_.renew_interval / 2;
+    return;
+  }
+  if (!got->won) {
+    next_observe_ = now;  // someone else was faster: see who
+    return;
+  }
+  role_ = Role::kLeader;
+  self_ = me;
+  self_.epoch = got->epoch;
+  last_epoch_ = std::max(last_epoch_, got->epoch);
+  lease_until_ = now + backend_.ttl();
+  guard_.Arm(lease_until_ - opts_.fence_margin);
+  next_renew_ = now + opts_.renew_interval;
+  published_ = false;
+  probe_.elections.Increment();
+  probe_.is_leader.Set(1);
+  probe_.epoch.Set(static_cast<double>(self_.epoch));
+  SetLeader(self_);
+  Logger("elect")->info("won the lease: epoch {}; promoting the local Redis", self_.epoch);
+  if (auto st = node_.Promote(self_.epoch); !st) {
+    return StepDown("promote_failed", "promoting the local Redis: " + st.error().message);
+  }
+  // The server we promoted: a different run id later means it restarted (empty).
+  auto p = node_.Probe();
+  if (!p || !p->master || p->epoch != self_.epoch) {
+    return StepDown("promote_failed",
+                    p ? "the local Redis is not a primary at this epoch after promotion"
+                      : "probing after promotion: " + p.error().message);
+  }
+  node_state_ = std::move(*p);
+  promoted_run_id_ = node_state_.run_id;
+  LeaderTick(now);  // publishes the record as serving
+}
+
+void Elector::SetLeader(const std::optional<LeaderRecord>& leader) {
+  if (leader == leader_) return;
+  const bool new_holder = leader && (!leader_ || leader_->id != leader->id ||
+                                     leader_->epoch != leader->epoch);
+  if (new_holder) {
+    probe_.leader_changes.Increment();
+    Logger("elect")->info("leader: {} at {} (epoch {}{})", leader->id, leader->advertise,
+                          leader->epoch, leader->serving ? ", serving" : ", promoting");
+  } else if (!leader) {
+    Logger("elect")->info("no leader: the lease is free");
+  }
+  leader_ = leader;
+  if (leader_) probe_.epoch.Set(static_cast<double>(leader_->epoch));
+  std::optional<std::string> target;
+  if (leader_ && leader_->serving) target = leader_->advertise;
+  if (target != target_) {
+    target_ = target;
+    if (on_target_) on_target_(target_);
+  }
+}
+
+// ---- readiness --------------------------------------------------------------------------------
+
+void Elector::UpdateSnapshot(TimePoint now) {
+  ElectorSnapshot s;
+  s.role = role_;
+  s.leader = leader_;
+  s.last_epoch = last_epoch_;
+  s.redis_up = node_up_;
+  s.lag_bytes = lag_bytes_;
+  s.last_tick = now;
+  if (!node_up_) {
+    s.detail = "local Redis unreachable: " + node_error_;
+  } else if (role_ == Role::kLeader) {
+    s.ready = published_ && node_state_.master;
+    s.detail = s.ready ? fmt::format("leader, epoch {}", self_.epoch)
+                       : fmt::format("leader, epoch {}, not serving yet", self_.epoch);
+  } else if (!leader_) {
+    s.detail = "no leader" + (ineligible_.empty() ? std::string() : "; " + ineligible_);
+  } else if (leader_->id == opts_.id) {
+    s.detail = "a stale lease of this node is held; waiting for it to be released";
+  } else if (node_state_.master) {
+    s.detail = "local Redis is not yet a replica of the leader " + leader_->advertise;
+  } else if (!node_state_.link_up) {
+    s.detail = "replication link to the leader " + leader_->advertise + " is down";
+  } else if (node_state_.syncing) {
+    s.detail = "full sync from the leader in progress";
+  } else if (lag_bytes_ < 0 || lag_bytes_ > opts_.ready_max_lag_bytes) {
+    s.detail = fmt::format("replication lag {} bytes (bound {})", lag_bytes_,
+                           opts_.ready_max_lag_bytes);
+  } else {
+    s.ready = true;
+    s.detail = fmt::format("follower of {} (epoch {}), lag {} bytes", leader_->advertise,
+                           leader_->epoch, lag_bytes_);
+  }
+  std::lock_guard lock(mu_);
+  snapshot_ = std::move(s);
+}
+
+ElectorSnapshot Elector::Snapshot() const {
+  std::lock_guard lock(mu_);
+  return snapshot_;
+}
+
+}  // namespace walrus::elect
