@@ -19,7 +19,9 @@
 //   (*producer)->Observe(remote_hlc);  // a stamp applied/seen locally: later writes sort after it
 //
 // Threading: all methods are thread-safe. Callbacks handed to Send run on the Kafka delivery
-// thread; they must be quick and must not call SendSync. Owns its Kafka producer and its clock.
+// thread; they must be quick and must not call Send or SendSync. Owns its Kafka producer and its
+// clock. Sends are stamped and enqueued under one lock, so within a partition the log order is
+// the stamp order. Destruction flushes (bounded); callbacks still pending then get an error.
 
 #include <chrono>
 #include <cstdint>
@@ -35,22 +37,23 @@
 namespace walrus::client {
 
 struct ProducerOptions {
-  std::string brokers;                 // bootstrap servers host:port[,...]
-  std::string origin;                  // region; empty: plain mode, no origin/hlc stamped
-  std::string hlc_floor_file;          // persisted HLC floor (restart safety); empty: none
-  kafka::Properties properties;        // extra librdkafka properties (security, -X); win over defaults
+  std::string brokers;           // bootstrap servers host:port[,...]
+  std::string origin;            // region; empty: plain mode, no origin/hlc stamped
+  std::string hlc_floor_file;    // persisted HLC floor (restart safety); empty: none
+  kafka::Properties properties;  // extra librdkafka properties (security, -X); win over defaults
   std::chrono::milliseconds metadata_timeout{10000};  // partition-count lookups
-  int64_t max_drift_ms = 60000;        // HLC drift guard for Observe
+  int64_t max_drift_ms = 60000;                       // HLC drift guard for Observe
+  std::function<int64_t()> now_ms;  // wall clock in unix ms for the HLC; empty: system clock
 };
 
 // The outcome of one Send.
 struct Ack {
-  Status status;          // ok, or why the record was not acknowledged
+  Status status;  // ok, or why the record was not acknowledged
   std::string topic;
   int32_t partition = -1;
   int64_t offset = -1;
-  std::string origin;     // as stamped ("" in plain mode)
-  std::string hlc;        // as stamped ("" in plain mode)
+  std::string origin;  // as stamped ("" in plain mode)
+  std::string hlc;     // as stamped ("" in plain mode)
 };
 
 class OpProducer {
