@@ -204,14 +204,34 @@ bool Applier::EnsureRedis() {
     DropRedis("connect " + redis::Redacted(ep) + ": " + c.error().message);
     return false;
   }
-  auto role = (*c)->Command({"ROLE"});
-  if (!role || role->IsError() || role->size() == 0 || role->element(0).str() != "master") {
+  // One round trip: is it a primary, and of which election (docs/ha.md, epoch fencing)?
+  (*c)->Append({"ROLE"});
+  (*c)->Append({"GET", kEpochKey});
+  auto replies = (*c)->ReadReplies(2);
+  if (!replies) {
+    DropRedis("connect " + redis::Redacted(ep) + ": " + replies.error().message);
+    return false;
+  }
+  const auto& role = (*replies)[0];
+  if (role.IsError() || role.size() == 0 || role.element(0).str() != "master") {
     DropRedis(redis::Redacted(ep) + " is not a writable primary (ROLE " +
-              (role && !role->IsError() && role->size() > 0 ? std::string(role->element(0).str())
-                                                            : std::string("unknown")) +
+              (!role.IsError() && role.size() > 0 ? std::string(role.element(0).str())
+                                                  : std::string("unknown")) +
               ")");
     return false;
   }
+  const auto& stored_epoch = (*replies)[1];
+  if (stored_epoch.IsError()) {
+    DropRedis("reading " + std::string(kEpochKey) + ": " + stored_epoch.ToError().message);
+    return false;
+  }
+  if (Status st = epoch_.Check(stored_epoch.IsNil() ? std::nullopt
+                                                    : std::optional(stored_epoch.str()));
+      !st) {
+    RefuseStaleEpoch(redis::Redacted(ep) + ": " + st.error().message);
+    return false;
+  }
+  if (epoch_.newest() >= 0) probe_.epoch.Set(static_cast<double>(epoch_.newest()));
   conn_ = std::move(*c);
   probe_.redis_reconnects.Increment();
   probe_.PrimaryConnected(redis::HostPort(ep));  // failover metrics
@@ -226,7 +246,14 @@ bool Applier::EnsureRedis() {
   return true;
 }
 
-void Applier::DropRedis(const std::string& why) {
+void Applier::RefuseStaleEpoch(const std::string& why) {
+  probe_.epoch_refusals.Increment();
+  WALRUS_LOG_EVERY_MS(Logger("apply"), warn, 5000,
+                      "refusing to write to a Redis of an older election, pausing: {}", why);
+  DropRedis("stale epoch: " + why, /*quiet=*/true);
+}
+
+void Applier::DropRedis(const std::string& why, bool quiet) {
   const bool was_up = redis_ok_.exchange(false);
   if (was_up) probe_.PrimaryLost();  // failover metrics: recovery time starts
   conn_.reset();
@@ -234,7 +261,7 @@ void Applier::DropRedis(const std::string& why) {
   for (auto& [k, ps] : parts_) ps.synced = false;
   backoff_ = std::min(std::max(backoff_ * 2, std::chrono::milliseconds(100)), cfg_.backoff_max);
   next_attempt_ = std::chrono::steady_clock::now() + backoff_;
-  if (was_up || why != last_redis_error_) {
+  if (!quiet && (was_up || why != last_redis_error_)) {
     Logger("apply")->warn("redis unavailable, pausing (retry in {} ms): {}", backoff_.count(), why);
   }
   last_redis_error_ = why;
@@ -381,7 +408,7 @@ void Applier::ProcessBatch(std::vector<kafka::Message>& msgs) {
   // Fence first (it needs only the partitions), then decode and plan while streaming the
   // commands to Redis, which parses and queues them meanwhile.
   const auto t0 = std::chrono::steady_clock::now();
-  TxResult r = Fence(*conn_, tx_);
+  TxResult r = Fence(*conn_, tx_, epoch_);
   if (r.outcome != TxOutcome::kCommitted) {
     HandleFailure(r);
     return;
@@ -408,7 +435,7 @@ void Applier::ProcessBatch(std::vector<kafka::Message>& msgs) {
   r = FinishMulti(*conn_, tx_);
   while (r.outcome == TxOutcome::kQueueRejected) {
     tx_.DropFailedCommands();
-    r = RunTransaction(*conn_, tx_);
+    r = RunTransaction(*conn_, tx_, epoch_);
   }
   if (r.outcome != TxOutcome::kCommitted) {
     HandleFailure(r);
@@ -484,6 +511,9 @@ void Applier::HandleFailure(const TxResult& r) {
       probe_.retries.Increment();
       DropRedis("transaction refused: " + r.detail);
       return;
+    case TxOutcome::kStaleEpoch:
+      RefuseStaleEpoch(r.detail);
+      return;
     case TxOutcome::kConflict:
       probe_.conflicts.Increment();
       Logger("apply")->warn("position fence fired, re-reading positions: {}", r.detail);
@@ -502,6 +532,7 @@ void Applier::Committed(std::vector<kafka::Message>& msgs,
   probe_.batch_ops.Observe(static_cast<double>(tx_.records().size()));
   probe_.transactions.Increment();
   probe_.Committed();  // failover metrics: recovery time ends
+  if (epoch_.newest() >= 0) probe_.epoch.Set(static_cast<double>(epoch_.newest()));
   probe_.last_apply_timestamp.SetToCurrentTime();
   for (const auto& a : tx_.advances()) a.part->next = a.next;
   for (const auto& src : tx_.sources()) src.part->src_high[src.key] = src.offset;

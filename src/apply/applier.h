@@ -27,6 +27,7 @@
 #include "apply/apply_config.h"
 #include "apply/apply_probe.h"
 #include "apply/dead_letter.h"
+#include "apply/epoch_fence.h"
 #include "apply/partition_state.h"
 #include "apply/transaction.h"
 #include "apply/tx_runner.h"
@@ -63,7 +64,11 @@ class Applier final : public kafka::RebalanceHandler {
   using PartKey = std::pair<std::string, int32_t>;
 
   bool EnsureRedis();                  // connects + resyncs if needed; false while Redis is down
-  void DropRedis(const std::string& why);
+  // Forgets the connection and backs off; logs `why` unless `quiet` (the caller logged it).
+  void DropRedis(const std::string& why, bool quiet = false);
+  // The Redis about to be written holds an older leader epoch (EpochFence): count, log
+  // (rate-limited), drop it and locate the primary again after a backoff.
+  void RefuseStaleEpoch(const std::string& why);
   bool Resync();                       // reads positions of all partitions from Redis and seeks
   Result<std::vector<int64_t>> ReadPositions(const std::vector<PartitionState*>& parts);
   void PauseUnsynced();
@@ -98,6 +103,7 @@ class Applier final : public kafka::RebalanceHandler {
   std::map<PartKey, PartitionState> parts_;
   PartitionState* last_part_ = nullptr;
   Transaction tx_;
+  EpochFence epoch_;              // newest walrus:epoch seen, across reconnects
   std::vector<size_t> accepted_;  // indexes of the batch's records to plan
   static constexpr size_t kStreamChunk = 512;  // commands per write while streaming a MULTI
   std::chrono::milliseconds backoff_{0};

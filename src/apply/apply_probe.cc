@@ -26,6 +26,11 @@ ApplyProbe::ApplyProbe(metrics::Registry& reg)
       retries(reg.Counter("walrus_apply_redis_retries_total",
                           "Transactions refused transiently by Redis (LOADING, READONLY, OOM...)")
                   .Add({})),
+      epoch_refusals(reg.Counter("walrus_apply_epoch_refusals_total",
+                                 "Writes refused because the Redis held an older leader epoch "
+                                 "(walrus:epoch) than the newest seen")
+                         .Add({})),
+      epoch(reg.Gauge("walrus_apply_epoch", "Newest leader epoch (walrus:epoch) seen").Add({})),
       redis_reconnects(
           reg.Counter("walrus_apply_redis_reconnects_total", "Connections made to Redis").Add({})),
       redis_up(reg.Gauge("walrus_apply_redis_up", "1 when connected to a Redis primary").Add({})),

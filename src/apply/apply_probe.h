@@ -30,6 +30,8 @@ struct ApplyProbe {
   prometheus::Counter& transactions;
   prometheus::Counter& conflicts;     // position fence fired: another writer or an older dataset
   prometheus::Counter& retries;       // transient Redis refusals
+  prometheus::Counter& epoch_refusals;  // a Redis of an older election (walrus:epoch) refused
+  prometheus::Gauge& epoch;             // newest walrus:epoch seen (0 while none)
   prometheus::Counter& redis_reconnects;
   prometheus::Gauge& redis_up;
   prometheus::Gauge& assigned_partitions;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <optional>
 #include <string_view>
 
 #include "apply/partition_state.h"
@@ -32,14 +33,15 @@ Transaction::RecordSpan* RecordOf(std::vector<Transaction::RecordSpan>& records,
 
 }  // namespace
 
-TxResult Fence(redis::Connection& conn, const Transaction& tx) {
+TxResult Fence(redis::Connection& conn, const Transaction& tx, EpochFence& epoch) {
   const auto& adv = tx.advances();
   std::vector<std::string_view> argv;
-  argv.reserve(adv.size() + 1);
+  argv.reserve(adv.size() + 2);
 
-  // Phase 1: fence. WATCH the position keys and read them back.
+  // Phase 1: fence. WATCH the position keys and the epoch, and read them back.
   argv.push_back("WATCH");
   for (const auto& a : adv) argv.push_back(a.part->pos_key);
+  argv.push_back(kEpochKey);
   conn.Append(argv);
   argv[0] = "MGET";
   conn.Append(argv);
@@ -52,12 +54,22 @@ TxResult Fence(redis::Connection& conn, const Transaction& tx) {
     }
   }
   const auto& mget = (*fence)[1];
+  auto unwatch = [&conn] {
+    conn.Append(std::vector<std::string_view>{"UNWATCH"});
+    (void)conn.ReadReplies(1);
+  };
+  const auto stored_epoch = mget.element(adv.size());
+  if (Status st = epoch.Check(stored_epoch.IsNil() ? std::nullopt
+                                                   : std::optional(stored_epoch.str()));
+      !st) {
+    unwatch();
+    return {TxOutcome::kStaleEpoch, st.error().message};
+  }
   for (size_t i = 0; i < adv.size(); ++i) {
     auto e = mget.element(i);
     const int64_t stored = e.IsNil() ? -1 : ParseOffset(e.str());
     if (stored != adv[i].expected) {
-      conn.Append(std::vector<std::string_view>{"UNWATCH"});
-      (void)conn.ReadReplies(1);
+      unwatch();
       return {TxOutcome::kConflict,
               fmt::format("position of {}[{}] in Redis is {}, expected {}", adv[i].part->topic,
                           adv[i].part->partition, stored, adv[i].expected)};
@@ -152,8 +164,8 @@ TxResult FinishMulti(redis::Connection& conn, Transaction& tx) {
   return {TxOutcome::kCommitted, {}};
 }
 
-TxResult RunTransaction(redis::Connection& conn, Transaction& tx) {
-  if (TxResult fence = Fence(conn, tx); fence.outcome != TxOutcome::kCommitted) return fence;
+TxResult RunTransaction(redis::Connection& conn, Transaction& tx, EpochFence& epoch) {
+  if (TxResult fence = Fence(conn, tx, epoch); fence.outcome != TxOutcome::kCommitted) return fence;
   BeginMulti(conn, tx);
   AppendCommands(conn, tx, 0);
   return FinishMulti(conn, tx);

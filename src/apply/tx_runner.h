@@ -2,20 +2,25 @@
 
 // Runs one Transaction against the Redis primary, atomically with the position updates:
 //
-//   WATCH pos_keys...; MGET pos_keys...        -> positions must equal what the applier expects
+//   WATCH pos_keys... walrus:epoch; MGET pos_keys... walrus:epoch
+//        -> positions must equal what the applier expects, the epoch must not be older than the
+//           newest one seen (EpochFence)
 //   MULTI; <record commands>; SET pos_key next ...; EXEC
 //
 // WATCH fences a second applier that believes it owns the same partition (a zombie after a
-// rebalance): whichever EXEC comes second is discarded, so no record is applied twice.
+// rebalance): whichever EXEC comes second is discarded, so no record is applied twice. It also
+// fences an election that changes walrus:epoch between the check and EXEC.
 // Applier thread only.
 
 #include <string>
 
+#include "apply/epoch_fence.h"
 #include "apply/transaction.h"
 #include "core/result.h"
 #include "redis/connection.h"
 
 namespace walrus::apply {
+
 
 enum class TxOutcome {
   kCommitted,       // effects and positions are in Redis; failed records are marked in tx
@@ -23,6 +28,8 @@ enum class TxOutcome {
   kRetry,           // transient refusal (LOADING, READONLY, OOM, ...): nothing applied; back off
   kBroken,          // connection failed: unknown whether EXEC ran; reconnect and resync
   kQueueRejected,   // some records refused at queue time (EXECABORT): drop them, run again
+  kStaleEpoch,      // walrus:epoch is older than the newest seen: a deposed primary; nothing
+                    // applied, find the primary again after a backoff
 };
 
 struct TxResult {
@@ -31,11 +38,12 @@ struct TxResult {
 };
 
 // The whole exchange: Fence, BeginMulti, AppendCommands(0), FinishMulti.
-TxResult RunTransaction(redis::Connection& conn, Transaction& tx);
+TxResult RunTransaction(redis::Connection& conn, Transaction& tx, EpochFence& epoch);
 
 // The same in steps, so a caller can stream commands to Redis while it is still planning them
-// (Redis parses and queues them meanwhile). Fence returns kCommitted when the positions match.
-TxResult Fence(redis::Connection& conn, const Transaction& tx);
+// (Redis parses and queues them meanwhile). Fence returns kCommitted when the positions match
+// and `epoch` accepts the Redis' walrus:epoch (remembering a newer one).
+TxResult Fence(redis::Connection& conn, const Transaction& tx, EpochFence& epoch);
 void BeginMulti(redis::Connection& conn, const Transaction& tx);
 // Appends tx.commands()[from, end) to the connection's buffer.
 void AppendCommands(redis::Connection& conn, const Transaction& tx, size_t from);

@@ -1,5 +1,6 @@
 // Component tests of RunTransaction against a real redis-server: the position fence, queue-time
-// and exec-time rejections mapped back to records, and WATCH fencing of a second writer.
+// and exec-time rejections mapped back to records, WATCH fencing of a second writer, and the
+// leader epoch fence (walrus:epoch).
 
 #include "apply/tx_runner.h"
 
@@ -44,12 +45,13 @@ class TxRunnerTest : public ::testing::Test {
   std::unique_ptr<redis::Connection> conn_;
   PartitionState part_;
   Transaction tx_;
+  EpochFence epoch_;
 };
 
 TEST_F(TxRunnerTest, CommitsEffectsAndPositionTogether) {
   AddRecord(-1, 0, {{"SET", "a", "1"}});
   AddRecord(-1, 1, {{"INCRBY", "c", "5"}, {"INCRBY", "c", "2"}});
-  auto r = RunTransaction(*conn_, tx_);
+  auto r = RunTransaction(*conn_, tx_, epoch_);
   ASSERT_EQ(r.outcome, TxOutcome::kCommitted) << r.detail;
   EXPECT_EQ(Get("a"), "1");
   EXPECT_EQ(Get("c"), "7");
@@ -59,7 +61,7 @@ TEST_F(TxRunnerTest, CommitsEffectsAndPositionTogether) {
 TEST_F(TxRunnerTest, PositionMismatchIsAConflictAndAppliesNothing) {
   ASSERT_TRUE(conn_->Command({"SET", "walrus:pos:t:3", "10"}));
   AddRecord(5, 5, {{"INCR", "c"}});  // we believe the position is 5; Redis says 10
-  auto r = RunTransaction(*conn_, tx_);
+  auto r = RunTransaction(*conn_, tx_, epoch_);
   EXPECT_EQ(r.outcome, TxOutcome::kConflict);
   EXPECT_NE(r.detail.find("expected 5"), std::string::npos) << r.detail;
   EXPECT_EQ(Get("c"), "<nil>");
@@ -70,7 +72,7 @@ TEST_F(TxRunnerTest, ExecTimeErrorMarksOnlyThatRecord) {
   ASSERT_TRUE(conn_->Command({"HSET", "h", "f", "v"}));
   AddRecord(-1, 0, {{"INCR", "h"}});  // WRONGTYPE at exec time
   AddRecord(-1, 1, {{"SET", "ok", "yes"}});
-  auto r = RunTransaction(*conn_, tx_);
+  auto r = RunTransaction(*conn_, tx_, epoch_);
   ASSERT_EQ(r.outcome, TxOutcome::kCommitted) << r.detail;
   ASSERT_EQ(tx_.records().size(), 2u);
   EXPECT_TRUE(tx_.records()[0].failed);
@@ -84,12 +86,12 @@ TEST_F(TxRunnerTest, QueueTimeErrorAbortsThenRetryWithoutTheRecordCommits) {
   AddRecord(-1, 0, {{"SET", "x", "1"}});
   AddRecord(-1, 1, {{"SET"}});  // wrong number of arguments: rejected when queued
   AddRecord(-1, 2, {{"SET", "y", "2"}});
-  auto r = RunTransaction(*conn_, tx_);
+  auto r = RunTransaction(*conn_, tx_, epoch_);
   ASSERT_EQ(r.outcome, TxOutcome::kQueueRejected) << r.detail;
   EXPECT_TRUE(tx_.records()[1].failed);
   EXPECT_EQ(Get("x"), "<nil>");  // EXECABORT: nothing applied
   tx_.DropFailedCommands();
-  r = RunTransaction(*conn_, tx_);
+  r = RunTransaction(*conn_, tx_, epoch_);
   ASSERT_EQ(r.outcome, TxOutcome::kCommitted) << r.detail;
   EXPECT_EQ(Get("x"), "1");
   EXPECT_EQ(Get("y"), "2");
@@ -107,8 +109,8 @@ TEST_F(TxRunnerTest, SecondWriterWithSameExpectationIsFenced) {
   tx2.commands().push_back({"INCR", "counter"});
   tx2.EndRecord();
   AddRecord(-1, 0, {{"INCR", "counter"}});
-  ASSERT_EQ(RunTransaction(*conn_, tx_).outcome, TxOutcome::kCommitted);
-  EXPECT_EQ(RunTransaction(**other, tx2).outcome, TxOutcome::kConflict);
+  ASSERT_EQ(RunTransaction(*conn_, tx_, epoch_).outcome, TxOutcome::kCommitted);
+  EXPECT_EQ(RunTransaction(**other, tx2, epoch_).outcome, TxOutcome::kConflict);
   EXPECT_EQ(Get("counter"), "1");
 }
 
@@ -136,7 +138,7 @@ TEST_F(TxRunnerTest, MultiRecordIsAllOrNothing) {
   tx_.BeginRecord(&part_, 1, 1);
   ASSERT_TRUE(planner.Plan(good, 4102444700000, tx_.commands()));
   tx_.EndRecord();
-  auto r = RunTransaction(*conn_, tx_);
+  auto r = RunTransaction(*conn_, tx_, epoch_);
   ASSERT_EQ(r.outcome, TxOutcome::kCommitted) << r.detail;
   EXPECT_TRUE(tx_.records()[0].failed);
   EXPECT_NE(tx_.records()[0].error.find("rolled back"), std::string::npos) << tx_.records()[0].error;
@@ -159,15 +161,88 @@ TEST_F(TxRunnerTest, ReadOnlyReplicaIsTransient) {
   auto c = (*replica)->Connect();
   ASSERT_TRUE(c);
   AddRecord(-1, 0, {{"SET", "a", "1"}});
-  auto r = RunTransaction(**c, tx_);
+  auto r = RunTransaction(**c, tx_, epoch_);
   EXPECT_EQ(r.outcome, TxOutcome::kRetry) << r.detail;
 }
 
 TEST_F(TxRunnerTest, DeadConnectionIsBroken) {
   AddRecord(-1, 0, {{"SET", "a", "1"}});
   server_->Kill9();
-  auto r = RunTransaction(*conn_, tx_);
+  auto r = RunTransaction(*conn_, tx_, epoch_);
   EXPECT_EQ(r.outcome, TxOutcome::kBroken);
+}
+
+TEST_F(TxRunnerTest, OlderOrMissingEpochIsRefusedAndWritesNothing) {
+  ASSERT_TRUE(conn_->Command({"SET", "walrus:epoch", "5"}));
+  AddRecord(-1, 0, {{"SET", "a", "1"}});
+  auto r = RunTransaction(*conn_, tx_, epoch_);
+  ASSERT_EQ(r.outcome, TxOutcome::kCommitted) << r.detail;
+  EXPECT_EQ(epoch_.newest(), 5);
+
+  // The same applier meets a Redis of an older election: refused, nothing written.
+  ASSERT_TRUE(conn_->Command({"SET", "walrus:epoch", "3"}));
+  tx_.Clear();
+  AddRecord(1, 1, {{"SET", "b", "1"}});
+  r = RunTransaction(*conn_, tx_, epoch_);
+  EXPECT_EQ(r.outcome, TxOutcome::kStaleEpoch);
+  EXPECT_NE(r.detail.find("older than epoch 5"), std::string::npos) << r.detail;
+  EXPECT_EQ(Get("b"), "<nil>");
+  EXPECT_EQ(Get("walrus:pos:t:3"), "1");
+  EXPECT_EQ(epoch_.newest(), 5);
+
+  ASSERT_TRUE(conn_->Command({"DEL", "walrus:epoch"}));
+  r = RunTransaction(*conn_, tx_, epoch_);
+  EXPECT_EQ(r.outcome, TxOutcome::kStaleEpoch);
+  EXPECT_NE(r.detail.find("missing"), std::string::npos) << r.detail;
+  ASSERT_TRUE(conn_->Command({"SET", "walrus:epoch", "x5"}));
+  EXPECT_EQ(RunTransaction(*conn_, tx_, epoch_).outcome, TxOutcome::kStaleEpoch);
+  EXPECT_EQ(Get("b"), "<nil>");
+
+  // A newer election: accepted and remembered.
+  ASSERT_TRUE(conn_->Command({"SET", "walrus:epoch", "6"}));
+  r = RunTransaction(*conn_, tx_, epoch_);
+  ASSERT_EQ(r.outcome, TxOutcome::kCommitted) << r.detail;
+  EXPECT_EQ(Get("b"), "1");
+  EXPECT_EQ(epoch_.newest(), 6);
+}
+
+TEST_F(TxRunnerTest, NoEpochIsFineWhileNoneWasEverSeen) {
+  AddRecord(-1, 0, {{"SET", "a", "1"}});
+  auto r = RunTransaction(*conn_, tx_, epoch_);
+  ASSERT_EQ(r.outcome, TxOutcome::kCommitted) << r.detail;
+  EXPECT_EQ(epoch_.newest(), -1);
+}
+
+TEST_F(TxRunnerTest, EpochChangeBetweenFenceAndExecAbortsTheExec) {
+  ASSERT_TRUE(conn_->Command({"SET", "walrus:epoch", "5"}));
+  AddRecord(-1, 0, {{"INCR", "c"}});
+  auto r = Fence(*conn_, tx_, epoch_);
+  ASSERT_EQ(r.outcome, TxOutcome::kCommitted) << r.detail;
+  auto other = server_->Connect();
+  ASSERT_TRUE(other);
+  ASSERT_TRUE((*other)->Command({"SET", "walrus:epoch", "7"}));  // an election meanwhile
+  BeginMulti(*conn_, tx_);
+  AppendCommands(*conn_, tx_, 0);
+  r = FinishMulti(*conn_, tx_);
+  EXPECT_EQ(r.outcome, TxOutcome::kConflict) << r.detail;
+  EXPECT_EQ(Get("c"), "<nil>");
+  EXPECT_EQ(Get("walrus:pos:t:3"), "<nil>");
+}
+
+TEST(EpochFenceTest, RemembersTheNewestAndRefusesOlder) {
+  EpochFence f;
+  EXPECT_TRUE(f.Check(std::nullopt));
+  EXPECT_TRUE(f.Check(std::string_view("12")));
+  EXPECT_EQ(f.newest(), 12);
+  EXPECT_TRUE(f.Check(std::string_view("12")));
+  auto st = f.Check(std::string_view("9"));
+  ASSERT_FALSE(st);
+  EXPECT_TRUE(st.error().Is(Errc::kConflict));
+  EXPECT_FALSE(f.Check(std::string_view("-1")));
+  EXPECT_FALSE(f.Check(std::string_view("")));
+  EXPECT_FALSE(f.Check(std::nullopt));
+  EXPECT_TRUE(f.Check(std::string_view("13")));
+  EXPECT_EQ(f.newest(), 13);
 }
 
 }  // namespace
