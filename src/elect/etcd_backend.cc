@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <httplib.h>
 
+#include <algorithm>
 #include <charconv>
 
 #include "core/base64.h"
@@ -99,7 +100,9 @@ std::unique_ptr<httplib::Client> EtcdBackend::MakeClient(
 Result<json> EtcdBackend::Call(const std::string& path, const json& body) {
   const std::string text = body.dump();
   std::string last_error;
-  for (size_t attempt = 0; attempt < clients_.size(); ++attempt) {
+  // Every endpoint once, and at least twice in all: a kept-alive connection that the server
+  // closed fails once.
+  for (size_t attempt = 0; attempt < std::max<size_t>(2, clients_.size()); ++attempt) {
     auto& cli = *clients_[current_];
     auto res = cli.Post(path.c_str(), text, "application/json");
     if (!res) {

@@ -22,8 +22,9 @@
 // and the elector steps down (a leader without a guard is not fenced against freezes).
 //
 // Threading: Start() forks without exec, so it must run before the process starts any thread.
-// Arm/Disarm/Alive are for one thread (the elector thread).
+// Arm/Disarm are for one thread (the elector thread); Alive may be called from any thread.
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 
@@ -53,7 +54,7 @@ class GuardProcess final : public DeadlineGuard {
 
   int pid_;
   int fd_;
-  bool alive_ = true;
+  std::atomic<bool> alive_{true};
 };
 
 // The guard's loop (in the child): returns the exit code. Exposed for the tests.

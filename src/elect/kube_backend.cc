@@ -99,12 +99,15 @@ Result<KubeBackend::Answer> KubeBackend::Request(const std::string& method,
   if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
   httplib::Result res{nullptr, httplib::Error::Unknown};
   const std::string text = body ? body->dump() : std::string();
-  if (method == "GET") {
-    res = client_->Get(path.c_str(), headers);
-  } else if (method == "POST") {
-    res = client_->Post(path.c_str(), headers, text, "application/json");
-  } else {
-    res = client_->Put(path.c_str(), headers, text, "application/json");
+  // One retry on a transport error: a kept-alive connection the server closed fails once.
+  for (int attempt = 0; attempt < 2 && !res; ++attempt) {
+    if (method == "GET") {
+      res = client_->Get(path.c_str(), headers);
+    } else if (method == "POST") {
+      res = client_->Post(path.c_str(), headers, text, "application/json");
+    } else {
+      res = client_->Put(path.c_str(), headers, text, "application/json");
+    }
   }
   if (!res) {
     return Error(Errc::kIo, fmt::format("{} {}{}: {}", method, opts_.api_server, path,
