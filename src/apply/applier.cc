@@ -503,6 +503,8 @@ void Applier::PlanRecord(std::vector<kafka::Message>& msgs, size_t i) {
     return;
   }
   tx_.EndRecord();
+  // crdt: the planner accepted only records with a valid hlc; walrus:hlc keeps the highest.
+  if (cfg_.mode == Mode::kCrdt) tx_.NoteStamp(write->hlc);
 }
 
 void Applier::HandleFailure(const TxResult& r) {

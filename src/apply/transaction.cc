@@ -9,6 +9,7 @@ void Transaction::Clear() {
   records_.clear();
   advances_.clear();
   sources_.clear();
+  max_stamp_.clear();
 }
 
 void Transaction::NoteSource(PartitionState* part, std::string_view key, int64_t offset) {

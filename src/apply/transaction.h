@@ -70,6 +70,13 @@ class Transaction {
   // The offset this transaction already advanced `key` to, or -1.
   int64_t PendingSource(std::string_view key) const;
   const std::vector<SourceAdvance>& sources() const { return sources_; }
+  // Active-active: the record's HLC text (core/hlc.h, fixed width). The transaction stores the
+  // highest one in walrus:hlc (max-set, so several appliers may share a Redis).
+  void NoteStamp(std::string_view hlc) {
+    if (hlc > max_stamp_) max_stamp_.assign(hlc);
+  }
+  // The highest stamp noted; empty if none.
+  const std::string& max_stamp() const { return max_stamp_; }
   size_t command_count() const { return commands_.size(); }
 
   // Rebuilds the command list without the records marked failed (after a queue-time rejection).
@@ -81,6 +88,7 @@ class Transaction {
   std::vector<RecordSpan> records_;
   std::vector<Advance> advances_;
   std::vector<SourceAdvance> sources_;
+  std::string max_stamp_;
 };
 
 }  // namespace walrus::apply

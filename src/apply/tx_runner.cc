@@ -18,6 +18,28 @@ int64_t ParseOffset(std::string_view s) {
   return v;
 }
 
+// KEYS[1] = walrus:hlc, ARGV[1] = a stamp: keeps the larger, comparing bytes (Lua's < follows
+// the server's locale). Sent with EVAL: small, and Redis caches it by its SHA1.
+constexpr std::string_view kMaxSetScript = R"lua(
+local cur = redis.call('GET', KEYS[1])
+local new = ARGV[1]
+if cur then
+  if cur == new then return 0 end
+  local n = math.min(#cur, #new)
+  for i = 1, n do
+    local x, y = string.byte(cur, i), string.byte(new, i)
+    if x ~= y then
+      if x > y then return 0 end
+      redis.call('SET', KEYS[1], new)
+      return 1
+    end
+  end
+  if #cur >= #new then return 0 end
+end
+redis.call('SET', KEYS[1], new)
+return 1
+)lua";
+
 bool IsTransient(const Error& e) { return e.Is(Errc::kUnavailable); }
 
 // Finds the record owning command `cmd_index`; `cursor` walks forward as indexes grow.
@@ -101,10 +123,13 @@ TxResult FinishMulti(redis::Connection& conn, Transaction& tx) {
     next_values.push_back(std::to_string(src.offset));
     conn.Append(std::vector<std::string_view>{"SET", src.key, next_values.back()});
   }
+  const bool stamp = !tx.max_stamp().empty();
+  if (stamp) conn.AppendArgs("EVAL", kMaxSetScript, "1", kHlcKey, tx.max_stamp());
   conn.Append(std::vector<std::string_view>{"EXEC"});
   const size_t n_pre = tx.prelude().size();
   const size_t n_cmds = tx.command_count();
-  const size_t n_meta = adv.size() + tx.sources().size();  // position and source SETs
+  // Position and source SETs, the stamp's max-set.
+  const size_t n_meta = adv.size() + tx.sources().size() + (stamp ? 1 : 0);
   auto replies = conn.ReadReplies(n_pre + n_cmds + n_meta + 2);
   if (!replies) return {TxOutcome::kBroken, replies.error().message};
   auto& rs = *replies;

@@ -5,7 +5,7 @@
 //   WATCH pos_keys... walrus:epoch; MGET pos_keys... walrus:epoch
 //        -> positions must equal what the applier expects, the epoch must not be older than the
 //           newest one seen (EpochFence)
-//   MULTI; <record commands>; SET pos_key next ...; EXEC
+//   MULTI; <record commands>; SET pos_key next ...; [EVAL max-set walrus:hlc stamp]; EXEC
 //
 // WATCH fences a second applier that believes it owns the same partition (a zombie after a
 // rebalance): whichever EXEC comes second is discarded, so no record is applied twice. It also
@@ -21,6 +21,10 @@
 
 namespace walrus::apply {
 
+// Active-active: the highest record HLC (core/hlc.h text) applied to this Redis, written in the
+// same MULTI/EXEC as the records (max-set). `walrus produce --observe-redis` reads it so a write
+// made after seeing remote writes gets a larger stamp than theirs.
+inline constexpr std::string_view kHlcKey = "walrus:hlc";
 
 enum class TxOutcome {
   kCommitted,       // effects and positions are in Redis; failed records are marked in tx
@@ -47,7 +51,8 @@ TxResult Fence(redis::Connection& conn, const Transaction& tx, EpochFence& epoch
 void BeginMulti(redis::Connection& conn, const Transaction& tx);
 // Appends tx.commands()[from, end) to the connection's buffer.
 void AppendCommands(redis::Connection& conn, const Transaction& tx, size_t from);
-// Appends the position/source SETs and EXEC, reads every reply and classifies the outcome.
+// Appends the position/source SETs (and the walrus:hlc max-set when tx.max_stamp() is set) and
+// EXEC, reads every reply and classifies the outcome.
 TxResult FinishMulti(redis::Connection& conn, Transaction& tx);
 
 }  // namespace walrus::apply

@@ -229,6 +229,48 @@ TEST_F(TxRunnerTest, EpochChangeBetweenFenceAndExecAbortsTheExec) {
   EXPECT_EQ(Get("walrus:pos:t:3"), "<nil>");
 }
 
+TEST_F(TxRunnerTest, HighestStampIsMaxSetWithTheBatch) {
+  AddRecord(-1, 0, {{"SET", "a", "1"}});
+  ASSERT_EQ(RunTransaction(*conn_, tx_, epoch_).outcome, TxOutcome::kCommitted);
+  EXPECT_EQ(Get("walrus:hlc"), "<nil>");  // no stamps noted (plain mode): nothing written
+
+  tx_.Clear();
+  AddRecord(1, 1, {{"SET", "a", "2"}});
+  tx_.NoteStamp("018bcfe56800-0003");
+  tx_.NoteStamp("018bcfe56800-0001");
+  ASSERT_EQ(RunTransaction(*conn_, tx_, epoch_).outcome, TxOutcome::kCommitted);
+  EXPECT_EQ(Get("walrus:hlc"), "018bcfe56800-0003");
+
+  // A second applier sharing this Redis commits an older stamp later: the max stays.
+  auto other = server_->Connect();
+  ASSERT_TRUE(other);
+  PartitionState part2;
+  part2.topic = "u";
+  part2.pos_key = PositionKey("u", 0);
+  Transaction tx2;
+  tx2.Touch(&part2, -1, 0);
+  tx2.BeginRecord(&part2, 0, 0);
+  tx2.commands().push_back({"SET", "b", "1"});
+  tx2.EndRecord();
+  tx2.NoteStamp("018bcfe567ff-ffff");
+  ASSERT_EQ(RunTransaction(**other, tx2, epoch_).outcome, TxOutcome::kCommitted);
+  EXPECT_EQ(Get("b"), "1");
+  EXPECT_EQ(Get("walrus:hlc"), "018bcfe56800-0003");
+
+  tx_.Clear();
+  AddRecord(2, 2, {{"SET", "a", "3"}});
+  tx_.NoteStamp("018bcfe56801-0000");
+  ASSERT_EQ(RunTransaction(*conn_, tx_, epoch_).outcome, TxOutcome::kCommitted);
+  EXPECT_EQ(Get("walrus:hlc"), "018bcfe56801-0000");
+
+  // The max-set is part of the transaction: a fenced transaction does not move it.
+  tx_.Clear();
+  AddRecord(2, 2, {{"SET", "a", "4"}});  // stale expectation: Redis holds 3
+  tx_.NoteStamp("0fffffffffff-0000");
+  EXPECT_EQ(RunTransaction(*conn_, tx_, epoch_).outcome, TxOutcome::kConflict);
+  EXPECT_EQ(Get("walrus:hlc"), "018bcfe56801-0000");
+}
+
 TEST(EpochFenceTest, RemembersTheNewestAndRefusesOlder) {
   EpochFence f;
   EXPECT_TRUE(f.Check(std::nullopt));
