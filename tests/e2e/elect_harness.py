@@ -13,6 +13,7 @@ log tails in the failure report. Waits poll with deadlines.
 
 import json
 import os
+import socket
 import ssl
 import subprocess
 import threading
@@ -204,6 +205,69 @@ class WriteProbe(threading.Thread):
             if ev[0] == state and ev[1] >= after:
                 return ev
         return None
+
+
+class Relay:
+    """A TCP relay on a free port whose target port can be switched; switching closes every
+    relayed connection. The test's stand-in for "something pointed the applier elsewhere" (a
+    locator that is wrong for a moment)."""
+
+    def __init__(self, target_port):
+        self.target, self.lock, self.conns = target_port, threading.Lock(), []
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            with self.lock:
+                port = self.target
+            try:
+                u = socket.create_connection(("127.0.0.1", port), timeout=5)
+                u.settimeout(None)
+            except (OSError, TypeError):
+                c.close()
+                continue
+            with self.lock:
+                self.conns.append((c, u))
+            for a, b in ((c, u), (u, c)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(a, b):
+        try:
+            while True:
+                d = a.recv(65536)
+                if not d:
+                    break
+                b.sendall(d)
+        except OSError:
+            pass
+        for s in (a, b):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def switch(self, port):
+        with self.lock:
+            self.target, conns, self.conns = port, self.conns, []
+        for pair in conns:
+            for s in pair:
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def close(self):
+        self.sock.close()
+        self.switch(None)
 
 
 def counter_records(start, n, keys=97):

@@ -12,6 +12,9 @@ C. a follower's Redis is killed and restarted empty at the same time as the lead
    never elected (its Redis stays read-only); the frozen one, once back, leads.
 D. SIGSTOP of the leader's sidecar past its lease: another node leads, and the old leader's Redis
    refused writes BEFORE the new leader's Redis accepted any (write probes with timestamps).
+E. (walrus apply's epoch fence) the applier's route is switched to a writable Redis that holds
+   the data of an older election (a replica detached after A): the applier refuses it — nothing
+   written there — and continues on the leader once the route is back.
 At the end the leader's Redis equals the expected state exactly (no loss, no doubling), the
 applier is the process that started, and `walrus verify` finds all three Redis identical.
 
@@ -90,8 +93,9 @@ def test_etcd_failover_fencing_and_exact_counters(procs, walrus_bin, devkafka, t
     # The applier writes through one node's proxy. If that sidecar is the one frozen in D, the
     # applier simply waits for it: a frozen proxy looks like a slow server to its clients.
     entry = next(n for n in nodes if n is not l0)
+    relay = eh.Relay(entry.proxy_port)  # the applier's route; switched in E only
     app = harness.Applier(procs, walrus_bin, devkafka.brokers,
-                          "redis://127.0.0.1:%d" % entry.proxy_port, GROUP, extra=GROUP_X)
+                          "redis://127.0.0.1:%d" % relay.port, GROUP, extra=GROUP_X)
     app.wait_ready()
     app_pid = app.pid
     stream = kafka_io.Stream(devkafka.brokers, harness.TOPIC, str(tmp_path))
@@ -116,6 +120,9 @@ def test_etcd_failover_fencing_and_exact_counters(procs, walrus_bin, devkafka, t
                       "through the proxy applied after %.2f s" % (
                           l0.id, l1.id, l1.epoch(), t_leader, t_write))
         assert t_leader <= LEASE_BOUND, "\n".join(report)
+        # A replica of this epoch's leader, detached later: a Redis of an older election (E).
+        stale = eh.ElectRedis(procs, tmp_path / "stale")
+        stale.client().replicaof("127.0.0.1", l1.port)
 
         # ---- B: the killed Redis comes back empty: a replica, never a primary -------------
         l0.redis.start_empty()
@@ -131,6 +138,12 @@ def test_etcd_failover_fencing_and_exact_counters(procs, walrus_bin, devkafka, t
         assert master_for < 1.0, "the restarted empty Redis stayed a primary: %s" % roles[:20]
         eh.wait_followers(l1, [l0, other])
         assert l0.epoch() == l1.epoch()
+        harness.wait_until(
+            lambda: stale.client().info("replication")["master_link_status"] == "up"
+            and stale.client().get("walrus:epoch") == str(l1.epoch()).encode(),
+            20, "the stale-to-be replica in sync")
+        stale.client().replicaof("NO", "ONE")  # a writable primary of epoch l1.epoch()
+        stale_epoch = l1.epoch()
 
         # ---- C: an empty Redis is the only live candidate: still never elected ------------
         frozen = other                 # has the data, but its Redis is frozen
@@ -204,6 +217,26 @@ def test_etcd_failover_fencing_and_exact_counters(procs, walrus_bin, devkafka, t
         at = positions_of(l3)
         progress_on(l3, at, app)
 
+        # ---- E: the applier is pointed at a Redis of an older election ------------------
+        am = {n: v for n, lab, v in harness.parse_metrics(app.metrics()) if not lab}
+        if "walrus_apply_epoch" not in am:
+            report.append("E: skipped (this walrus apply has no epoch fence)")
+        else:
+            assert am["walrus_apply_epoch"] == l3.epoch() > stale_epoch, am
+            refusals = am.get("walrus_apply_epoch_refusals_total", 0)
+            stale_pos = harness.positions(stale.client())
+            relay.switch(stale.port)
+            harness.wait_until(lambda: {n: v for n, lab, v in harness.parse_metrics(
+                app.metrics()) if not lab}.get("walrus_apply_epoch_refusals_total", 0) > refusals,
+                15, "the applier to refuse the stale Redis")
+            time.sleep(1.0)
+            assert harness.positions(stale.client()) == stale_pos, "written to an older epoch"
+            relay.switch(entry.proxy_port)
+            progress_on(l3, positions_of(l3), app)
+            report.append("E: route switched to a writable Redis of epoch %d (newest seen %d): "
+                          "refused, nothing written; resumed on %s" % (
+                              stale_epoch, l3.epoch(), l3.id))
+
         feeder.stop.set()
         feeder.join()
         stream.close()
@@ -243,6 +276,7 @@ def test_etcd_failover_fencing_and_exact_counters(procs, walrus_bin, devkafka, t
     assert sum(mm[("walrus_elect_lease_renew_seconds_count", ())] for mm in m.values()) > 10
     for n in nodes:
         assert n.proc.terminate() == 0, "elect-%d: SIGTERM exit code" % n.index
+    relay.close()
 
 
 def test_kubernetes_backend_against_scripted_api_server(procs, walrus_bin, tmp_path):
