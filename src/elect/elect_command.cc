@@ -2,9 +2,8 @@
 
 #include <iostream>
 #include <memory>
-#include <thread>
-
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "core/log.h"
 #include "core/signals.h"
@@ -81,11 +80,13 @@ int RunElect(Flags& f) {
       return 2;
     }
     log->info("leader proxy on {}:{}", cfg.proxy->listen.host, proxy->port());
-    elector.SetTargetCallback([&proxy](const std::optional<std::string>& t) { proxy->SetTarget(t); });
+    elector.SetTargetCallback(
+        [&proxy](const std::optional<std::string>& t) { proxy->SetTarget(t); });
   }
 
   http::AdminServer admin(cfg.admin, registry);
-  const auto stale_after = std::max(std::chrono::milliseconds(5000), 20 * cfg.elector.probe_interval);
+  const auto stale_after =
+      std::max(std::chrono::milliseconds(5000), 20 * cfg.elector.probe_interval);
   admin.SetLiveness([&elector, stale_after] {
     const auto s = elector.Snapshot();
     const bool ok = std::chrono::steady_clock::now() - s.last_tick < stale_after;
@@ -113,8 +114,7 @@ int RunElect(Flags& f) {
   int code = 0;
   while (!shutdown.flag().load()) {
     if (!(*guard)->Alive()) {
-      log->error("the fence guard exited: stopping (a supervisor restarts the sidecar with a "
-                 "fresh guard)");
+      log->error("the fence guard exited: stopping (restart the sidecar for a fresh guard)");
       code = 3;
       shutdown.Trigger();
       break;
@@ -161,8 +161,9 @@ void AddElectCommand(CLI::App& root, int& exit_code) {
   opt("--lease-name", e.lease_name, "Name of the election (etcd key part, Lease object name)",
       "WALRUS_ELECT_LEASE_NAME");
   opt("--ttl", e.ttl_s, "Lease duration in seconds", "WALRUS_ELECT_TTL");
-  opt("--renew-interval-ms", e.renew_interval_ms, "How often the leader renews (and followers "
-      "poll a backend without watches)", "WALRUS_ELECT_RENEW_INTERVAL_MS");
+  opt("--renew-interval-ms", e.renew_interval_ms,
+      "How often the leader renews (followers poll a backend without watches as often)",
+      "WALRUS_ELECT_RENEW_INTERVAL_MS");
   opt("--fence-margin-ms", e.fence_margin_ms,
       "The leader demotes its Redis this long before the lease could expire",
       "WALRUS_ELECT_FENCE_MARGIN_MS");

@@ -65,7 +65,8 @@ ElectConfig BuildElectConfig(const ElectFlags& f) {
                     "({} s), or the leader would fence itself between two renewals",
                     f.renew_interval_ms, f.fence_margin_ms, f.ttl_s));
   }
-  if (f.down_after_ms < f.probe_interval_ms) Bad("--down-after-ms", "must be >= the probe interval");
+  if (f.down_after_ms < f.probe_interval_ms)
+    Bad("--down-after-ms", "must be >= the probe interval");
   c.elector.renew_interval = milliseconds(f.renew_interval_ms);
   c.elector.fence_margin = milliseconds(f.fence_margin_ms);
   c.elector.probe_interval = milliseconds(f.probe_interval_ms);
@@ -81,8 +82,8 @@ ElectConfig BuildElectConfig(const ElectFlags& f) {
     if (f.etcd.empty()) Bad("--etcd", "at least one endpoint");
     for (const auto& e : f.etcd) {
       if (e.rfind("http://", 0) != 0 && e.rfind("https://", 0) != 0) {
-        Bad("--etcd", "endpoints are URLs (http://host:port or https://host:port), got '" + e +
-                          "'");
+        Bad("--etcd",
+            "endpoints are URLs (http://host:port or https://host:port), got '" + e + "'");
       }
     }
     c.etcd.endpoints = f.etcd;
@@ -121,10 +122,10 @@ std::string ElectConfig::Describe() const {
       "id {} advertise {} redis {} backend {} ttl {} ms renew {} ms fence margin {} ms probe {} "
       "ms down-after {} ms fence target {}:{} proxy {}",
       elector.id, elector.advertise, redis::Redacted(node.local),
-      backend == "etcd" ? fmt::format("etcd {} key {}{}/leader", fmt::join(etcd.endpoints, ","),
-                                      etcd.prefix, etcd.name)
-                        : fmt::format("kubernetes {} lease {}/{}", kube.api_server,
-                                      kube.name_space, kube.name),
+      backend == "etcd"
+          ? fmt::format("etcd {} key {}{}/leader", fmt::join(etcd.endpoints, ","), etcd.prefix,
+                        etcd.name)
+          : fmt::format("kubernetes {} lease {}/{}", kube.api_server, kube.name_space, kube.name),
       (backend == "etcd" ? etcd.ttl : kube.ttl).count() * 1000, elector.renew_interval.count(),
       elector.fence_margin.count(), elector.probe_interval.count(), elector.down_after.count(),
       node.fence_host, node.fence_port, proxy ? proxy->listen.ToString() : "off");

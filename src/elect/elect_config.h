@@ -24,11 +24,11 @@ namespace walrus::elect {
 
 // Flags as parsed.
 struct ElectFlags {
-  std::string redis;               // local node URL
+  std::string redis;  // local node URL
   std::string redis_password_file;
   std::string redis_tls_ca;
-  std::string advertise;           // host:port the other nodes reach the local Redis at
-  std::string id;                  // default: advertise
+  std::string advertise;  // host:port the other nodes reach the local Redis at
+  std::string id;         // default: advertise
   std::string backend = "etcd";
   std::string lease_name = "redis";
   int ttl_s = 5;
@@ -37,7 +37,7 @@ struct ElectFlags {
   int probe_interval_ms = 100;
   int down_after_ms = 1000;
   std::string fence_replicaof = "192.0.2.1:6379";
-  std::string proxy;               // empty: no proxy
+  std::string proxy;  // empty: no proxy
   int proxy_wait_ms = 5000;
   int64_t ready_max_lag_bytes = 1 << 20;
   bool force_eligible = false;

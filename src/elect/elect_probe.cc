@@ -14,8 +14,8 @@ ElectProbe::ElectProbe(metrics::Registry& r)
                         .Add({}, metrics::LatencyBucketsSeconds())),
       renew_failures(
           r.Counter("walrus_elect_lease_renew_failures_total", "Failed lease renewals").Add({})),
-      replicaof(r.Counter("walrus_elect_replicaof_total", "REPLICAOF issued to the local Redis")
-                    .Add({})),
+      replicaof(
+          r.Counter("walrus_elect_replicaof_total", "REPLICAOF issued to the local Redis").Add({})),
       fenced(r.Counter("walrus_elect_fenced_total", "Local Redis demoted by the sidecar").Add({})),
       redis_up(r.Gauge("walrus_elect_redis_up", "Local Redis answered the last probe").Add({})),
       lag_bytes(r.Gauge("walrus_elect_replication_lag_bytes",

@@ -3,8 +3,8 @@
 // ElectProbe: the metrics of `walrus elect`, exported on the admin port's /metrics.
 //
 //   walrus_elect_is_leader                     1 while this node holds the lease and leads
-//   walrus_elect_epoch                         epoch of the leader this node knows (its own if leader)
-//   walrus_elect_campaigns_total               attempts to take a free lease
+//   walrus_elect_epoch                         epoch of the leader this node knows (its own if
+//   leader) walrus_elect_campaigns_total               attempts to take a free lease
 //   walrus_elect_elections_total               campaigns won (this node became leader)
 //   walrus_elect_leader_changes_total          changes of the leader observed
 //   walrus_elect_stepdowns_total{reason}       leadership given up: lease_lost, renew_timeout,

@@ -95,7 +95,8 @@ void Elector::FenceNode(const std::string& why) {
   auto st = node_.Fence();
   if (st) {
     probe_.fenced.Increment();
-    Logger("elect")->warn("local Redis demoted to a read-only replica of the fence target: {}", why);
+    Logger("elect")->warn("local Redis demoted to a read-only replica of the fence target: {}",
+                          why);
   } else {
     WALRUS_LOG_EVERY_MS(Logger("elect"), warn, 1000, "cannot demote the local Redis ({}): {}", why,
                         st.error().message);
@@ -117,9 +118,8 @@ void Elector::LeaderTick(TimePoint now) {
                                 "leader's any more",
                                 promoted_run_id_, node_state_.run_id));
   } else if (!node_state_.master) {
-    return StepDown("redis_demoted",
-                    fmt::format("local Redis became a replica of {}:{} (fenced)",
-                                node_state_.master_host, node_state_.master_port));
+    return StepDown("redis_demoted", fmt::format("local Redis became a replica of {}:{} (fenced)",
+                                                 node_state_.master_host, node_state_.master_port));
   }
   if (now >= next_renew_) {
     RenewLease(now);
@@ -218,9 +218,10 @@ void Elector::FollowerTick(TimePoint now, bool changed) {
       // A lease an earlier run of this sidecar left behind (its guard demoted the Redis).
       const std::string key = fmt::format("{}@{}", leader_->id, leader_->epoch);
       if (stale_released_ != key) {
-        Logger("elect")->warn("the lease is held under this node's id by an earlier run "
-                              "(epoch {}): releasing it",
-                              leader_->epoch);
+        Logger("elect")->warn(
+            "the lease is held under this node's id by an earlier run "
+            "(epoch {}): releasing it",
+            leader_->epoch);
         if (auto st = backend_.ReleaseStale(*leader_); !st) {
           Logger("elect")->warn("releasing the stale lease: {}", st.error().message);
         }
@@ -230,7 +231,7 @@ void Elector::FollowerTick(TimePoint now, bool changed) {
       if (node_up_ && node_state_.master) FenceNode("a stale lease of this node is still held");
       return;
     }
-    Follow(now);
+    Follow();
     return;
   }
   if (node_up_ && node_state_.master) {
@@ -248,8 +249,8 @@ void Elector::FollowerTick(TimePoint now, bool changed) {
     // A replica whose link to the last leader was up within a lease duration goes first; the
     // others give it a head start of one renew interval.
     const bool head_start = last_epoch_ == 0 || now - link_up_at_ <= backend_.ttl();
-    campaign_at_ = std::max(now + (head_start ? milliseconds(0) : opts_.renew_interval),
-                            no_campaign_before_);
+    campaign_at_ =
+        std::max(now + (head_start ? milliseconds(0) : opts_.renew_interval), no_campaign_before_);
   }
   if (now >= *campaign_at_) {
     campaign_at_.reset();
@@ -257,16 +258,16 @@ void Elector::FollowerTick(TimePoint now, bool changed) {
   }
 }
 
-void Elector::Follow(TimePoint /*now*/) {
+void Elector::Follow() {
   if (!node_up_) return;
   auto [host, port] = SplitHostPort(leader_->advertise);
   if (!node_state_.master && node_state_.master_host == host && node_state_.master_port == port) {
     return;
   }
-  const std::string was = node_state_.master ? std::string("a primary")
-                                             : fmt::format("a replica of {}:{}",
-                                                           node_state_.master_host,
-                                                           node_state_.master_port);
+  const std::string was =
+      node_state_.master
+          ? std::string("a primary")
+          : fmt::format("a replica of {}:{}", node_state_.master_host, node_state_.master_port);
   auto st = node_.Follow(host, port);
   if (!st) {
     WALRUS_LOG_EVERY_MS(Logger("elect"), warn, 1000, "REPLICAOF {}: {}", leader_->advertise,
@@ -342,8 +343,8 @@ void Elector::Campaign(TimePoint now) {
 
 void Elector::SetLeader(const std::optional<LeaderRecord>& leader) {
   if (leader == leader_) return;
-  const bool new_holder = leader && (!leader_ || leader_->id != leader->id ||
-                                     leader_->epoch != leader->epoch);
+  const bool new_holder =
+      leader && (!leader_ || leader_->id != leader->id || leader_->epoch != leader->epoch);
   if (new_holder) {
     probe_.leader_changes.Increment();
     Logger("elect")->info("leader: {} at {} (epoch {}{})", leader->id, leader->advertise,
@@ -359,49 +360,6 @@ void Elector::SetLeader(const std::optional<LeaderRecord>& leader) {
     target_ = target;
     if (on_target_) on_target_(target_);
   }
-}
-
-// ---- readiness --------------------------------------------------------------------------------
-
-void Elector::UpdateSnapshot(TimePoint now) {
-  ElectorSnapshot s;
-  s.role = role_;
-  s.leader = leader_;
-  s.last_epoch = last_epoch_;
-  s.redis_up = node_up_;
-  s.lag_bytes = lag_bytes_;
-  s.last_tick = now;
-  if (!node_up_) {
-    s.detail = "local Redis unreachable: " + node_error_;
-  } else if (role_ == Role::kLeader) {
-    s.ready = published_ && node_state_.master;
-    s.detail = s.ready ? fmt::format("leader, epoch {}", self_.epoch)
-                       : fmt::format("leader, epoch {}, not serving yet", self_.epoch);
-  } else if (!leader_) {
-    s.detail = "no leader" + (ineligible_.empty() ? std::string() : "; " + ineligible_);
-  } else if (leader_->id == opts_.id) {
-    s.detail = "a stale lease of this node is held; waiting for it to be released";
-  } else if (node_state_.master) {
-    s.detail = "local Redis is not yet a replica of the leader " + leader_->advertise;
-  } else if (!node_state_.link_up) {
-    s.detail = "replication link to the leader " + leader_->advertise + " is down";
-  } else if (node_state_.syncing) {
-    s.detail = "full sync from the leader in progress";
-  } else if (lag_bytes_ < 0 || lag_bytes_ > opts_.ready_max_lag_bytes) {
-    s.detail = fmt::format("replication lag {} bytes (bound {})", lag_bytes_,
-                           opts_.ready_max_lag_bytes);
-  } else {
-    s.ready = true;
-    s.detail = fmt::format("follower of {} (epoch {}), lag {} bytes", leader_->advertise,
-                           leader_->epoch, lag_bytes_);
-  }
-  std::lock_guard lock(mu_);
-  snapshot_ = std::move(s);
-}
-
-ElectorSnapshot Elector::Snapshot() const {
-  std::lock_guard lock(mu_);
-  return snapshot_;
 }
 
 }  // namespace walrus::elect

@@ -42,8 +42,8 @@ struct ElectorOptions {
   std::chrono::milliseconds renew_interval{1000};
   std::chrono::milliseconds fence_margin{1000};  // demote this long before the lease could expire
   std::chrono::milliseconds probe_interval{100};
-  std::chrono::milliseconds down_after{1000};    // leader: local Redis unreachable this long
-  bool force_eligible = false;                   // campaign even with stale/empty data
+  std::chrono::milliseconds down_after{1000};  // leader: local Redis unreachable this long
+  bool force_eligible = false;                 // campaign even with stale/empty data
   int64_t ready_max_lag_bytes = 1 << 20;
 };
 
@@ -88,7 +88,7 @@ class Elector {
   void ProbeNode(std::chrono::steady_clock::time_point now);
   void LeaderTick(std::chrono::steady_clock::time_point now);
   void FollowerTick(std::chrono::steady_clock::time_point now, bool changed);
-  void Follow(std::chrono::steady_clock::time_point now);
+  void Follow();
   void Campaign(std::chrono::steady_clock::time_point now);
   void RenewLease(std::chrono::steady_clock::time_point now);
   void StepDown(const std::string& reason, const std::string& why);
@@ -96,6 +96,7 @@ class Elector {
   // Whether this node may campaign now; `why` says why not.
   bool Eligible(std::string* why) const;
   void SetLeader(const std::optional<LeaderRecord>& leader);
+  // Recomputes readiness for the admin endpoints (elector_readiness.cc).
   void UpdateSnapshot(std::chrono::steady_clock::time_point now);
 
   const ElectorOptions opts_;
@@ -128,7 +129,7 @@ class Elector {
   std::chrono::steady_clock::time_point no_campaign_before_{};
   std::string stale_released_;  // id@epoch of a stale own record already released
   int64_t lag_bytes_ = -1;
-  std::string ineligible_;      // last reason logged
+  std::string ineligible_;  // last reason logged
 
   mutable std::mutex mu_;  // guards snapshot_
   ElectorSnapshot snapshot_;

@@ -33,7 +33,7 @@ struct LeaseStore {
   int64_t rev = 0;
   int64_t last_epoch = 0;
   std::vector<std::pair<TimePoint, int64_t>> elected;  // when each epoch was taken
-  int64_t version = 0;                                  // bumped by every change (the "watch")
+  int64_t version = 0;                                 // bumped by every change (the "watch")
 
   void Expire() {
     if (holder && clock->Now() >= expires) {

@@ -84,11 +84,10 @@ std::string EtcdBackend::Describe() const {
 
 std::unique_ptr<httplib::Client> EtcdBackend::MakeClient(
     const std::string& endpoint, std::chrono::milliseconds read_timeout) const {
-  auto c = opts_.cert_file.empty()
-               ? std::make_unique<httplib::Client>(endpoint)
-               : std::make_unique<httplib::Client>(endpoint, opts_.cert_file,
-                                                   opts_.key_file.empty() ? opts_.cert_file
-                                                                          : opts_.key_file);
+  auto c = opts_.cert_file.empty() ? std::make_unique<httplib::Client>(endpoint)
+                                   : std::make_unique<httplib::Client>(
+                                         endpoint, opts_.cert_file,
+                                         opts_.key_file.empty() ? opts_.cert_file : opts_.key_file);
   if (!opts_.ca_file.empty()) c->set_ca_cert_path(opts_.ca_file.c_str());
   c->set_connection_timeout(opts_.request_timeout);
   c->set_read_timeout(read_timeout);
@@ -106,8 +105,8 @@ Result<json> EtcdBackend::Call(const std::string& path, const json& body) {
     auto& cli = *clients_[current_];
     auto res = cli.Post(path.c_str(), text, "application/json");
     if (!res) {
-      last_error = fmt::format("{}{}: {}", opts_.endpoints[current_], path,
-                               httplib::to_string(res.error()));
+      last_error =
+          fmt::format("{}{}: {}", opts_.endpoints[current_], path, httplib::to_string(res.error()));
       current_ = (current_ + 1) % clients_.size();
       continue;
     }
@@ -122,9 +121,9 @@ Result<json> EtcdBackend::Call(const std::string& path, const json& body) {
     if (res->status != 200 || j.contains("error")) {
       const int64_t code = Int(err, "code");
       const std::string msg = err.value("message", res->body);
-      return Error(code == 5 ? Errc::kNotFound : Errc::kUnavailable,
-                   fmt::format("{}{}: HTTP {}: {}", opts_.endpoints[current_], path, res->status,
-                               msg));
+      return Error(
+          code == 5 ? Errc::kNotFound : Errc::kUnavailable,
+          fmt::format("{}{}: HTTP {}: {}", opts_.endpoints[current_], path, res->status, msg));
     }
     return j;
   }
@@ -163,19 +162,17 @@ Result<Acquired> EtcdBackend::TryAcquire(const LeaderRecord& me) {
   if (lease == 0) return Error(Errc::kUnavailable, "etcd lease grant: no lease id");
   LeaderRecord rec = me;
   rec.serving = false;
-  json txn = {
-      {"compare",
-       json::array({{{"key", B64(leader_key_)},
-                     {"target", "CREATE"},
-                     {"result", "EQUAL"},
-                     {"create_revision", "0"}}})},
-      {"success",
-       json::array({{{"request_put",
-                      {{"key", B64(leader_key_)},
-                       {"value", B64(EncodeLeaderValue(rec))},
-                       {"lease", std::to_string(lease)}}}},
-                    {{"request_put", {{"key", B64(epoch_key_)}, {"value", B64(me.id)}}}}})},
-      {"failure", json::array()}};
+  json txn = {{"compare", json::array({{{"key", B64(leader_key_)},
+                                        {"target", "CREATE"},
+                                        {"result", "EQUAL"},
+                                        {"create_revision", "0"}}})},
+              {"success",
+               json::array({{{"request_put",
+                              {{"key", B64(leader_key_)},
+                               {"value", B64(EncodeLeaderValue(rec))},
+                               {"lease", std::to_string(lease)}}}},
+                            {{"request_put", {{"key", B64(epoch_key_)}, {"value", B64(me.id)}}}}})},
+              {"failure", json::array()}};
   auto r = Call("/v3/kv/txn", txn);
   if (!r || !r->value("succeeded", false)) {
     (void)Revoke(lease);
@@ -206,24 +203,22 @@ Status EtcdBackend::Renew() {
   if (kvs.empty() || Int(kvs[0], "create_revision") != epoch_ || Int(kvs[0], "lease") != lease_) {
     (void)Revoke(lease_);
     lease_ = 0;
-    return Error(Errc::kConflict, fmt::format("etcd key {} is no longer ours (epoch {})",
-                                              leader_key_, epoch_));
+    return Error(Errc::kConflict,
+                 fmt::format("etcd key {} is no longer ours (epoch {})", leader_key_, epoch_));
   }
   return {};
 }
 
 Status EtcdBackend::Publish(const LeaderRecord& me) {
   if (lease_ == 0) return Error(Errc::kNotFound, "no lease held");
-  json txn = {{"compare",
-               json::array({{{"key", B64(leader_key_)},
-                             {"target", "CREATE"},
-                             {"result", "EQUAL"},
-                             {"create_revision", std::to_string(epoch_)}}})},
-              {"success",
-               json::array({{{"request_put",
-                              {{"key", B64(leader_key_)},
-                               {"value", B64(EncodeLeaderValue(me))},
-                               {"lease", std::to_string(lease_)}}}}})},
+  json txn = {{"compare", json::array({{{"key", B64(leader_key_)},
+                                        {"target", "CREATE"},
+                                        {"result", "EQUAL"},
+                                        {"create_revision", std::to_string(epoch_)}}})},
+              {"success", json::array({{{"request_put",
+                                         {{"key", B64(leader_key_)},
+                                          {"value", B64(EncodeLeaderValue(me))},
+                                          {"lease", std::to_string(lease_)}}}}})},
               {"failure", json::array()}};
   auto r = Call("/v3/kv/txn", txn);
   if (!r) return r.error();
@@ -277,8 +272,7 @@ void EtcdBackend::Wake() {
 
 void EtcdBackend::WatchLoop() {
   size_t endpoint = 0;
-  const std::string body =
-      json{{"create_request", {{"key", B64(leader_key_)}}}}.dump();
+  const std::string body = json{{"create_request", {{"key", B64(leader_key_)}}}}.dump();
   while (!stop_.load()) {
     // A quiet watch sends nothing: the read timeout just re-creates it (and its "created"
     // message wakes the elector once, which re-reads the state: nothing is missed across gaps).

@@ -27,11 +27,10 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "elect/lease_backend.h"
 
@@ -50,7 +49,7 @@ struct EtcdOptions {
   std::string ca_file;    // https: CA bundle to trust (empty: system default)
   std::string cert_file;  // https: client certificate for mutual TLS
   std::string key_file;
-  bool watch = true;      // false: no watch thread (WaitForChange just sleeps)
+  bool watch = true;  // false: no watch thread (WaitForChange just sleeps)
 };
 
 class EtcdBackend final : public LeaseBackend {

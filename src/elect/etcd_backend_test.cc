@@ -29,10 +29,21 @@ class EtcdServer {
     const std::string client = "http://127.0.0.1:" + std::to_string(port_);
     const std::string peer_url = "http://127.0.0.1:" + std::to_string(peer);
     test::ChildOptions o;
-    o.argv = {"etcd", "--data-dir", dir_ + "/data", "--listen-client-urls", client,
-              "--advertise-client-urls", client, "--listen-peer-urls", peer_url,
-              "--initial-advertise-peer-urls", peer_url, "--initial-cluster",
-              "default=" + peer_url, "--log-level", "warn"};
+    o.argv = {"etcd",
+              "--data-dir",
+              dir_ + "/data",
+              "--listen-client-urls",
+              client,
+              "--advertise-client-urls",
+              client,
+              "--listen-peer-urls",
+              peer_url,
+              "--initial-advertise-peer-urls",
+              peer_url,
+              "--initial-cluster",
+              "default=" + peer_url,
+              "--log-level",
+              "warn"};
     o.stdout_path = dir_ + "/etcd.log";
     auto p = test::ChildProcess::Start(o);
     if (!p) {
@@ -127,7 +138,12 @@ TEST_F(EtcdBackendTest, CampaignPublishRenewExpireTakeOver) {
   ASSERT_TRUE(obs && obs->leader);
 
   // a stops renewing: the lease expires, the epoch is remembered, b takes over with a higher one.
-  ASSERT_TRUE(Eventually([&] { auto o = b.Observe(); return o && !o->leader; }, 5s, 50ms));
+  ASSERT_TRUE(Eventually(
+      [&] {
+        auto o = b.Observe();
+        return o && !o->leader;
+      },
+      5s, 50ms));
   obs = b.Observe();
   EXPECT_EQ(obs->last_epoch, e1);
   got = b.TryAcquire(Me("b"));
@@ -150,8 +166,8 @@ TEST_F(EtcdBackendTest, KeyDeletedUnderTheLeaseIsAConflict) {
   EtcdBackend a(Opts(etcd, "del"));
   ASSERT_TRUE(a.TryAcquire(Me("a"))->won);
   httplib::Client cli(etcd.url());
-  auto r = cli.Post("/v3/kv/deleterange",
-                    "{\"key\":\"" + Base64Encode(a.leader_key()) + "\"}", "application/json");
+  auto r = cli.Post("/v3/kv/deleterange", "{\"key\":\"" + Base64Encode(a.leader_key()) + "\"}",
+                    "application/json");
   ASSERT_TRUE(r && r->status == 200);
   auto st = a.Renew();
   ASSERT_FALSE(st);

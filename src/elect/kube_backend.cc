@@ -57,8 +57,9 @@ void ResolveInCluster(KubeOptions& o) {
           "--k8s-api: not given and KUBERNETES_SERVICE_HOST is not set (not in a pod?)");
     }
     const std::string h = host;
-    o.api_server = fmt::format("https://{}:{}", h.find(':') != std::string::npos ? "[" + h + "]" : h,
-                               port && *port ? port : "443");
+    o.api_server =
+        fmt::format("https://{}:{}", h.find(':') != std::string::npos ? "[" + h + "]" : h,
+                    port && *port ? port : "443");
   }
   if (o.name_space.empty()) {
     o.name_space = ReadTrimmed(std::string(kServiceAccountDir) + "/namespace");
@@ -92,8 +93,8 @@ std::string KubeBackend::ItemPath() const {
                      opts_.name);
 }
 
-Result<KubeBackend::Answer> KubeBackend::Request(const std::string& method,
-                                                 const std::string& path, const json* body) {
+Result<KubeBackend::Answer> KubeBackend::Request(const std::string& method, const std::string& path,
+                                                 const json* body) {
   httplib::Headers headers{{"Accept", "application/json"}};
   const std::string token = ReadTrimmed(opts_.token_file);
   if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
@@ -185,11 +186,11 @@ Result<Acquired> KubeBackend::TryAcquire(const LeaderRecord& me) {
     if (std::chrono::steady_clock::now() < observed_at_ + duration) return Acquired{false, 0};
   }
   const std::string now = KubeMicroTime();
-  json lease = last_.is_null() ? json{{"apiVersion", "coordination.k8s.io/v1"},
-                                      {"kind", "Lease"},
-                                      {"metadata", {{"name", opts_.name},
-                                                    {"namespace", opts_.name_space}}}}
-                               : last_;
+  json lease = last_.is_null()
+                   ? json{{"apiVersion", "coordination.k8s.io/v1"},
+                          {"kind", "Lease"},
+                          {"metadata", {{"name", opts_.name}, {"namespace", opts_.name_space}}}}
+                   : last_;
   const int64_t epoch = Transitions(lease) + 1;
   lease["metadata"]["annotations"][kAdvertise] = me.advertise;
   lease["metadata"]["annotations"][kServing] = "false";
@@ -238,10 +239,10 @@ Status KubeBackend::Update(const std::function<void(json&)>& edit) {
     if (!cur) return cur.error();
     if (cur->is_null() || !Holds(*cur)) {
       holding_ = false;
-      return Error(Errc::kConflict,
-                   fmt::format("the lease was taken over (holder '{}', transitions {})",
-                               cur->is_null() ? "" : Holder(*cur),
-                               cur->is_null() ? 0 : Transitions(*cur)));
+      return Error(
+          Errc::kConflict,
+          fmt::format("the lease was taken over (holder '{}', transitions {})",
+                      cur->is_null() ? "" : Holder(*cur), cur->is_null() ? 0 : Transitions(*cur)));
     }
   }
   return Error(Errc::kUnavailable, "the lease keeps changing under concurrent updates");

@@ -30,9 +30,8 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "elect/lease_backend.h"
 

@@ -1,6 +1,7 @@
 #include "elect/leader_proxy.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -12,8 +13,6 @@
 #include <cerrno>
 #include <cstring>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "core/log.h"
 
@@ -182,9 +181,9 @@ struct LeaderProxy::Loop {
       }
     }
     p.probe_.proxy_dropped.Increment(dropped);
-    Logger("elect")->info("proxy: forwarding to {}{}", target ? *target : "nobody (holding clients)",
-                          dropped ? fmt::format("; closed {} connections to the old leader", dropped)
-                                  : "");
+    Logger("elect")->info(
+        "proxy: forwarding to {}{}", target ? *target : "nobody (holding clients)",
+        dropped ? fmt::format("; closed {} connections to the old leader", dropped) : "");
   }
 
   void Timers(TimePoint now) {
@@ -279,7 +278,8 @@ Status LeaderProxy::Start() {
   hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
   addrinfo* res = nullptr;
   if (getaddrinfo(opts_.listen.host.c_str(), std::to_string(opts_.listen.port).c_str(), &hints,
-                  &res) != 0 || !res) {
+                  &res) != 0 ||
+      !res) {
     return Error(Errc::kInvalidArgument, "proxy: cannot resolve " + where);
   }
   listen_fd_ = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

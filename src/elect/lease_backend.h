@@ -78,15 +78,15 @@ class LeaseBackend {
 
 // What a probe of the local Redis found.
 struct NodeState {
-  std::string run_id;        // changes when the server restarts
-  bool master = false;       // ROLE master
-  bool loading = false;      // loading a dataset (answers LOADING)
-  std::string master_host;   // replica: the primary it replicates (as given to REPLICAOF)
+  std::string run_id;       // changes when the server restarts
+  bool master = false;      // ROLE master
+  bool loading = false;     // loading a dataset (answers LOADING)
+  std::string master_host;  // replica: the primary it replicates (as given to REPLICAOF)
   int master_port = 0;
-  bool link_up = false;      // replica: master_link_status:up
-  bool syncing = false;      // replica: a full sync is in progress
-  int64_t repl_offset = 0;   // master_repl_offset (master) / slave_repl_offset (replica)
-  int64_t epoch = 0;         // the walrus:epoch key (0: absent): whose data this is
+  bool link_up = false;     // replica: master_link_status:up
+  bool syncing = false;     // replica: a full sync is in progress
+  int64_t repl_offset = 0;  // master_repl_offset (master) / slave_repl_offset (replica)
+  int64_t epoch = 0;        // the walrus:epoch key (0: absent): whose data this is
 };
 
 // The local Redis, controlled by the sidecar.

@@ -85,7 +85,8 @@ TEST(RedisNodeTest, ProbePromoteFollowFence) {
 }
 
 TEST(RedisNodeTest, InfoField) {
-  const std::string info = "# Replication\r\nrole:slave\r\nmaster_host:10.0.0.1\r\nmaster_port:6380\r\n";
+  const std::string info =
+      "# Replication\r\nrole:slave\r\nmaster_host:10.0.0.1\r\nmaster_port:6380\r\n";
   EXPECT_EQ(InfoField(info, "role"), "slave");
   EXPECT_EQ(InfoField(info, "master_port"), "6380");
   EXPECT_EQ(InfoField(info, "master"), "");
