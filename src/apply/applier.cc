@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <limits>
 #include <stdexcept>
 #include <thread>
 
@@ -43,6 +44,9 @@ Applier::Applier(ApplyConfig cfg, std::unique_ptr<redis::PrimaryLocator> locator
   std::vector<Argv> prelude;
   for (auto& body : planner_->Scripts()) prelude.push_back({"SCRIPT", "LOAD", std::move(body)});
   tx_.set_prelude(std::move(prelude));
+  if (cfg_.mode == Mode::kCrdt && cfg_.gc.horizon.count() > 0) {
+    gc_ = std::make_unique<GcSweeper>(cfg_.gc, probe_);
+  }
 }
 
 Applier::~Applier() {
@@ -257,6 +261,7 @@ void Applier::DropRedis(const std::string& why, bool quiet) {
   const bool was_up = redis_ok_.exchange(false);
   if (was_up) probe_.PrimaryLost();  // failover metrics: recovery time starts
   conn_.reset();
+  if (gc_) gc_->Restart();
   probe_.redis_up.Set(0);
   for (auto& [k, ps] : parts_) ps.synced = false;
   backoff_ = std::min(std::max(backoff_ * 2, std::chrono::milliseconds(100)), cfg_.backoff_max);
@@ -391,6 +396,7 @@ void Applier::Run() {
     }
     MaybeCommitOffsets(false);
     UpdateLag();
+    MaybeGc();
   }
   log->info("stopping: committing offsets and leaving the group");
   MaybeCommitOffsets(true);
@@ -540,6 +546,7 @@ void Applier::Committed(std::vector<kafka::Message>& msgs,
   for (const auto& src : tx_.sources()) src.part->src_high[src.key] = src.offset;
   size_t applied = 0;
   for (const auto& rec : tx_.records()) {
+    rec.part->applied_ts_ms = std::max(rec.part->applied_ts_ms, msgs[rec.msg_index].timestamp_ms());
     if (rec.failed) {
       dlq_->Send(msgs[rec.msg_index], "rejected", rec.error);
     } else {
@@ -567,6 +574,33 @@ void Applier::MaybePing() {
   } else if (role->size() == 0 || role->element(0).str() != "master") {
     DropRedis("health check: the Redis is no longer a primary");
   }
+}
+
+void Applier::MaybeGc() {
+  if (!gc_ || !conn_ || conn_->broken()) return;
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  TxResult r = gc_->Step(*conn_, epoch_, now_ms, GcHorizonCap());
+  if (r.outcome == TxOutcome::kStaleEpoch) {
+    RefuseStaleEpoch(r.detail);
+  } else if (r.outcome != TxOutcome::kCommitted) {
+    DropRedis("gc sweep: " + r.detail);
+  }
+}
+
+int64_t Applier::GcHorizonCap() const {
+  // Kafka timestamps are the producers' clocks, as are the stamps' physical times; a stamp may
+  // run ahead of its record's timestamp by the HLC drift guard (60 s), hence the margin.
+  constexpr int64_t kMarginMs = 120000;
+  if (!assigned_once_.load()) return 0;  // no idea of the backlog yet: postpone
+  int64_t cap = std::numeric_limits<int64_t>::max();
+  for (const auto& [k, ps] : parts_) {
+    if (!ps.synced) return 0;  // not known yet: postpone
+    const bool behind = ps.high_watermark < 0 || ps.high_watermark > std::max<int64_t>(ps.next, 0);
+    if (behind) cap = std::min(cap, ps.applied_ts_ms < 0 ? 0 : ps.applied_ts_ms - kMarginMs);
+  }
+  return cap;
 }
 
 void Applier::MaybeCommitOffsets(bool force) {

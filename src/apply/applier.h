@@ -28,6 +28,7 @@
 #include "apply/apply_probe.h"
 #include "apply/dead_letter.h"
 #include "apply/epoch_fence.h"
+#include "apply/gc_sweeper.h"
 #include "apply/partition_state.h"
 #include "apply/transaction.h"
 #include "apply/tx_runner.h"
@@ -84,6 +85,10 @@ class Applier final : public kafka::RebalanceHandler {
   void Committed(std::vector<kafka::Message>& msgs, std::chrono::steady_clock::time_point t0);
   void MaybeCommitOffsets(bool force);
   void MaybePing();
+  // crdt mode: one GC step between batches when due (GcSweeper).
+  void MaybeGc();
+  // The physical time the GC horizon must stay below: records not applied yet must be newer.
+  int64_t GcHorizonCap() const;
   void UpdateLag();
   PartitionState* Find(std::string_view topic, int32_t partition);
 
@@ -104,6 +109,7 @@ class Applier final : public kafka::RebalanceHandler {
   PartitionState* last_part_ = nullptr;
   Transaction tx_;
   EpochFence epoch_;              // newest walrus:epoch seen, across reconnects
+  std::unique_ptr<GcSweeper> gc_;  // crdt mode with --gc-horizon > 0
   std::vector<size_t> accepted_;  // indexes of the batch's records to plan
   static constexpr size_t kStreamChunk = 512;  // commands per write while streaming a MULTI
   std::chrono::milliseconds backoff_{0};

@@ -1,6 +1,7 @@
 #include "apply/apply_command.h"
 
 #include <fstream>
+#include <map>
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -35,7 +36,20 @@ struct Flags {
   std::string sentinel_password_file;
   redis::TlsConfig tls;
   kafka::SecurityFlags kafka_security;
+  // crdt GC (docs/active-active.md), in ms after unit conversion.
+  int64_t gc_horizon_ms = 24 * 3600 * 1000;
+  int64_t gc_interval_ms = 3600 * 1000;
 };
+
+// Durations on the command line: a number with an optional unit (ms, s, m, h, d; none = ms).
+CLI::AsNumberWithUnit DurationMs() {
+  return CLI::AsNumberWithUnit(std::map<std::string, int64_t>{{"ms", 1},
+                                                              {"s", 1000},
+                                                              {"m", 60 * 1000},
+                                                              {"h", 3600 * 1000},
+                                                              {"d", 24 * 3600 * 1000}},
+                               CLI::AsNumberWithUnit::CASE_SENSITIVE, "DURATION");
+}
 
 std::string ReadSecretFile(const std::string& path,
                            const std::string& flag = "--redis-password-file") {
@@ -98,6 +112,8 @@ int RunApply(Flags& f) {
       throw std::invalid_argument(st.error().message);
     }
     if (!f.password_file.empty()) cfg.redis_password = ReadSecretFile(f.password_file);
+    cfg.gc.horizon = std::chrono::milliseconds(f.gc_horizon_ms);
+    cfg.gc.interval = std::chrono::milliseconds(f.gc_interval_ms);
     cfg.Validate();
     if (!cfg.redis_url.empty()) {
       auto parsed = redis::ParseRedisUrl(cfg.redis_url);
@@ -217,6 +233,24 @@ void AddApplyCommand(CLI::App& root, int& exit_code) {
                   "plain: apply ops as written (active/standby); crdt: convergent merge "
                   "(active-active)")
       ->envname("WALRUS_MODE")
+      ->capture_default_str();
+  cmd->add_option("--gc-horizon", flags->gc_horizon_ms,
+                  "crdt mode: tombstones and counter contributions older than this are forgotten "
+                  "by a periodic sweep, and ops older than it are ignored (or, for a collected "
+                  "dead key, applied as new): must exceed the longest replication delay; 0 = GC "
+                  "off (e.g. 24h, 90m)")
+      ->envname("WALRUS_GC_HORIZON")
+      ->transform(DurationMs())
+      ->default_str("24h");
+  cmd->add_option("--gc-interval", flags->gc_interval_ms,
+                  "crdt mode: time from one GC sweep's start to the next (e.g. 1h)")
+      ->envname("WALRUS_GC_INTERVAL")
+      ->transform(DurationMs())
+      ->default_str("1h");
+  cmd->add_option("--gc-rate", c.gc.keys_per_second,
+                  "crdt mode: most sidecars the GC sweep visits per second (between batches)")
+      ->envname("WALRUS_GC_RATE")
+      ->check(CLI::Range(1, 10000000))
       ->capture_default_str();
   cmd->add_option("--dlq-topic", c.dlq_topic,
                   "Dead-letter topic (default: <topic>.dlq for each source topic)")

@@ -23,6 +23,12 @@ void ApplyConfig::Validate() const {
   if (sentinel && master_name.empty()) fail("--sentinel needs --master-name");
   if (batch_max_ops == 0) fail("--batch-max-ops must be > 0");
   if (batch_max_bytes < 1024) fail("--batch-max-bytes must be >= 1024");
+  if (gc.horizon.count() < 0) fail("--gc-horizon must be >= 0 (0: GC off)");
+  if (gc.horizon.count() > 0 && gc.horizon < std::chrono::minutes(1)) {
+    fail("--gc-horizon must be 0 (off) or at least 1m; it must exceed every replication delay");
+  }
+  if (gc.interval.count() <= 0) fail("--gc-interval must be > 0");
+  if (gc.keys_per_second == 0) fail("--gc-rate must be > 0");
   for (const auto& [k, v] : kafka_props) {
     if (k.empty()) fail("-X needs key=value");
   }
@@ -31,12 +37,14 @@ void ApplyConfig::Validate() const {
 std::string ApplyConfig::Describe() const {
   return fmt::format(
       "brokers={} topics={} group={} redis={} sentinels={} master={} mode={} dlq={} admin={} "
-      "batch_max_ops={} batch_max_bytes={} start_from={}",
+      "batch_max_ops={} batch_max_bytes={} start_from={} gc_horizon_ms={} gc_interval_ms={} "
+      "gc_rate={}",
       brokers, fmt::join(topics, ","), group, redis_url.empty() ? "-" : "(set)",
       sentinels.empty() ? "-" : fmt::format("{}", fmt::join(sentinels, ",")),
       master_name.empty() ? "-" : master_name, mode == Mode::kPlain ? "plain" : "crdt",
       dlq_topic.empty() ? "<topic>.dlq" : dlq_topic, admin, batch_max_ops, batch_max_bytes,
-      start_from == StartFrom::kEarliest ? "earliest" : "latest");
+      start_from == StartFrom::kEarliest ? "earliest" : "latest",
+      mode == Mode::kCrdt ? gc.horizon.count() : 0, gc.interval.count(), gc.keys_per_second);
 }
 
 }  // namespace walrus::apply

@@ -4,6 +4,7 @@
 // validated once at start-up (Validate throws std::invalid_argument naming the problem).
 
 #include <chrono>
+#include <cstddef>
 #include <string>
 #include <utility>
 #include <vector>
@@ -12,6 +13,16 @@ namespace walrus::apply {
 
 enum class Mode { kPlain, kCrdt };
 enum class StartFrom { kEarliest, kLatest };
+
+// Periodic GC of crdt sidecars (GcSweeper, docs/active-active.md).
+struct GcOptions {
+  std::chrono::milliseconds horizon{std::chrono::hours(24)};  // 0: GC off
+  std::chrono::milliseconds interval{std::chrono::hours(1)};  // from sweep start to sweep start
+  size_t keys_per_second = 1000;
+  size_t step_keys = 100;  // SCAN COUNT, and GC calls per transaction (about)
+  // Postponed sweeps (applier behind, see Step) are tried again after this.
+  std::chrono::milliseconds retry{std::chrono::seconds(10)};
+};
 
 struct ApplyConfig {
   std::string brokers;
@@ -32,6 +43,7 @@ struct ApplyConfig {
   std::chrono::milliseconds commit_interval{1000};
   std::chrono::milliseconds backoff_max{5000};
   std::string log_level = "info";
+  GcOptions gc;                      // crdt mode only
 
   // Throws std::invalid_argument with a message naming the offending flag.
   void Validate() const;

@@ -31,6 +31,13 @@ ApplyProbe::ApplyProbe(metrics::Registry& reg)
                                  "(walrus:epoch) than the newest seen")
                          .Add({})),
       epoch(reg.Gauge("walrus_apply_epoch", "Newest leader epoch (walrus:epoch) seen").Add({})),
+      gc_sweeps(reg.Counter("walrus_apply_gc_sweeps_total", "crdt GC sweeps completed").Add({})),
+      gc_keys(reg.Counter("walrus_apply_gc_keys_total", "crdt sidecars visited by GC sweeps")
+                  .Add({})),
+      gc_removed(reg.Counter("walrus_apply_gc_removed_total",
+                             "crdt metadata entries (tombstones, contributions, sidecar fields of "
+                             "dead keys) removed by GC")
+                     .Add({})),
       redis_reconnects(
           reg.Counter("walrus_apply_redis_reconnects_total", "Connections made to Redis").Add({})),
       redis_up(reg.Gauge("walrus_apply_redis_up", "1 when connected to a Redis primary").Add({})),

@@ -32,6 +32,10 @@ struct ApplyProbe {
   prometheus::Counter& retries;       // transient Redis refusals
   prometheus::Counter& epoch_refusals;  // a Redis of an older election (walrus:epoch) refused
   prometheus::Gauge& epoch;             // newest walrus:epoch seen (0 while none)
+  // crdt GC (GcSweeper).
+  prometheus::Counter& gc_sweeps;   // sweeps completed
+  prometheus::Counter& gc_keys;     // sidecars visited
+  prometheus::Counter& gc_removed;  // entries removed (sidecar fields, contributions)
   prometheus::Counter& redis_reconnects;
   prometheus::Gauge& redis_up;
   prometheus::Gauge& assigned_partitions;

@@ -23,6 +23,9 @@ struct PartitionState {
   bool synced = false;
   bool paused = false;
   int64_t high_watermark = -1;  // last known log end offset, for lag
+  // Kafka timestamp of the last record committed (-1: none yet); bounds the crdt GC horizon
+  // while the partition is behind.
+  int64_t applied_ts_ms = -1;
   // Highest applied source offset per walrus-src stream key (see source_coords.h), as stored in
   // Redis. A cache: loaded on first sight, cleared on every resync.
   std::map<std::string, int64_t, std::less<>> src_high;

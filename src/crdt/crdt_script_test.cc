@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 
 #include "crdt/crdt_test_util.h"
@@ -209,6 +210,51 @@ TEST_F(CrdtScriptTest, GcForgetsTombstonesAndKeepsValues) {
   EXPECT_EQ(State("s"), "set:[\"b\"]");
   EXPECT_EQ(zbefore, "zset:[\"m\", \"0.30000000000000004\"]");
   EXPECT_EQ(State("z"), "zset:[\"m\", \"1.3\"]");
+}
+
+TEST_F(CrdtScriptTest, GcRemovesTheSidecarsOfDeadKeysOnly) {
+  // Physical times in the past, so expiries fire in Redis.
+  const int64_t t0 = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count() -
+                     3 * 3600 * 1000;
+  Op short_ttl = O("SET", "ex", {"v"});
+  short_ttl.ttl_ms = 1000;  // expired at t0 + 1 s
+  Op far = O("EXPIRE", "ghost", {"1"});
+  far.args = {"100000"};  // an expiry ahead (t0 + 100000 s) on a key that does not exist
+  EXPECT_TRUE(region_
+                  ->Apply({W("us", t0, O("SET", "d", {"v"})), W("eu", t0 + 1, O("DEL", "d")),
+                           W("us", t0, O("INCR", "cnt")), W("eu", t0 + 1, O("DEL", "cnt")),
+                           W("us", t0, short_ttl), W("us", t0, far),
+                           W("us", t0, O("SET", "live", {"v"})),
+                           W("us", t0 + 20 * 60 * 1000, O("DEL", "young"))})
+                  .empty());
+  const std::string horizon = CrdtPlanner::Stamp({t0 + 10 * 60 * 1000, 0}, 0, "");
+  auto gc = [&](std::string_view key) {
+    auto r = region_->conn->Command(CrdtPlanner::GcCommand(key, horizon));
+    EXPECT_TRUE(r);
+    return r->DebugString();
+  };
+  EXPECT_EQ(gc("d"), "(integer) 5");  // x, xi, t, e, es
+  EXPECT_EQ(gc("d"), "(integer) 0");  // idempotent; nothing is recreated
+  EXPECT_EQ(region_->Cmd({"EXISTS", SidecarKey("d")}), "(integer) 0");
+  gc("cnt");
+  EXPECT_EQ(region_->Cmd({"EXISTS", SidecarKey("cnt"), ContribKey("cnt")}), "(integer) 0");
+  gc("ex");  // expired before the horizon
+  EXPECT_EQ(region_->Cmd({"EXISTS", SidecarKey("ex")}), "(integer) 0");
+  gc("ghost");  // its expiry is still ahead: it decides later element writes, kept
+  EXPECT_EQ(region_->Cmd({"HEXISTS", SidecarKey("ghost"), "e"}), "(integer) 1");
+  gc("live");  // the key exists
+  EXPECT_EQ(region_->Cmd({"HEXISTS", SidecarKey("live"), "m:"}), "(integer) 1");
+  gc("young");  // its tombstone is newer than the horizon
+  EXPECT_EQ(region_->Cmd({"HEXISTS", SidecarKey("young"), "x"}), "(integer) 1");
+  // A late SET older than the collected DEL of d applies as new (the horizon is the contract);
+  // live keeps its floor and ignores an op older than the horizon.
+  EXPECT_TRUE(region_->Apply({W("ap", t0 + 2, O("SET", "d", {"late"})),
+                              W("ap", t0 + 2, O("SET", "live", {"late"}))})
+                  .empty());
+  EXPECT_EQ(State("d"), "string:\"late\"");
+  EXPECT_EQ(State("live"), "string:\"v\"");
 }
 
 TEST(CrdtPlannerTest, RefusesRecordsWithoutStampsAndOpsWithoutMergeRule) {

@@ -236,18 +236,22 @@ local function xadd(fields)
   for _, ent in ipairs(later) do redis.call('XADD', K, ent[1], unpack(ent[2])) end
 end
 
--- GC (periodic sweep): forget tombstones and contributions older than the horizon stamp
--- ARGV[2]; ops older than it are ignored from now on.
+-- GC (periodic sweep, `walrus apply --gc-horizon`): forget tombstones and contributions older
+-- than the horizon stamp ARGV[2]; ops older than it are ignored from now on (floor g). A key
+-- that is gone (deleted, or expired before the horizon) whose sidecar holds nothing newer than
+-- the horizon loses its sidecars altogether: from then on an op older than the horizon would
+-- apply as new, which is why the horizon must exceed every replication delay. Returns the number
+-- of entries removed (sidecar fields and contributions).
 local function gc()
-  if floor and not lt(floor, st) then return end
-  redis.call('HSET', M, 'g', st)
+  if floor and not lt(floor, st) then return 0 end
+  local removed = 0
   local all = redis.call('HGETALL', M)
   for i = 1, #all, 2 do
     local f, v = all[i], all[i + 1]
     local kind, elem = string.sub(f, 1, 2), string.sub(f, 3)
     if kind == 'm:' and string.sub(v, 1, 1) == '-' and lt(string.sub(v, 2), st) and
         #contribs(elem) == 0 then
-      redis.call('HDEL', M, f)
+      removed = removed + redis.call('HDEL', M, f)
     end
   end
   -- Contributions older than the horizon: integer sums stay as they are in the value; zset
@@ -256,7 +260,7 @@ local function gc()
   for _, m in ipairs(redis.call('ZRANGE', C, 0, -1)) do
     local elem, s, d = parse_member(m)
     if lt(s, st) then
-      redis.call('ZREM', C, m)
+      removed = removed + redis.call('ZREM', C, m)
       if fam == 'z' then
         if not folded[elem] then
           local flag, _, score = base_of(elem)
@@ -270,8 +274,31 @@ local function gc()
     local _, bs = base_of(elem)
     redis.call('HSET', M, 'm:' .. elem, '+' .. (bs or '') .. '|' .. string.format('%.17g', v))
   end
-  if clear and lt(clear, st) then redis.call('HDEL', M, 'x', 'xi') end
-  return
+  if clear and lt(clear, st) then removed = removed + redis.call('HDEL', M, 'x', 'xi') end
+  -- A dead key: gone from Redis, no contributions, every stamp older than the horizon and no
+  -- expiry that has not fired before it (an expiry still ahead decides the fate of later writes).
+  if redis.call('EXISTS', K) == 0 and redis.call('EXISTS', C) == 0 then
+    local horizon_ms = tonumber(string.sub(st, 1, 12), 16)
+    local dead = true
+    local left = redis.call('HGETALL', M)
+    for i = 1, #left, 2 do
+      local f, v = left[i], left[i + 1]
+      local bar = string.find(v, '|', 1, true)
+      if f == 'x' or
+          (string.sub(f, 1, 2) == 'm:' and not lt(string.sub(v, 2, bar and bar - 1 or #v), st)) or
+          (f == 'es' and not lt(v, st)) or
+          (f == 'e' and v ~= '0' and not (tonumber(v) < horizon_ms)) then
+        dead = false
+        break
+      end
+    end
+    if dead then
+      redis.call('DEL', M)
+      return removed + #left / 2
+    end
+  end
+  redis.call('HSET', M, 'g', st)
+  return removed
 end
 
 local err
@@ -354,8 +381,7 @@ elseif op == 'XADD' then
 elseif op == 'EXPIRE' or op == 'PERSIST' then
   write_expiry()
 elseif op == 'GC' then
-  gc()
-  return 'OK'
+  return gc()
 else
   return redis.error_reply('WALRUS-CRDT unknown op ' .. op)
 end

@@ -37,3 +37,21 @@ bool IsSidecar(std::string_view name) {
 }
 
 }  // namespace walrus::crdt
+
+namespace walrus::crdt {
+
+std::optional<std::string_view> KeyOfSidecar(std::string_view name) {
+  const std::string_view open = "{";
+  if (name.substr(0, kSidecarPrefix.size()) != kSidecarPrefix) return std::nullopt;
+  std::string_view rest = name.substr(kSidecarPrefix.size());
+  if (rest.substr(0, open.size()) != open) return std::nullopt;
+  rest.remove_prefix(open.size());
+  // rest = tag + "}:" + key, where tag = HashTagOrKey(key); the tag may itself contain "}:".
+  for (size_t at = rest.find("}:"); at != std::string_view::npos; at = rest.find("}:", at + 1)) {
+    const std::string_view key = rest.substr(at + 2);
+    if (HashTagOrKey(key) == rest.substr(0, at)) return key;
+  }
+  return std::nullopt;
+}
+
+}  // namespace walrus::crdt

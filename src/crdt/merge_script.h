@@ -7,12 +7,14 @@
 //   const std::string& sha = crdt::MergeScriptSha1();     // EVALSHA sha 2 key sidecar ...
 //   std::string m = crdt::SidecarKey("stock:{sku1}");     // "walrus:m:{sku1}:stock:{sku1}"
 //   std::string c = crdt::ContribKey("stock:{sku1}");     // "walrus:c:{sku1}:stock:{sku1}"
+//   crdt::KeyOfSidecar("walrus:m:{sku1}:stock:{sku1}");    // "stock:{sku1}"
 //
 // Sidecar key = "walrus:m:{" + hash tag (or the whole key) + "}:" + key (a hash: LWW stamps,
 // tombstones, expiry), contributions key = the same under "walrus:c:" (a zset of counter
 // contributions), so a key and its sidecars always share a Redis Cluster slot. Everything
 // under "walrus:" is walrus' own state.
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -29,5 +31,8 @@ std::string SidecarKey(std::string_view key);
 std::string ContribKey(std::string_view key);
 // True for SidecarKey / ContribKey names.
 bool IsSidecar(std::string_view name);
+// The user key whose SidecarKey is `name` ("walrus:m:{tag}:key" -> "key"); nullopt if `name`
+// is no sidecar name. Used by the GC sweep, which finds sidecars by SCAN.
+std::optional<std::string_view> KeyOfSidecar(std::string_view name);
 
 }  // namespace walrus::crdt
