@@ -198,7 +198,15 @@ void Elector::FollowerTick(TimePoint now, bool changed) {
     if (!obs) {
       WALRUS_LOG_EVERY_MS(Logger("elect"), warn, 1000, "observing {}: {}", backend_.Describe(),
                           obs.error().message);
+      // Blind for a whole lease: the leader we know may be deposed by now. Forget it, so that
+      // the proxies hold clients instead of sending them to a Redis that may be fenced.
+      if (leader_ && now - observed_at_ >= backend_.ttl()) {
+        Logger("elect")->warn("no view of the lease for {} ms: forgetting the leader",
+                              Ms(now - observed_at_));
+        SetLeader(std::nullopt);
+      }
     } else {
+      observed_at_ = now;
       last_epoch_ = std::max(last_epoch_, obs->last_epoch);
       if (obs->leader) last_epoch_ = std::max(last_epoch_, obs->leader->epoch);
       SetLeader(obs->leader);

@@ -125,6 +125,7 @@ class Elector {
   std::chrono::steady_clock::time_point next_renew_{};
   // Follower.
   std::chrono::steady_clock::time_point next_observe_{};
+  std::chrono::steady_clock::time_point observed_at_{};  // last successful Observe
   std::optional<std::chrono::steady_clock::time_point> campaign_at_;
   std::chrono::steady_clock::time_point no_campaign_before_{};
   std::string stale_released_;  // id@epoch of a stale own record already released

@@ -432,6 +432,22 @@ TEST_F(ElectorTest, FollowersReassertReplicaofAndNoLeaderMeansReadOnly) {
   EXPECT_FALSE(r.master);
 }
 
+TEST_F(ElectorTest, AFollowerBlindForALeaseForgetsTheLeader) {
+  const int l = Bootstrap();
+  const int f = (l + 1) % 3;
+  ASSERT_EQ(nodes[f]->target, Addr(l));
+  nodes[f]->backend.down = true;
+  Run(milliseconds(1500));
+  EXPECT_EQ(nodes[f]->target, Addr(l)) << "a short backend outage changes nothing";
+  Run(milliseconds(1000));
+  EXPECT_FALSE(nodes[f]->target.has_value()) << "blind for a TTL: the proxy must hold clients";
+  EXPECT_FALSE(cluster.nodes[Addr(f)].master);
+  nodes[f]->backend.down = false;
+  Run(milliseconds(600));
+  EXPECT_EQ(nodes[f]->target, Addr(l));
+  EXPECT_EQ(Leader(), l);
+}
+
 TEST_F(ElectorTest, StaleLeaseOfThisNodeIsReleased) {
   store.holder = LeaderRecord{Addr(0), Addr(0), true, 7};
   store.rev = store.last_epoch = 7;
