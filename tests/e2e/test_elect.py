@@ -19,7 +19,8 @@ At the end the leader's Redis equals the expected state exactly (no loss, no dou
 applier is the process that started, and `walrus verify` finds all three Redis identical.
 
 The Kubernetes backend runs against a scripted API server (TLS, bearer token, resourceVersion,
-409 on a renewal): election, renewal, retry after 409, takeover, epoch = leaseTransitions.
+409 on a renewal): election, renewal, retry after 409, takeover, epoch = leaseTransitions; a
+killed sidecar's Redis is fenced at once by its guard, and its restart releases the stale lease.
 """
 
 import signal
@@ -327,8 +328,24 @@ def test_kubernetes_backend_against_scripted_api_server(procs, walrus_bin, tmp_p
         l0.proc.signal(signal.SIGCONT)
         eh.wait_followers(l1, [n for n in nodes if n is not l1])
         races = [e for e in api.log if e[0] >= t_stop and e[2] == 409]
-        print("kubernetes: %s -> %s in %.2f s after SIGSTOP; 409s during the takeover: %d" % (
-            l0.id, l1.id, took, len(races)))
+
+        # The leader's sidecar is killed: its guard demotes the Redis at once (no lease wait),
+        # and the restarted sidecar releases the lease its earlier run left behind.
+        t_kill = time.monotonic()
+        l1.proc.kill9()
+        harness.wait_until(lambda: l1.role()[0] == "slave", 2, "the guard to fence at once")
+        fenced_after = time.monotonic() - t_kill
+        l1.proc = procs.spawn("elect-%d" % l1.index, l1.argv)
+        harness.wait_until(lambda: any(e[0] >= t_kill and e[1] == "PUT" and e[2] == 200 and
+                                       e[3] == "" for e in list(api.log)), 10,
+                           "the restarted sidecar to release its stale lease")
+        l2 = eh.wait_leader(nodes, timeout=10)
+        assert api.lease()["spec"]["leaseTransitions"] == epoch0 + 2 == l2.epoch()
+        eh.wait_followers(l2, [n for n in nodes if n is not l2])
+        print("kubernetes: %s -> %s in %.2f s after SIGSTOP (409s during the takeover: %d); "
+              "%s's sidecar killed: its Redis fenced after %.2f s, %s leads after %.2f s" % (
+                  l0.id, l1.id, took, len(races), l1.id, fenced_after, l2.id,
+                  time.monotonic() - t_kill))
         assert all(e[2] != 401 for e in api.log), "a request without the token"
         for n in nodes:
             assert n.proc.terminate() == 0
