@@ -12,7 +12,10 @@ scripts/build.sh
 
 echo "== tests"
 cd "$ROOT/build"
-ctest --output-on-failure --timeout 900 -j1 "$@"
+# Unit and component tests two at a time (each uses its own free ports), then the end-to-end
+# and fault tests one at a time (they are timing-sensitive on a 2-core machine).
+ctest --output-on-failure --timeout 900 -j2 -LE 'e2e|fault' "$@"
+ctest --output-on-failure --timeout 900 -j1 -L 'e2e|fault' "$@"
 
 if [[ "${WALRUS_SKIP_SANITIZE:-0}" != "1" ]]; then
   echo "== ASan+UBSan unit tests (decoders, planner, RESP parser, clients)"
