@@ -65,11 +65,13 @@ struct OpProducer::Impl {
 
 Result<std::unique_ptr<OpProducer>> OpProducer::Create(ProducerOptions opts) {
   if (opts.brokers.empty()) return Error(Errc::kInvalidArgument, "no Kafka brokers given");
+  if (opts.floor_step_ms < 1) return Error(Errc::kInvalidArgument, "floor_step_ms must be >= 1");
   auto impl = std::make_unique<Impl>();
   if (!opts.origin.empty()) {
     impl->clock = std::make_unique<HybridClock>(HybridClockOptions{
         .origin = opts.origin,
         .floor_file = opts.hlc_floor_file,
+        .floor_step_ms = opts.floor_step_ms,
         .max_drift_ms = opts.max_drift_ms,
         .now_ms = opts.now_ms,
     });

@@ -44,6 +44,10 @@ struct ProducerOptions {
   std::chrono::milliseconds metadata_timeout{10000};  // partition-count lookups
   int64_t max_drift_ms = 60000;                       // HLC drift guard for Observe
   std::function<int64_t()> now_ms;  // wall clock in unix ms for the HLC; empty: system clock
+  // How far ahead the floor file is written (one write per step). Each restart starts above the
+  // floor, so a short-lived process (a CLI run in a loop) wants a small step, or its stamps run
+  // ahead of the wall clock by a step per run; a long-lived one a large step (fewer writes).
+  int64_t floor_step_ms = 10000;
 };
 
 // The outcome of one Send.

@@ -225,6 +225,26 @@ TEST_F(OpProducerTest, FloorFileKeepsStampsMonotonicAcrossARestart) {
   EXPECT_LT(back->hlc, last);
 }
 
+TEST_F(OpProducerTest, SmallFloorStepKeepsQuickRestartsNearTheWallClock) {
+  const std::string floor = dir_ / "hlc-us";
+  const int64_t t0 = WallMs();
+  std::string prev;
+  for (int run = 0; run < 5; ++run) {  // five quick runs of a CLI, the wall clock standing still
+    auto p = Make({.origin = "us",
+                   .hlc_floor_file = floor,
+                   .now_ms = [t0] { return t0; },
+                   .floor_step_ms = 1});
+    ASSERT_TRUE(p);
+    auto ack = p->SendSync(topic_, Single("SET", "k", {std::to_string(run)}), 10s);
+    ASSERT_TRUE(ack.ok()) << ack.error().message;
+    EXPECT_GT(ack->hlc, prev);
+    prev = ack->hlc;
+  }
+  // Each restart costs ~2 ms of lead over the wall clock, not a 10 s step.
+  EXPECT_LE(ParseHlc(prev)->physical_ms, t0 + 10);
+  EXPECT_FALSE(OpProducer::Create({.brokers = cluster_->bootstraps(), .floor_step_ms = 0}).ok());
+}
+
 TEST_F(OpProducerTest, RecordsReadBackDecodeWithTheAppliersDecoder) {
   auto us = Make({.origin = "us"});
   auto plain = Make({});
