@@ -78,6 +78,10 @@ void Elector::ProbeNode(TimePoint now) {
     node_state_ = std::move(*st);
     node_up_ = true;
     node_ok_at_ = now;
+    if (fence_pending_ && !node_state_.master) {  // the guard did it (or the server restarted
+      guard_.Disarm();                            // read-only): nothing left to fence
+      fence_pending_ = false;
+    }
     if (node_state_.link_up && !node_state_.syncing) link_up_at_ = now;
     node_error_.clear();
     probe_.redis_up.Set(1);
@@ -91,16 +95,17 @@ void Elector::ProbeNode(TimePoint now) {
   probe_.redis_up.Set(0);
 }
 
-void Elector::FenceNode(const std::string& why) {
+bool Elector::FenceNode(const std::string& why) {
   auto st = node_.Fence();
   if (st) {
     probe_.fenced.Increment();
     Logger("elect")->warn("local Redis demoted to a read-only replica of the fence target: {}",
                           why);
-  } else {
-    WALRUS_LOG_EVERY_MS(Logger("elect"), warn, 1000, "cannot demote the local Redis ({}): {}", why,
-                        st.error().message);
+    return true;
   }
+  WALRUS_LOG_EVERY_MS(Logger("elect"), warn, 1000, "cannot demote the local Redis ({}): {}", why,
+                      st.error().message);
+  return false;
 }
 
 // ---- leader -----------------------------------------------------------------------------------
@@ -173,9 +178,17 @@ void Elector::RenewLease(TimePoint now) {
 void Elector::StepDown(const std::string& reason, const std::string& why) {
   Logger("elect")->warn("stepping down as leader (epoch {}): {}", self_.epoch, why);
   probe_.StepDown(reason).Increment();
-  // Order matters: the Redis refuses writes before the lease is handed to anyone else.
-  FenceNode("stepping down: " + why);
-  guard_.Disarm();
+  // Order matters: the Redis refuses writes before the lease is handed to anyone else. A Redis
+  // that does not answer (down, frozen, unreachable) may still come back as this primary: then
+  // the guard keeps trying from now on (it retries until the fence succeeds), and is disarmed
+  // once a probe sees the server read-only.
+  if (FenceNode("stepping down: " + why)) {
+    guard_.Disarm();
+    fence_pending_ = false;
+  } else {
+    guard_.Arm(clock_.Now());
+    fence_pending_ = true;
+  }
   if (auto st = backend_.Release(); !st) {
     Logger("elect")->warn("releasing the lease: {} (it expires by itself)", st.error().message);
   }
@@ -327,6 +340,7 @@ void Elector::Campaign(TimePoint now) {
   last_epoch_ = std::max(last_epoch_, got->epoch);
   lease_until_ = now + backend_.ttl();
   guard_.Arm(lease_until_ - opts_.fence_margin);
+  fence_pending_ = false;
   next_renew_ = now + opts_.renew_interval;
   published_ = false;
   probe_.elections.Increment();

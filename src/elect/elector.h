@@ -92,7 +92,8 @@ class Elector {
   void Campaign(std::chrono::steady_clock::time_point now);
   void RenewLease(std::chrono::steady_clock::time_point now);
   void StepDown(const std::string& reason, const std::string& why);
-  void FenceNode(const std::string& why);
+  // Demotes the local Redis; false if it could not be reached.
+  bool FenceNode(const std::string& why);
   // Whether this node may campaign now; `why` says why not.
   bool Eligible(std::string* why) const;
   void SetLeader(const std::optional<LeaderRecord>& leader);
@@ -130,7 +131,8 @@ class Elector {
   std::chrono::steady_clock::time_point no_campaign_before_{};
   std::string stale_released_;  // id@epoch of a stale own record already released
   int64_t lag_bytes_ = -1;
-  std::string ineligible_;  // last reason logged
+  std::string ineligible_;      // last reason logged
+  bool fence_pending_ = false;  // stepped down without reaching the Redis: the guard fences it
 
   mutable std::mutex mu_;  // guards snapshot_
   ElectorSnapshot snapshot_;

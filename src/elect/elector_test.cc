@@ -202,8 +202,7 @@ class FakeGuard final : public DeadlineGuard {
   void Disarm() override { deadline.reset(); }
   bool Alive() override { return alive; }
   void Check(TimePoint now) {
-    if (deadline && now >= *deadline) {
-      (void)node_.Fence();
+    if (deadline && now >= *deadline && node_.Fence()) {  // retried until it succeeds
       fired.push_back(now);
       deadline.reset();
     }
@@ -430,6 +429,25 @@ TEST_F(ElectorTest, FollowersReassertReplicaofAndNoLeaderMeansReadOnly) {
   nodes[(l + 2) % 3]->frozen = true;
   Run(milliseconds(100));
   EXPECT_FALSE(r.master);
+}
+
+TEST_F(ElectorTest, ALeaderWhoseRedisFreezesIsFencedWhenItComesBack) {
+  const int l = Bootstrap();
+  auto& r = cluster.nodes[Addr(l)];
+  r.up = false;  // frozen: no answer, but still a primary with its data
+  Run(milliseconds(1500));
+  const int fresh = Leader();
+  ASSERT_GE(fresh, 0);
+  ASSERT_NE(fresh, l);
+  EXPECT_TRUE(r.master) << "nobody could reach it yet";
+  EXPECT_TRUE(nodes[l]->guard.deadline.has_value()) << "the guard keeps trying";
+  r.up = true;  // it resumes as a primary of the old epoch: the guard fences it at once
+  Run(milliseconds(50));
+  EXPECT_FALSE(r.master);
+  EXPECT_EQ(nodes[l]->guard.fired.size(), 1u);
+  Run(milliseconds(300));
+  EXPECT_EQ(r.master_addr, Addr(fresh));
+  EXPECT_FALSE(nodes[l]->guard.deadline.has_value()) << "disarmed once it is read-only";
 }
 
 TEST_F(ElectorTest, AFollowerBlindForALeaseForgetsTheLeader) {
