@@ -1,8 +1,144 @@
 #include "gateway/gateway_command.h"
 
-namespace walrus::gateway {
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <thread>
 
-// Work in progress: the command is registered once its service lands.
-void AddGatewayCommand(CLI::App& /*root*/, int& /*exit_code*/) {}
+#include "core/log.h"
+#include "core/signals.h"
+#include "gateway/gateway_config.h"
+#include "gateway/gateway_service.h"
+#include "kafka/security.h"
+
+namespace walrus::gateway {
+namespace {
+
+struct Flags {
+  GatewayFlags g;
+  kafka::SecurityFlags security;
+  std::string log_level = "info";
+  std::string log_format = "text";
+};
+
+int RunGateway(Flags& f) {
+  GatewayConfig cfg;
+  try {
+    InitLogging(f.log_level, f.log_format == "json" ? LogFormat::kJson : LogFormat::kText);
+    if (const char* t = std::getenv("WALRUS_GATEWAY_TOKEN")) f.g.token_env = t;
+    auto security = kafka::SecurityProperties(f.security);
+    if (!security) throw std::invalid_argument(security.error().message);
+    cfg = BuildConfig(f.g, *security);
+  } catch (const std::exception& e) {
+    std::cerr << "walrus gateway: error: " << e.what() << "\n";
+    return 2;
+  }
+  auto log = Logger("gateway");
+  log->info("{}", cfg.Describe());
+  if (cfg.no_auth) log->warn("--no-auth: anyone who can reach {} can write", cfg.http.ToString());
+  for (const auto& r : cfg.regions) {
+    if (r.hlc_floor_file.empty()) {
+      log->warn("region {}: no --hlc-dir: HLC stamps are not protected against a clock going "
+                "back across restarts",
+                r.name);
+    }
+  }
+  std::signal(SIGPIPE, SIG_IGN);  // a client that went away is a failed write, not a crash
+  ShutdownSignal shutdown;
+  GatewayService svc(cfg);
+  if (auto st = svc.Start(); !st) {
+    std::cerr << "walrus gateway: error: " << st.error().message << "\n";
+    return 2;
+  }
+  // One line on stdout for people and scripts (the demo waits for it).
+  std::cout << "walrus gateway listening on http://" << http::HostPort{cfg.http.host, svc.port()}.ToString()
+            << "/" << std::endl;
+  while (!shutdown.flag().load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  log->info("stopping");
+  svc.Stop();
+  return 0;
+}
+
+}  // namespace
+
+void AddGatewayCommand(CLI::App& root, int& exit_code) {
+  auto flags = std::make_shared<Flags>();
+  auto& g = flags->g;
+  auto* cmd = root.add_subcommand(
+      "gateway",
+      "HTTP API and dashboard for active-active regions: POST /api/produce (Bearer token) stamps\n"
+      "the region's HLC and produces to <region>.events; GET /api/regions/<r>/state reads the\n"
+      "region's Redis; GET /api/events streams every op as it arrives in each region (SSE);\n"
+      "/api/sim/* drives a shopping-traffic simulator; / is the dashboard; /healthz /readyz\n"
+      "/metrics on the same port. Writes need a token (--token-file or WALRUS_GATEWAY_TOKEN);\n"
+      "it refuses to start without one unless --no-auth (then anyone reaching the port can\n"
+      "write: for a local demo only). See docs/gateway-api.md.");
+  cmd->add_option("--http", g.http, "Listen address HOST:PORT (port 0: ephemeral)")
+      ->envname("WALRUS_GATEWAY_HTTP")
+      ->capture_default_str();
+  cmd->add_option("--region", g.regions, "NAME=KAFKA_BOOTSTRAP, one per region, in display order")
+      ->envname("WALRUS_GATEWAY_REGION")
+      ->delimiter(' ')
+      ->required();
+  cmd->add_option("--redis", g.redis, "NAME=REDIS_URL (redis[s]://[user:pass@]host:port[/db]), one "
+                                      "per region")
+      ->envname("WALRUS_GATEWAY_REDIS")
+      ->delimiter(' ')
+      ->required();
+  cmd->add_option("--token-file", g.token_file,
+                  "File holding the Bearer token for writes (else env WALRUS_GATEWAY_TOKEN)")
+      ->envname("WALRUS_GATEWAY_TOKEN_FILE");
+  cmd->add_flag("--no-auth", g.no_auth,
+                "Accept writes without a token (local demo only: anyone reaching the port writes)")
+      ->envname("WALRUS_GATEWAY_NO_AUTH");
+  cmd->add_option("--topic-suffix", g.topic_suffix, "Region R's topic is R + suffix")
+      ->envname("WALRUS_GATEWAY_TOPIC_SUFFIX")
+      ->capture_default_str();
+  cmd->add_option("--hlc-dir", g.hlc_dir,
+                  "Directory for the per-region HLC floor files (hlc-<region>); restart safety")
+      ->envname("WALRUS_GATEWAY_HLC_DIR");
+  cmd->add_option("--validate", g.validate,
+                  "crdt: refuse (400) ops `walrus apply --mode crdt` would dead-letter; plain: "
+                  "only the op format")
+      ->envname("WALRUS_GATEWAY_VALIDATE")
+      ->check(CLI::IsMember({"crdt", "plain"}))
+      ->capture_default_str();
+  cmd->add_option("-X", g.x_props, "librdkafka property key=value for every client (repeatable)");
+  kafka::AddSecurityFlags(cmd, &flags->security);
+  cmd->add_option("--http-threads", g.http_threads,
+                  "HTTP worker threads (each open connection holds one)")
+      ->envname("WALRUS_GATEWAY_HTTP_THREADS")
+      ->capture_default_str();
+  cmd->add_option("--max-sse-clients", g.max_sse_clients,
+                  "Event-stream clients served at once; more get 503")
+      ->envname("WALRUS_GATEWAY_MAX_SSE_CLIENTS")
+      ->capture_default_str();
+  cmd->add_option("--events-lookback", g.events_lookback,
+                  "Records per partition replayed into the event log at start")
+      ->envname("WALRUS_GATEWAY_EVENTS_LOOKBACK")
+      ->capture_default_str();
+  cmd->add_option("--sim-rate", g.sim_rate, "Simulator rate, ops/s over all regions (1..5000)")
+      ->envname("WALRUS_GATEWAY_SIM_RATE")
+      ->capture_default_str();
+  cmd->add_flag("--sim-autostart", g.sim_autostart, "Start the simulator at start-up")
+      ->envname("WALRUS_GATEWAY_SIM_AUTOSTART");
+  cmd->add_option("--convergence-interval-ms", g.convergence_interval_ms,
+                  "How often the regions' digests are compared")
+      ->envname("WALRUS_GATEWAY_CONVERGENCE_INTERVAL_MS")
+      ->capture_default_str();
+  cmd->add_option("--flows-interval-ms", g.flows_interval_ms,
+                  "How often mirror lag per flow is measured")
+      ->envname("WALRUS_GATEWAY_FLOWS_INTERVAL_MS")
+      ->capture_default_str();
+  cmd->add_option("--log-level", flags->log_level, "trace|debug|info|warn|error")
+      ->envname("WALRUS_LOG_LEVEL")
+      ->capture_default_str();
+  cmd->add_option("--log-format", flags->log_format, "text|json")
+      ->envname("WALRUS_LOG_FORMAT")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  cmd->callback([flags, &exit_code] { exit_code = RunGateway(*flags); });
+}
 
 }  // namespace walrus::gateway

@@ -1,0 +1,68 @@
+#pragma once
+
+// ConvergenceMonitor: are the regions' datasets equal right now, and since when? Every
+// interval (~500 ms) it reads every region's digest (StateReader::Read, nothing listed) and
+// compares them. Converged = every region readable and all digests equal. `since_ms` is when the
+// current state (converged or not) began. Published as an SSE `convergence` event when the
+// state changes and every 2 s, kept for GET /api/convergence and the
+// walrus_gateway_converged gauge.
+//
+//   ConvergenceMonitor conv(cfg, regions, hub, probe, stop_flag);
+//   std::thread t([&] { conv.Run(); });
+//   conv.Json();  // {"converged":true,"since_ms":...,"digests":{"us":"..."},"keys":{"us":12}}
+//
+// Threading: Run() on one thread; Json() from any thread.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gateway/event_hub.h"
+#include "gateway/gateway_config.h"
+#include "gateway/gateway_probe.h"
+#include "gateway/region.h"
+
+namespace walrus::gateway {
+
+// One round's readings, per region in configuration order.
+struct DigestReading {
+  std::string region;
+  std::optional<std::string> digest;  // nullopt: unreadable (error says why)
+  size_t keys = 0;
+  std::string error;
+};
+
+// True when every reading has a digest and they are all equal (pure; exposed for tests).
+bool Converged(const std::vector<DigestReading>& readings);
+
+class ConvergenceMonitor {
+ public:
+  ConvergenceMonitor(const GatewayConfig& cfg, std::vector<Region*> regions, EventHub& hub,
+                     GatewayProbe& probe, const std::atomic<bool>& stop);
+
+  void Run();
+  std::string Json() const;
+
+  static constexpr std::chrono::milliseconds kRepublish{2000};
+
+ private:
+  void Round();
+
+  const GatewayConfig& cfg_;
+  const std::vector<Region*> regions_;
+  EventHub& hub_;
+  GatewayProbe& probe_;
+  const std::atomic<bool>& stop_;
+  std::optional<bool> converged_;  // Run()'s thread
+  int64_t since_ms_ = 0;
+  std::chrono::steady_clock::time_point last_publish_{};
+  mutable std::mutex mu_;
+  std::string json_;
+};
+
+}  // namespace walrus::gateway

@@ -1,0 +1,63 @@
+#include "gateway/http_router.h"
+
+#include <gtest/gtest.h>
+
+namespace walrus::gateway {
+namespace {
+
+Router Routes() {
+  Router r;
+  auto none = [](const httplib::Request&, httplib::Response&, const Params&) {};
+  r.Add("GET", "/api/regions", false, none);
+  r.Add("GET", "/api/regions/:region/state", false, none);
+  r.Add("GET", "/api/regions/:region/key/*key", false, none);
+  r.Add("POST", "/api/produce", true, none);
+  r.Add("POST", "/api/sim/start", true, none);
+  r.Add("GET", "/api/sim", false, none);
+  r.Add("GET", "/", false, none);
+  return r;
+}
+
+TEST(Router, LiteralsAndParams) {
+  Router r = Routes();
+  auto m = r.Find("GET", "/api/regions");
+  ASSERT_NE(m.route, nullptr);
+  EXPECT_EQ(m.pattern, "/api/regions");
+  m = r.Find("GET", "/api/regions/eu/state");
+  ASSERT_NE(m.route, nullptr);
+  EXPECT_EQ(m.route->pattern, "/api/regions/:region/state");
+  EXPECT_EQ(m.params.at("region"), "eu");
+  EXPECT_TRUE(r.Find("POST", "/api/produce").route->needs_auth);
+  EXPECT_FALSE(r.Find("GET", "/api/sim").route->needs_auth);
+  EXPECT_NE(r.Find("GET", "/").route, nullptr);
+  EXPECT_NE(r.Find("HEAD", "/api/sim").route, nullptr);
+}
+
+TEST(Router, RestParamTakesSlashes) {
+  Router r = Routes();
+  auto m = r.Find("GET", "/api/regions/us/key/cart:a/b c");
+  ASSERT_NE(m.route, nullptr);
+  EXPECT_EQ(m.params.at("region"), "us");
+  EXPECT_EQ(m.params.at("key"), "cart:a/b c");
+  EXPECT_EQ(r.Find("GET", "/api/regions/us/key/").route, nullptr);
+  EXPECT_EQ(r.Find("GET", "/api/regions/us/key").route, nullptr);
+}
+
+TEST(Router, NotFoundAndMethodNotAllowed) {
+  Router r = Routes();
+  auto m = r.Find("GET", "/api/nope");
+  EXPECT_EQ(m.route, nullptr);
+  EXPECT_EQ(m.allow, "");
+  m = r.Find("GET", "/api/produce");
+  EXPECT_EQ(m.route, nullptr);
+  EXPECT_EQ(m.allow, "POST");
+  EXPECT_EQ(m.pattern, "/api/produce");
+  m = r.Find("DELETE", "/api/regions/us/state");
+  EXPECT_EQ(m.allow, "GET");
+  EXPECT_EQ(r.Find("GET", "/api/regions//state").route, nullptr);  // empty :param
+  EXPECT_EQ(r.Find("GET", "/api/regions/us/state/x").route, nullptr);
+  EXPECT_EQ(r.Find("GET", "/api/regionsx").route, nullptr);
+}
+
+}  // namespace
+}  // namespace walrus::gateway

@@ -1,0 +1,76 @@
+// /healthz, /readyz and /metrics on the gateway's HTTP port, and the dashboard's static files
+// (built in when src/gateway/web/ exists: WALRUS_GATEWAY_HAS_WEB).
+
+#include "gateway/api_request.h"
+#include "gateway/gateway_context.h"
+
+#ifdef WALRUS_GATEWAY_HAS_WEB
+#include "gateway/web/assets.h"
+#endif
+
+namespace walrus::gateway {
+namespace {
+
+constexpr const char* kNoWebPage =
+    "walrus gateway\n\n"
+    "This binary was built without the dashboard (src/gateway/web). The API is served:\n"
+    "  GET  /api/regions, /api/regions/<r>/state, /api/regions/<r>/key/<k>\n"
+    "  GET  /api/convergence, /api/flows, /api/sim, /api/events (SSE)\n"
+    "  POST /api/produce, /api/sim/start, /api/sim/stop, /api/sim/rate (Bearer token)\n"
+    "  GET  /healthz, /readyz, /metrics\n";
+
+void ServeAsset(const httplib::Request& req, httplib::Response& res) {
+#ifdef WALRUS_GATEWAY_HAS_WEB
+  const std::string path = req.path == "/" ? "/index.html" : req.path;
+  if (const auto* a = web::FindAsset(path)) {
+    res.status = 200;
+    res.set_header("Cache-Control", "no-cache");
+    res.set_content(std::string(a->body), std::string(a->content_type).c_str());
+    return;
+  }
+  ReplyError(res, 404, "not found: " + req.path);
+#else
+  if (req.path != "/") return ReplyError(res, 404, "not found: " + req.path);
+  res.status = 200;
+  res.set_header("Cache-Control", "no-cache");
+  res.set_content(kNoWebPage, "text/plain; charset=utf-8");
+#endif
+}
+
+}  // namespace
+
+void AddOpsRoutes(Router& router, GatewayContext& ctx) {
+  GatewayContext* c = &ctx;
+  router.Add("GET", "/healthz", false,
+             [](const httplib::Request&, httplib::Response& res, const Params&) {
+               ReplyJson(res, 200, R"({"status":"ok","detail":"serving"})");
+             });
+  router.Add("GET", "/readyz", false,
+             [c](const httplib::Request&, httplib::Response& res, const Params&) {
+               auto [ok, detail] = c->readiness();
+               ReplyJson(res, ok ? 200 : 503,
+                         DumpJson({{"status", ok ? "ok" : "unavailable"}, {"detail", detail}}));
+             });
+  router.Add("GET", "/metrics", false,
+             [c](const httplib::Request&, httplib::Response& res, const Params&) {
+               res.status = 200;
+               res.set_content(c->registry.Serialize(), "text/plain; version=0.0.4; charset=utf-8");
+             });
+}
+
+void AddStaticRoutes(Router& router) {
+  router.Add("GET", "/", false,
+             [](const httplib::Request& req, httplib::Response& res, const Params&) {
+               ServeAsset(req, res);
+             });
+#ifdef WALRUS_GATEWAY_HAS_WEB
+  for (size_t i = 0; i < web::AssetCount(); ++i) {
+    router.Add("GET", "/" + std::string(web::AssetPath(i)), false,
+               [](const httplib::Request& req, httplib::Response& res, const Params&) {
+                 ServeAsset(req, res);
+               });
+  }
+#endif
+}
+
+}  // namespace walrus::gateway
