@@ -15,8 +15,10 @@
 //   Flow flow(cfg, probe, stop_flag);
 //   std::thread t([&] { flow.Run(); });   // returns once stop_flag is set, or on a fatal error
 //
-// Threading: Run() on one thread; Ready()/Fatal()/Detail() from any thread. Delivery callbacks
-// run on the producer's poll thread and share the per-partition state under a mutex.
+// The copying itself is a kafka::Forwarder (no per-record allocation; delivery reports served on
+// the flow's thread, so the per-partition bookkeeping needs no lock).
+//
+// Threading: Run() on one thread; Ready()/Fatal()/Detail() from any thread.
 // Ownership: owns its clients for the duration of a run; borrows the probe and stop flag.
 
 #include <atomic>
@@ -39,8 +41,6 @@ class Flow {
   bool Fatal() const { return fatal_.load(); }
   std::string Detail() const;
   const FlowConfig& config() const { return cfg_; }
-
-  struct Shared;  // state shared with delivery callbacks (flow.cc)
 
  private:
   Status RunOnce();

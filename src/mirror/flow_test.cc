@@ -156,6 +156,44 @@ TEST_P(FlowTest, RefusesTargetWithFewerPartitions) {
   EXPECT_NE(flow.Detail().find("fewer than the 3"), std::string::npos) << flow.Detail();
 }
 
+TEST_P(FlowTest, WorkersShareThePartitions) {
+  ASSERT_TRUE(dst_->CreateTopic("t", 3).ok());
+  ProduceSource(0, 30);
+  MirrorProbe probe(registry_, "dc:dr");
+  FlowConfig cfg = Config();
+  cfg.workers = 2;  // partitions 0 and 2 to worker 0, 1 to worker 1
+  {
+    std::atomic<bool> stop{false};
+    Flow flow(cfg, probe, stop);
+    std::thread t([&] { flow.Run(); });
+    EXPECT_TRUE(WaitFor([&] { return probe.records.Value() >= 29; }, milliseconds(20000)));
+    stop = true;
+    t.join();
+    EXPECT_FALSE(flow.Fatal());
+  }
+  auto copied = ReadTarget();
+  ASSERT_EQ(copied.size(), 29u);
+  std::map<std::string, Copied> by_key;
+  for (auto& c : copied) by_key[c.key] = c;
+  EXPECT_EQ(by_key.size(), 29u);  // each once
+  EXPECT_EQ(by_key.at("k7").src, "dc/t/1/2");
+  auto pos = ReadPositions({{"bootstrap.servers", dst_->bootstraps()}}, milliseconds(10000));
+  ASSERT_TRUE(pos.ok());
+  for (int p = 0; p < 3; ++p) EXPECT_EQ(pos->at("dc/t/" + std::to_string(p)), 10) << p;
+  // One worker resumes where the two stopped.
+  ProduceSource(30, 33);
+  cfg.workers = 1;
+  {
+    std::atomic<bool> stop{false};
+    Flow flow(cfg, probe, stop);
+    std::thread t([&] { flow.Run(); });
+    EXPECT_TRUE(WaitFor([&] { return probe.records.Value() >= 32; }, milliseconds(20000)));
+    stop = true;
+    t.join();
+  }
+  EXPECT_EQ(ReadTarget().size(), 32u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Modes, FlowTest, ::testing::Values(false, true),
                          [](const auto& info) { return info.param ? "Transactional" : "AtLeastOnce"; });
 

@@ -137,6 +137,11 @@ void AddMirrorCommand(CLI::App& root, int& exit_code) {
                   "How often a heartbeat goes to walrus-heartbeats in the target")
       ->envname("WALRUS_HEARTBEAT_INTERVAL_MS")
       ->capture_default_str();
+  cmd->add_option("--workers", m.workers,
+                  "Forwarders per flow (each: a source consumer, a target producer and a thread), "
+                  "sharing the flow's partitions; more throughput on more cores")
+      ->envname("WALRUS_MIRROR_WORKERS")
+      ->capture_default_str();
   cmd->add_option("--admin", flags->admin, "Admin HTTP address for /healthz /readyz /metrics")
       ->envname("WALRUS_ADMIN")
       ->capture_default_str();

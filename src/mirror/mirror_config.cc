@@ -62,6 +62,8 @@ std::vector<FlowConfig> BuildFlows(const MirrorFlags& f) {
   if (f.heartbeat_interval_ms < 1) {
     throw std::invalid_argument("--heartbeat-interval-ms must be >= 1");
   }
+  if (f.workers < 1 || f.workers > 64) throw std::invalid_argument("--workers must be 1..64");
+  base.workers = static_cast<size_t>(f.workers);
   base.commit_interval = std::chrono::milliseconds(f.commit_interval_ms);
   base.heartbeat_interval = std::chrono::milliseconds(f.heartbeat_interval_ms);
 

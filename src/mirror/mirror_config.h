@@ -39,6 +39,7 @@ struct FlowConfig {
   std::chrono::milliseconds commit_interval{100};
   std::chrono::milliseconds heartbeat_interval{1000};
   size_t batch_max = 10000;
+  size_t workers = 1;  // forwarders (clients + thread) sharing the flow's partitions
 
   std::string Name() const { return source_alias + ":" + target_alias; }
   std::string TargetTopic(const std::string& source_topic) const {
@@ -60,6 +61,7 @@ struct MirrorFlags {
   bool no_transactions = false;
   int commit_interval_ms = 100;
   int heartbeat_interval_ms = 1000;
+  int workers = 1;
 };
 
 std::vector<FlowConfig> BuildFlows(const MirrorFlags& f);

@@ -59,6 +59,11 @@ TEST(MirrorConfig, RejectsBadFlags) {
   f.source_alias = "dc";
   f.topics = {"^(bad"};
   EXPECT_THROW(BuildFlows(f), std::invalid_argument);
+  f.topics = {"t"};
+  f.workers = 0;
+  EXPECT_THROW(BuildFlows(f), std::invalid_argument);
+  f.workers = 3;
+  EXPECT_EQ(BuildFlows(f).at(0).workers, 3u);
   MirrorFlags m;
   m.clusters = {"us=u:1"};
   m.flows = {"us:eu"};
@@ -71,13 +76,16 @@ TEST(MirrorConfig, RejectsBadFlags) {
 
 TEST(RecordCopy, SrcHeaderAndLoopGuard) {
   EXPECT_EQ(SrcHeaderValue("dc", "redis-writes", 3, 1234), "dc/redis-writes/3/1234");
+  EXPECT_EQ(SrcHeaderPrefix("dc", "redis-writes", 3), "dc/redis-writes/3/");
   EXPECT_EQ(PositionKey("dc", "redis-writes", 3), "dc/redis-writes/3");
-  EXPECT_FALSE(LoopsBack({}, "dr"));
-  EXPECT_TRUE(LoopsBack({{"walrus-src", "dr/t/0/5"}}, "dr"));
-  EXPECT_FALSE(LoopsBack({{"walrus-src", "drx/t/0/5"}}, "dr"));
-  EXPECT_FALSE(LoopsBack({{"walrus-src", "us/t/0/5"}}, "dr"));
-  EXPECT_TRUE(LoopsBack({{"walrus-origin", "dr"}}, "dr"));
-  EXPECT_FALSE(LoopsBack({{"walrus-origin", "us"}, {"walrus-src", std::nullopt}}, "dr"));
+  const std::optional<std::string_view> none;
+  EXPECT_FALSE(LoopsBack(none, none, "dr"));
+  EXPECT_TRUE(LoopsBack("dr/t/0/5", none, "dr"));
+  EXPECT_FALSE(LoopsBack("drx/t/0/5", none, "dr"));
+  EXPECT_FALSE(LoopsBack("us/t/0/5", none, "dr"));
+  EXPECT_FALSE(LoopsBack("dr", none, "d"));
+  EXPECT_TRUE(LoopsBack(none, "dr", "dr"));
+  EXPECT_FALSE(LoopsBack("", "us", "dr"));  // a null walrus-src reads as empty
 }
 
 }  // namespace
