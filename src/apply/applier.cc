@@ -43,7 +43,8 @@ Applier::Applier(ApplyConfig cfg, std::unique_ptr<redis::PrimaryLocator> locator
       stop_(stop) {
   std::vector<Argv> prelude;
   for (auto& body : planner_->Scripts()) prelude.push_back({"SCRIPT", "LOAD", std::move(body)});
-  tx_.set_prelude(std::move(prelude));
+  tx_.set_prelude(prelude);
+  inflight_.tx.set_prelude(std::move(prelude));
   if (cfg_.mode == Mode::kCrdt && cfg_.gc.horizon.count() > 0) {
     gc_ = std::make_unique<GcSweeper>(cfg_.gc, probe_);
   }
@@ -137,6 +138,7 @@ PartitionState* Applier::Find(std::string_view topic, int32_t partition) {
 
 void Applier::OnAssigned(std::vector<kafka::TopicPartition>& parts) {
   auto log = Logger("apply");
+  SettleInflight(/*in_callback=*/true);  // positions are read on the same connection
   std::vector<PartitionState*> added;
   for (const auto& tp : parts) {
     auto& ps = parts_[PartKey(tp.topic, tp.partition)];
@@ -173,6 +175,7 @@ void Applier::OnAssigned(std::vector<kafka::TopicPartition>& parts) {
 }
 
 void Applier::OnRevoked(const std::vector<kafka::TopicPartition>& parts) {
+  SettleInflight(/*in_callback=*/true);  // finish the batch in flight before letting go
   MaybeCommitOffsets(true);
   for (const auto& tp : parts) {
     Logger("apply")->info("revoked topic={} partition={}", tp.topic, tp.partition);
@@ -261,6 +264,7 @@ void Applier::DropRedis(const std::string& why, bool quiet) {
   const bool was_up = redis_ok_.exchange(false);
   if (was_up) probe_.PrimaryLost();  // failover metrics: recovery time starts
   conn_.reset();
+  ClearInflight();  // its outcome is unknown: the positions are read again on reconnect
   if (gc_) gc_->Restart();
   probe_.redis_up.Set(0);
   for (auto& [k, ps] : parts_) ps.synced = false;
@@ -299,6 +303,7 @@ Result<std::vector<int64_t>> Applier::ReadPositions(const std::vector<PartitionS
 }
 
 bool Applier::Resync() {
+  ClearInflight();
   if (parts_.empty()) return true;
   std::vector<PartitionState*> all;
   for (auto& [k, ps] : parts_) all.push_back(&ps);
@@ -344,7 +349,13 @@ bool Applier::Resync() {
 
 Result<int64_t> Applier::SourceHigh(PartitionState* ps, const std::string& key) {
   if (const int64_t pending = tx_.PendingSource(key); pending >= 0) return pending;
+  if (inflight_.active) {
+    if (const int64_t pending = inflight_.tx.PendingSource(key); pending >= 0) return pending;
+  }
   if (auto it = ps->src_high.find(key); it != ps->src_high.end()) return it->second;
+  // The connection must be free for the GET. If the batch in flight failed, positions were
+  // re-read (or the connection dropped): this batch's selection is void.
+  if (!SettleInflight()) return Error(Errc::kConflict, "the batch in flight failed");
   auto r = conn_->Command({"GET", key});
   if (!r) return r.error();
   if (r->IsError()) return r->ToError();
@@ -392,6 +403,7 @@ void Applier::Run() {
     if (!msgs.empty()) {
       ProcessBatch(msgs);
     } else {
+      SettleInflight();
       MaybePing();
     }
     MaybeCommitOffsets(false);
@@ -399,6 +411,7 @@ void Applier::Run() {
     MaybeGc();
   }
   log->info("stopping: committing offsets and leaving the group");
+  SettleInflight();
   MaybeCommitOffsets(true);
   consumer_->Close();
   if (auto st = producer_->Flush(std::chrono::seconds(10)); !st) {
@@ -410,15 +423,11 @@ void Applier::Run() {
 void Applier::ProcessBatch(std::vector<kafka::Message>& msgs) {
   tx_.Clear();
   accepted_.clear();
-  if (!SelectRecords(msgs) || tx_.empty()) return;
+  if (!SelectRecords(msgs) || tx_.empty() || !conn_) return;
   // Fence first (it needs only the partitions), then decode and plan while streaming the
-  // commands to Redis, which parses and queues them meanwhile.
+  // commands to Redis, which parses and queues them meanwhile, behind the in-flight EXEC.
   const auto t0 = std::chrono::steady_clock::now();
-  TxResult r = Fence(*conn_, tx_, epoch_);
-  if (r.outcome != TxOutcome::kCommitted) {
-    HandleFailure(r);
-    return;
-  }
+  AppendFence(*conn_, tx_);
   BeginMulti(*conn_, tx_);
   size_t sent = 0;
   for (size_t i : accepted_) {
@@ -433,21 +442,93 @@ void Applier::ProcessBatch(std::vector<kafka::Message>& msgs) {
     }
   }
   AppendCommands(*conn_, tx_, sent);
+  if (inflight_.active) {
+    TxResult prev = ReadExec(*conn_, inflight_.tx);
+    if (prev.outcome == TxOutcome::kCommitted) {
+      Committed(inflight_.tx, inflight_.msgs, inflight_.t0);
+      ClearInflight();
+    } else {
+      // This batch was built on the assumption that the previous one commits: discard it (its
+      // records are fetched again after the resync), then settle the previous one.
+      if (!DiscardQueued()) return;
+      if (SettleFailed(std::move(prev), false) && !Resync()) DropRedis("resync failed");
+      return;
+    }
+  }
+  TxResult r = ReadFence(*conn_, tx_, epoch_);
+  if (r.outcome != TxOutcome::kCommitted) {
+    if (DiscardQueued()) HandleFailure(r);
+    return;
+  }
   // Records refused before Redis must be safely in the DLQ before their offsets are stored.
   if (!dlq_->AwaitAll(stop_)) {
     DropRedis("stopping with dead letters unacknowledged; transaction discarded");
     return;
   }
-  r = FinishMulti(*conn_, tx_);
-  while (r.outcome == TxOutcome::kQueueRejected) {
-    tx_.DropFailedCommands();
-    r = RunTransaction(*conn_, tx_, epoch_);
-  }
-  if (r.outcome != TxOutcome::kCommitted) {
-    HandleFailure(r);
+  AppendExec(*conn_, tx_);
+  if (auto st = conn_->Flush(); !st) {
+    DropRedis("sending transaction: " + st.error().message);
     return;
   }
-  Committed(msgs, t0);
+  // In flight until the next batch (or idleness, a rebalance, a GC step) reads its replies.
+  for (const auto& a : tx_.advances()) a.part->pending_next = a.next;
+  std::swap(tx_, inflight_.tx);
+  inflight_.msgs.swap(msgs);
+  inflight_.t0 = t0;
+  inflight_.active = true;
+}
+
+bool Applier::SettleInflight(bool in_callback) {
+  if (!inflight_.active) return true;
+  if (!conn_) {
+    ClearInflight();
+    return false;
+  }
+  TxResult r = ReadExec(*conn_, inflight_.tx);
+  if (r.outcome == TxOutcome::kCommitted) {
+    Committed(inflight_.tx, inflight_.msgs, inflight_.t0);
+    ClearInflight();
+    return true;
+  }
+  return SettleFailed(std::move(r), in_callback);
+}
+
+bool Applier::SettleFailed(TxResult r, bool in_callback) {
+  Transaction& tx = inflight_.tx;
+  while (r.outcome == TxOutcome::kQueueRejected) {
+    tx.DropFailedCommands();
+    r = RunTransaction(*conn_, tx, epoch_);
+  }
+  if (r.outcome == TxOutcome::kCommitted) {
+    Committed(tx, inflight_.msgs, inflight_.t0);
+    ClearInflight();
+    return true;
+  }
+  ClearInflight();
+  if (in_callback) {
+    if (r.outcome == TxOutcome::kStaleEpoch) probe_.epoch_refusals.Increment();
+    DropRedis("transaction failed: " + r.detail);  // no seeking inside a rebalance callback
+  } else {
+    HandleFailure(r);
+  }
+  return false;
+}
+
+bool Applier::DiscardQueued() {
+  conn_->Append({"DISCARD"});
+  if (auto st = conn_->ReadReplies(conn_->pending(), &discard_scratch_); !st) {
+    DropRedis("discarding a transaction: " + st.error().message);
+    return false;
+  }
+  discard_scratch_.clear();
+  return true;
+}
+
+void Applier::ClearInflight() {
+  if (!inflight_.active) return;
+  inflight_.active = false;
+  inflight_.msgs.clear();
+  for (auto& [k, ps] : parts_) ps.pending_next = PartitionState::kNoPending;
 }
 
 bool Applier::SelectRecords(std::vector<kafka::Message>& msgs) {
@@ -462,7 +543,7 @@ bool Applier::SelectRecords(std::vector<kafka::Message>& msgs) {
       probe_.discarded.Increment();
       continue;
     }
-    int64_t next = ps->next;
+    int64_t next = ps->effective_next();
     for (const auto& a : tx_.advances()) {
       if (a.part == ps) next = a.next;
     }
@@ -470,7 +551,7 @@ bool Applier::SelectRecords(std::vector<kafka::Message>& msgs) {
       probe_.duplicates.Increment();
       continue;
     }
-    tx_.Touch(ps, ps->next, msg.offset());
+    tx_.Touch(ps, ps->effective_next(), msg.offset());
     if (auto src = msg.header("walrus-src")) {
       // A mirrored record: apply it only if its source offset is new (mirror redeliveries).
       auto coords = ParseSourceCoords(*src);
@@ -533,19 +614,19 @@ void Applier::HandleFailure(const TxResult& r) {
   }
 }
 
-void Applier::Committed(std::vector<kafka::Message>& msgs,
+void Applier::Committed(Transaction& tx, std::vector<kafka::Message>& msgs,
                         std::chrono::steady_clock::time_point t0) {
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   probe_.batch_seconds.Observe(secs);
-  probe_.batch_ops.Observe(static_cast<double>(tx_.records().size()));
+  probe_.batch_ops.Observe(static_cast<double>(tx.records().size()));
   probe_.transactions.Increment();
   probe_.Committed();  // failover metrics: recovery time ends
   if (epoch_.newest() >= 0) probe_.epoch.Set(static_cast<double>(epoch_.newest()));
   probe_.last_apply_timestamp.SetToCurrentTime();
-  for (const auto& a : tx_.advances()) a.part->next = a.next;
-  for (const auto& src : tx_.sources()) src.part->src_high[src.key] = src.offset;
+  for (const auto& a : tx.advances()) a.part->next = a.next;
+  for (const auto& src : tx.sources()) src.part->src_high[src.key] = src.offset;
   size_t applied = 0;
-  for (const auto& rec : tx_.records()) {
+  for (const auto& rec : tx.records()) {
     rec.part->applied_ts_ms = std::max(rec.part->applied_ts_ms, msgs[rec.msg_index].timestamp_ms());
     if (rec.failed) {
       dlq_->Send(msgs[rec.msg_index], "rejected", rec.error);
@@ -577,7 +658,9 @@ void Applier::MaybePing() {
 }
 
 void Applier::MaybeGc() {
-  if (!gc_ || !conn_ || conn_->broken()) return;
+  if (!gc_ || !conn_ || conn_->broken() || !gc_->Due()) return;
+  SettleInflight();
+  if (!conn_) return;
   const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                              std::chrono::system_clock::now().time_since_epoch())
                              .count();

@@ -75,14 +75,30 @@ class Applier final : public kafka::RebalanceHandler {
   void PauseUnsynced();
   // Highest applied source offset of a walrus-src stream (-1: none); reads Redis on first sight.
   Result<int64_t> SourceHigh(PartitionState* ps, const std::string& key);
-  // One batch = one Redis transaction: select, fence, plan + stream, DLQ acks, EXEC.
+  // One batch = one Redis transaction: select, fence, plan + stream, DLQ acks, EXEC. The EXEC is
+  // sent but its replies are read only while the next batch is being built (pipelining): the
+  // batch stays in flight (inflight_) until then. Takes `msgs` (swapped with the in-flight ones).
   void ProcessBatch(std::vector<kafka::Message>& msgs);
+  // Reads the in-flight batch's replies and settles it (commit bookkeeping, or failure
+  // handling). Precondition: nothing is queued on the connection behind its EXEC. Inside
+  // rebalance callbacks (`in_callback`) a failure drops the connection instead of seeking.
+  // True if nothing is in flight any more and the positions did not move: it committed, or
+  // nothing was in flight.
+  bool SettleInflight(bool in_callback = false);
+  // The in-flight batch failed with `r`: retries it without records refused at queue time, or
+  // handles the failure. True if it committed in the end. Connection clean, as above.
+  bool SettleFailed(TxResult r, bool in_callback);
+  // Discards what is queued behind the in-flight EXEC (DISCARD, read every reply). False if the
+  // connection failed (dropped).
+  bool DiscardQueued();
+  void ClearInflight();
   // Filters duplicates / unsynced partitions / mirror redeliveries; fills tx_ advances and
   // accepted_. False if Redis failed meanwhile (the batch is dropped).
   bool SelectRecords(std::vector<kafka::Message>& msgs);
   void PlanRecord(std::vector<kafka::Message>& msgs, size_t i);
   void HandleFailure(const TxResult& r);
-  void Committed(std::vector<kafka::Message>& msgs, std::chrono::steady_clock::time_point t0);
+  void Committed(Transaction& tx, std::vector<kafka::Message>& msgs,
+                 std::chrono::steady_clock::time_point t0);
   void MaybeCommitOffsets(bool force);
   void MaybePing();
   // crdt mode: one GC step between batches when due (GcSweeper).
@@ -108,9 +124,20 @@ class Applier final : public kafka::RebalanceHandler {
   std::map<PartKey, PartitionState> parts_;
   PartitionState* last_part_ = nullptr;
   Transaction tx_;
+  // The batch whose EXEC was sent but whose replies are not read yet: Redis executes it while
+  // the next batch is polled, decoded and planned. Its positions are in PartitionState::
+  // pending_next until it settles.
+  struct InFlight {
+    Transaction tx;
+    std::vector<kafka::Message> msgs;
+    std::chrono::steady_clock::time_point t0{};
+    bool active = false;
+  };
+  InFlight inflight_;
   EpochFence epoch_;              // newest walrus:epoch seen, across reconnects
   std::unique_ptr<GcSweeper> gc_;  // crdt mode with --gc-horizon > 0
   std::vector<size_t> accepted_;  // indexes of the batch's records to plan
+  std::vector<redis::Reply> discard_scratch_;
   static constexpr size_t kStreamChunk = 512;  // commands per write while streaming a MULTI
   std::chrono::milliseconds backoff_{0};
   std::chrono::steady_clock::time_point next_attempt_{};

@@ -48,6 +48,11 @@ class GcSweeper {
   void Restart();
 
   bool sweeping() const { return sweeping_; }
+  // True when Step would do something now (the caller settles its connection first).
+  bool Due() const {
+    const auto now = std::chrono::steady_clock::now();
+    return sweeping_ ? now >= next_step_ : now >= next_sweep_;
+  }
 
  private:
   // Runs GC of `keys` in one fenced transaction; adds the entries removed to the probe.

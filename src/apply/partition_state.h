@@ -3,6 +3,7 @@
 // Per assigned partition bookkeeping of the applier. Owned by Applier, applier thread only.
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <string>
 
@@ -18,6 +19,11 @@ struct PartitionState {
   std::string pos_key;
   // Next offset to apply. Only meaningful while `synced`: it then equals the value in Redis.
   int64_t next = 0;
+  // The position the batch in flight (EXEC sent, replies not read) stores if it commits; the
+  // next batch is selected and fenced as if it had. kNoPending when none.
+  static constexpr int64_t kNoPending = INT64_MIN;
+  int64_t pending_next = kNoPending;
+  int64_t effective_next() const { return pending_next != kNoPending ? pending_next : next; }
   // True once the position was read from the current Redis connection and the consumer was
   // positioned there. Records of unsynced partitions are discarded (they will be re-fetched).
   bool synced = false;

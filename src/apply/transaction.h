@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/planner.h"
+#include "redis/reply.h"
 
 namespace walrus::apply {
 
@@ -82,6 +83,9 @@ class Transaction {
   // Rebuilds the command list without the records marked failed (after a queue-time rejection).
   void DropFailedCommands();
 
+  // Storage for the EXEC replies (ReadExec), kept across batches to reuse its capacity.
+  std::vector<redis::Reply>& replies() { return replies_; }
+
  private:
   std::vector<Argv> prelude_;
   std::vector<Argv> commands_;
@@ -89,6 +93,7 @@ class Transaction {
   std::vector<Advance> advances_;
   std::vector<SourceAdvance> sources_;
   std::string max_stamp_;
+  std::vector<redis::Reply> replies_;
 };
 
 }  // namespace walrus::apply

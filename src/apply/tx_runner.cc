@@ -40,6 +40,17 @@ redis.call('SET', KEYS[1], new)
 return 1
 )lua";
 
+// Argv of the fence, reused (applier thread only).
+std::vector<std::string_view>& FenceArgv() {
+  thread_local std::vector<std::string_view> argv;
+  return argv;
+}
+
+std::string_view Decimal(int64_t v, char (&buf)[24]) {
+  auto [p, ec] = std::to_chars(buf, buf + sizeof(buf), v);
+  return std::string_view(buf, static_cast<size_t>(p - buf));
+}
+
 bool IsTransient(const Error& e) { return e.Is(Errc::kUnavailable); }
 
 // Finds the record owning command `cmd_index`; `cursor` walks forward as indexes grow.
@@ -55,18 +66,19 @@ Transaction::RecordSpan* RecordOf(std::vector<Transaction::RecordSpan>& records,
 
 }  // namespace
 
-TxResult Fence(redis::Connection& conn, const Transaction& tx, EpochFence& epoch) {
-  const auto& adv = tx.advances();
-  std::vector<std::string_view> argv;
-  argv.reserve(adv.size() + 2);
-
-  // Phase 1: fence. WATCH the position keys and the epoch, and read them back.
+void AppendFence(redis::Connection& conn, const Transaction& tx) {
+  auto& argv = FenceArgv();
+  argv.clear();
   argv.push_back("WATCH");
-  for (const auto& a : adv) argv.push_back(a.part->pos_key);
+  for (const auto& a : tx.advances()) argv.push_back(a.part->pos_key);
   argv.push_back(kEpochKey);
   conn.Append(argv);
   argv[0] = "MGET";
   conn.Append(argv);
+}
+
+TxResult ReadFence(redis::Connection& conn, const Transaction& tx, EpochFence& epoch) {
+  const auto& adv = tx.advances();
   auto fence = conn.ReadReplies(2);
   if (!fence) return {TxOutcome::kBroken, fence.error().message};
   for (auto& r : *fence) {
@@ -76,29 +88,32 @@ TxResult Fence(redis::Connection& conn, const Transaction& tx, EpochFence& epoch
     }
   }
   const auto& mget = (*fence)[1];
-  auto unwatch = [&conn] {
-    conn.Append(std::vector<std::string_view>{"UNWATCH"});
-    (void)conn.ReadReplies(1);
-  };
   const auto stored_epoch = mget.element(adv.size());
   if (Status st = epoch.Check(stored_epoch.IsNil() ? std::nullopt
                                                    : std::optional(stored_epoch.str()));
       !st) {
-    unwatch();
     return {TxOutcome::kStaleEpoch, st.error().message};
   }
   for (size_t i = 0; i < adv.size(); ++i) {
     auto e = mget.element(i);
     const int64_t stored = e.IsNil() ? -1 : ParseOffset(e.str());
     if (stored != adv[i].expected) {
-      unwatch();
       return {TxOutcome::kConflict,
               fmt::format("position of {}[{}] in Redis is {}, expected {}", adv[i].part->topic,
                           adv[i].part->partition, stored, adv[i].expected)};
     }
   }
-
   return {TxOutcome::kCommitted, {}};
+}
+
+TxResult Fence(redis::Connection& conn, const Transaction& tx, EpochFence& epoch) {
+  AppendFence(conn, tx);
+  TxResult r = ReadFence(conn, tx, epoch);
+  if (r.outcome == TxOutcome::kConflict || r.outcome == TxOutcome::kStaleEpoch) {
+    conn.Append({"UNWATCH"});
+    (void)conn.ReadReplies(1);
+  }
+  return r;
 }
 
 void BeginMulti(redis::Connection& conn, const Transaction& tx) {
@@ -111,28 +126,26 @@ void AppendCommands(redis::Connection& conn, const Transaction& tx, size_t from)
   for (size_t i = from; i < cmds.size(); ++i) conn.Append(cmds[i]);
 }
 
-TxResult FinishMulti(redis::Connection& conn, Transaction& tx) {
-  const auto& adv = tx.advances();
-  std::vector<std::string> next_values;
-  next_values.reserve(adv.size() + tx.sources().size());
-  for (const auto& a : adv) {
-    next_values.push_back(std::to_string(a.next));
-    conn.Append(std::vector<std::string_view>{"SET", a.part->pos_key, next_values.back()});
+void AppendExec(redis::Connection& conn, const Transaction& tx) {
+  char buf[24];
+  for (const auto& a : tx.advances()) conn.AppendArgs("SET", a.part->pos_key, Decimal(a.next, buf));
+  for (const auto& src : tx.sources()) conn.AppendArgs("SET", src.key, Decimal(src.offset, buf));
+  if (!tx.max_stamp().empty()) {
+    conn.AppendArgs("EVAL", kMaxSetScript, "1", kHlcKey, tx.max_stamp());
   }
-  for (const auto& src : tx.sources()) {
-    next_values.push_back(std::to_string(src.offset));
-    conn.Append(std::vector<std::string_view>{"SET", src.key, next_values.back()});
-  }
-  const bool stamp = !tx.max_stamp().empty();
-  if (stamp) conn.AppendArgs("EVAL", kMaxSetScript, "1", kHlcKey, tx.max_stamp());
-  conn.Append(std::vector<std::string_view>{"EXEC"});
+  conn.Append({"EXEC"});
+}
+
+TxResult ReadExec(redis::Connection& conn, Transaction& tx) {
   const size_t n_pre = tx.prelude().size();
   const size_t n_cmds = tx.command_count();
   // Position and source SETs, the stamp's max-set.
-  const size_t n_meta = adv.size() + tx.sources().size() + (stamp ? 1 : 0);
-  auto replies = conn.ReadReplies(n_pre + n_cmds + n_meta + 2);
-  if (!replies) return {TxOutcome::kBroken, replies.error().message};
-  auto& rs = *replies;
+  const size_t n_meta =
+      tx.advances().size() + tx.sources().size() + (tx.max_stamp().empty() ? 0 : 1);
+  auto& rs = tx.replies();
+  if (auto st = conn.ReadReplies(n_pre + n_cmds + n_meta + 2, &rs); !st) {
+    return {TxOutcome::kBroken, st.error().message};
+  }
 
   auto& records = tx.records();
   bool transient = false;
@@ -187,6 +200,11 @@ TxResult FinishMulti(redis::Connection& conn, Transaction& tx) {
     }
   }
   return {TxOutcome::kCommitted, {}};
+}
+
+TxResult FinishMulti(redis::Connection& conn, Transaction& tx) {
+  AppendExec(conn, tx);
+  return ReadExec(conn, tx);
 }
 
 TxResult RunTransaction(redis::Connection& conn, Transaction& tx, EpochFence& epoch) {

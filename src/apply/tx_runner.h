@@ -41,18 +41,34 @@ struct TxResult {
   std::string detail;
 };
 
-// The whole exchange: Fence, BeginMulti, AppendCommands(0), FinishMulti.
+// The whole exchange, synchronously: Fence, BeginMulti, AppendCommands(0), FinishMulti.
 TxResult RunTransaction(redis::Connection& conn, Transaction& tx, EpochFence& epoch);
 
 // The same in steps, so a caller can stream commands to Redis while it is still planning them
-// (Redis parses and queues them meanwhile). Fence returns kCommitted when the positions match
-// and `epoch` accepts the Redis' walrus:epoch (remembering a newer one).
+// (Redis parses and queues them meanwhile), and queue a batch behind the previous one's EXEC
+// before reading that EXEC's replies (pipelining across batches). Replies are read in the order
+// the commands were appended:
+//
+//   AppendFence(b2); BeginMulti(b2); AppendCommands(b2)...   // behind b1's EXEC
+//   ReadExec(b1);                                            // b1's outcome
+//   ReadFence(b2);  -> kCommitted: AppendExec(b2), Flush;  else: DISCARD, read the rest
+//
+// AppendFence: WATCH + MGET of the positions and walrus:epoch. ReadFence reads those two
+// replies: kCommitted when the positions match and `epoch` accepts the Redis' walrus:epoch
+// (remembering a newer one); it leaves the keys WATCHed either way (DISCARD or UNWATCH them).
+void AppendFence(redis::Connection& conn, const Transaction& tx);
+TxResult ReadFence(redis::Connection& conn, const Transaction& tx, EpochFence& epoch);
+// AppendFence + ReadFence, UNWATCH on failure.
 TxResult Fence(redis::Connection& conn, const Transaction& tx, EpochFence& epoch);
 void BeginMulti(redis::Connection& conn, const Transaction& tx);
 // Appends tx.commands()[from, end) to the connection's buffer.
 void AppendCommands(redis::Connection& conn, const Transaction& tx, size_t from);
 // Appends the position/source SETs (and the walrus:hlc max-set when tx.max_stamp() is set) and
-// EXEC, reads every reply and classifies the outcome.
+// EXEC.
+void AppendExec(redis::Connection& conn, const Transaction& tx);
+// Reads the replies from MULTI to EXEC and classifies the outcome; marks failed records.
+TxResult ReadExec(redis::Connection& conn, Transaction& tx);
+// AppendExec + ReadExec.
 TxResult FinishMulti(redis::Connection& conn, Transaction& tx);
 
 }  // namespace walrus::apply
