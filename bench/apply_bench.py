@@ -8,7 +8,9 @@ loopback ports. For each variant (SET with 64-byte values, INCR) it:
   2. resumes it (SIGCONT) and times the drain by polling the positions the applier stores in
      Redis (walrus:pos:bench:<p>) until they reach the topic's end offsets,
   3. runs `redis-benchmark -P 64` for the same command and value size on the same redis-server.
-Prints ops/s for both, the ratio, and the applier's peak RSS.
+Prints ops/s for both, the ratio, the CPU time each process used during the drains (where the
+time goes: applier main thread vs its librdkafka threads, redis-server, the mock brokers) and
+the applier's peak RSS.
 
 Usage: bench/apply_bench.py [--ops 1000000] [--round 250000] [--walrus build/src/cli/walrus]
 """
@@ -51,6 +53,26 @@ def rss_peak_kb(pid):
     return 0
 
 
+def cpu_seconds(pid):
+    """User+system CPU seconds of a process, and per thread name (comm) for its threads."""
+    tick = os.sysconf("SC_CLK_TCK")
+    per = {}
+    total = 0.0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                data = f.read()
+        except OSError:
+            continue
+        comm = data[data.index("(") + 1:data.rindex(")")]
+        fields = data[data.rindex(")") + 2:].split()
+        secs = (int(fields[11]) + int(fields[12])) / tick
+        name = "main" if tid == str(pid) else ("rdkafka" if comm.startswith("rdk:") else "other")
+        per[name] = per.get(name, 0.0) + secs
+        total += secs
+    return total, per
+
+
 def redis_benchmark(port, test, n, size):
     out = subprocess.run(
         ["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-t", test, "-P", "64",
@@ -82,9 +104,11 @@ def main():
         wait(lambda: os.path.exists(boot) and os.path.getsize(boot) > 0, 20, "devkafka")
         brokers = open(boot).read().strip().split("=", 1)[1]
         rport = free_port()
+        devkafka = procs[0]
         procs.append(subprocess.Popen(
             ["redis-server", "--port", str(rport), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "no", "--dir", work], stdout=subprocess.DEVNULL))
+        redis_proc = procs[-1]
         r = redis.Redis(port=rport)
         wait(lambda: _ping(r), 10, "redis")
 
@@ -102,6 +126,8 @@ def main():
         tx_before = 0.0
         for variant in args.variants.split(","):
             applied_time = 0.0
+            cpu = [0.0, 0.0, 0.0]  # applier, redis-server, devkafka
+            cpu_threads = {}
             done = 0
             while done < args.ops:
                 n = min(args.round, args.ops - done)
@@ -122,10 +148,16 @@ def main():
                     perf = subprocess.Popen(["perf", "record", "-F", "2000", "-g", "-p", str(applier.pid),
                                              "-o", f"{args.perf}.{variant}"], stderr=subprocess.DEVNULL)
                     time.sleep(0.5)
+                cpu0 = [cpu_seconds(p.pid) for p in (applier, redis_proc, devkafka)]
                 os.kill(applier.pid, signal.SIGCONT)
                 t0 = time.perf_counter()
                 wait(lambda: _applied(r) >= produced, 300, "drain")
                 applied_time += time.perf_counter() - t0
+                cpu1 = [cpu_seconds(p.pid) for p in (applier, redis_proc, devkafka)]
+                for i in range(3):
+                    cpu[i] += cpu1[i][0] - cpu0[i][0]
+                for k, v in cpu1[0][1].items():
+                    cpu_threads[k] = cpu_threads.get(k, 0.0) + v - cpu0[0][1].get(k, 0.0)
                 if perf:
                     perf.send_signal(signal.SIGINT)
                     perf.wait()
@@ -139,6 +171,9 @@ def main():
             print(f"{variant:5s} applier {ops_s:>12,.0f} ops/s   redis-benchmark -P 64 {ref:>12,.0f} ops/s"
                   f"   ratio {ops_s / ref:.2f}   (inside transactions: fence + plan + EXEC "
                   f"{100 * tx_secs / applied_time:.0f}% of the drain)", flush=True)
+            threads = ", ".join(f"{k} {v:.2f}" for k, v in sorted(cpu_threads.items()))
+            print(f"      CPU s during the drain ({applied_time:.2f} s wall): applier {cpu[0]:.2f} "
+                  f"({threads}), redis-server {cpu[1]:.2f}, devkafka {cpu[2]:.2f}", flush=True)
         print(f"applier peak RSS {rss_peak_kb(applier.pid) / 1024:.1f} MiB")
     finally:
         for p in procs:
