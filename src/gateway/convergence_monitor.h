@@ -1,15 +1,17 @@
 #pragma once
 
 // ConvergenceMonitor: are the regions' datasets equal right now, and since when? Every
-// interval (~500 ms) it reads every region's digest (StateReader::Read, nothing listed) and
-// compares them. Converged = every region readable and all digests equal. `since_ms` is when the
+// interval (~500 ms; at least 4x the time one round took, so a large dataset is compared less
+// often rather than eating a core) it reads every region's digest (StateReader::Read, nothing
+// listed) and compares them. Converged = every region readable and all digests equal. `since_ms` is when the
 // current state (converged or not) began. Published as an SSE `convergence` event when the
 // state changes and every 2 s, kept for GET /api/convergence and the
 // walrus_gateway_converged gauge.
 //
 //   ConvergenceMonitor conv(cfg, regions, hub, probe, stop_flag);
 //   std::thread t([&] { conv.Run(); });
-//   conv.Json();  // {"converged":true,"since_ms":...,"digests":{"us":"..."},"keys":{"us":12}}
+//   conv.Json();  // {"converged":true,"since_ms":...,"digests":{"us":"..."},"keys":{"us":12},
+//                 //  "checked_ms":...,"round_ms":...}
 //
 // Threading: Run() on one thread; Json() from any thread.
 

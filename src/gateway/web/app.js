@@ -14,7 +14,9 @@ const state = {
   log: null,
   convergence: null,  // last `convergence` message
   sim: null,          // last `sim` message
+  flowsSig: '',       // what the mirror lag table shows
   rateDragging: false,
+  rateTouched: false,
 };
 
 // ---- token ----
@@ -74,6 +76,9 @@ function setFlows(msg) {
   if (!flows.length) return;
   const names = state.regions.length ? state.regions
     : [...new Set(flows.flatMap((f) => [f.from, f.to]))];
+  const sig = JSON.stringify([names, flows.map((f) => [f.from, f.to, f.lag_records])]);
+  if (sig === state.flowsSig) return;  // unchanged: no redraw
+  state.flowsSig = sig;
   const lag = new Map(flows.map((f) => [`${f.from}>${f.to}`, f]));
   clear(root);
   root.append(h('table', { 'aria-label': 'Mirror lag in records, from origin (rows) to region (columns)' },
@@ -109,9 +114,12 @@ function setSim(s) {
   $('sim-errors').textContent = Number(s.errors || 0).toLocaleString();
   $('sim-start').disabled = !!s.running;
   $('sim-stop').disabled = !s.running;
-  if (Number.isFinite(s.rate) && !state.rateDragging) {
+  // The slider shows the running simulator's rate; while stopped, a rate the user picked for the
+  // next start is kept.
+  if (Number.isFinite(s.rate) && !state.rateDragging && (s.running || !state.rateTouched)) {
     $('sim-rate').value = String(rateToSlider(s.rate));
     $('sim-rate-value').textContent = String(s.rate);
+    $('sim-rate').setAttribute('aria-valuetext', `${s.rate} ops/s`);
   }
 }
 
@@ -131,10 +139,15 @@ function initSim() {
   const slider = $('sim-rate');
   const out = $('sim-rate-value');
   const rate = () => sliderToRate(Number(slider.value));
-  out.textContent = String(rate());
+  const show = () => {
+    out.textContent = String(rate());
+    slider.setAttribute('aria-valuetext', `${rate()} ops/s`);
+  };
+  show();
   slider.addEventListener('input', () => {
     state.rateDragging = true;
-    out.textContent = String(rate());
+    state.rateTouched = true;
+    show();
   });
   slider.addEventListener('change', async () => {
     state.rateDragging = false;
@@ -236,7 +249,7 @@ async function loadRegions() {
 function main() {
   initToken();
   state.log = new EventLog({
-    head: $('event-head'), body: $('event-log'), empty: $('events-empty'),
+    table: $('events'), head: $('event-head'), body: $('event-log'), empty: $('events-empty'),
     rate: $('event-rate'), pause: $('events-pause'), clearBtn: $('events-clear'),
   });
   initSim();

@@ -1,12 +1,16 @@
 // The live event log: one row per op (keyed by origin + hlc) with an arrival mark per region that
 // lights up when the op is seen in that region's Kafka, showing the ms since it was written.
-// Events are queued and drawn in batches every kFlushMs (a redraw per event, or even per frame,
-// costs the page more than the simulator's top rate leaves); the table keeps the last kMaxRows.
+// Events are queued and drawn in batches (a redraw per event, or even per frame, costs more than
+// the simulator's top rates leave): every kFlushMs, stretched up to kMaxFlushMs while the page
+// falls behind (a starved CPU), at most kMaxNewRows new rows per batch (the newest; the others
+// are counted, not drawn). The log keeps the last kMaxRows rows.
 
-import { clear, clock, h, regionColor, shorten } from './util.js';
+import { clear, clock, h, regionClass, shorten } from './util.js';
 
 const kMaxRows = 200;
-const kFlushMs = 250;
+const kMaxNewRows = 40;
+const kFlushMs = 400;
+const kMaxFlushMs = 3000;
 const kRateWindow = 3;  // seconds averaged by the ops/s figure
 const kMaxEvicted = 5000;  // keys of dropped rows remembered so late arrivals do not re-add them
 
@@ -36,13 +40,14 @@ function opTitle(e) {
 
 // Owns the <tbody> of the log; all methods run on the page's main thread.
 export class EventLog {
-  constructor({ head, body, empty, rate, pause, clearBtn }) {
+  constructor({ table, head, body, empty, rate, pause, clearBtn }) {
+    this.table = table;
     this.head = head;
     this.body = body;
     this.empty = empty;
     this.rateEl = rate;
     this.regions = [];
-    this.colors = new Map();
+    this.colors = new Map();  // region -> colour class
     this.rows = new Map();  // key -> {tr, marks: Map(region -> span)}
     this.evicted = new Set();
     this.queue = [];
@@ -50,6 +55,8 @@ export class EventLog {
     this.paused = false;
     this.mine = new Set();
     this.originCount = 0;
+    this.interval = kFlushMs;  // adapted in flush()
+    this.due = 0;
     pause.addEventListener('click', () => {
       this.paused = !this.paused;
       pause.setAttribute('aria-pressed', String(this.paused));
@@ -68,10 +75,11 @@ export class EventLog {
 
   setRegions(names) {
     this.regions = names;
-    names.forEach((n, i) => this.colors.set(n, regionColor(i)));
+    names.forEach((n, i) => this.colors.set(n, regionClass(i)));
+    this.table.style.setProperty('--arrivals', String(names.length));
     for (const th of this.head.querySelectorAll('.c-arrival')) th.remove();
     for (const n of names) {
-      this.head.append(h('th', { scope: 'col', class: 'c-arrival', style: `color:${regionColor(names.indexOf(n))}` },
+      this.head.append(h('span', { role: 'columnheader', class: `c-arrival ${this.colors.get(n)}` },
         `in ${n}`));
     }
   }
@@ -98,16 +106,21 @@ export class EventLog {
     this.queue.push(e);
     if (!this.scheduled) {
       this.scheduled = true;
-      setTimeout(() => this.flush(), kFlushMs);
+      this.due = performance.now() + this.interval;
+      setTimeout(() => this.flush(), this.interval);
     }
   }
 
   flush() {
     this.scheduled = false;
+    // A timer that fires late means the page is behind (rendering the last batch took longer
+    // than the interval): draw less often until it keeps up again.
+    const late = performance.now() - this.due;
+    if (late > this.interval / 2) this.interval = Math.min(kMaxFlushMs, this.interval * 1.5);
+    else if (late < 50) this.interval = Math.max(kFlushMs, this.interval / 1.2);
     const batch = this.queue;
     this.queue = [];
-    // At high rates only the newest kMaxRows new ops of a batch get rows; the rest are evicted
-    // before they are drawn.
+    // Only the newest kMaxNewRows new ops of a batch get rows; the rest are evicted undrawn.
     const fresh = [];
     const freshSet = new Set();
     for (const e of batch) {
@@ -117,7 +130,8 @@ export class EventLog {
         fresh.push(key);
       }
     }
-    const skip = new Set(this.paused ? fresh : fresh.slice(0, Math.max(0, fresh.length - kMaxRows)));
+    const skip = new Set(this.paused ? fresh : fresh.slice(0, Math.max(0, fresh.length - kMaxNewRows)));
+    this.fragment = document.createDocumentFragment();  // new rows, newest first
     for (const key of skip) this.evict(key);
     for (const e of batch) {
       const key = opKey(e);
@@ -125,28 +139,31 @@ export class EventLog {
       const row = this.rows.get(key) || this.addRow(key, e);
       this.markArrival(row, e);
     }
+    this.body.prepend(this.fragment);  // one DOM insertion per flush
     this.trim();
   }
 
   addRow(key, e) {
     const marks = new Map();
     const cells = this.regions.map((r) => {
-      const span = h('span', { class: 'arrival', dataset: { region: r }, style: `--region-color:${this.colors.get(r)}` }, '—');
-      span.title = `not yet in ${r}`;
+      const span = h('span', { class: `arrival ${this.colors.get(r)}`, dataset: { region: r },
+        title: `not yet in ${r}` }, '—');
       marks.set(r, span);
-      return h('td', { class: 'c-arrival' }, span);
+      return h('span', { role: 'cell', class: 'c-arrival' }, span);
     });
-    const tr = h('tr', {
+    const tr = h('div', {
+      role: 'row',
       class: this.mine.has(key) ? 'event-row mine' : 'event-row',
       dataset: { key, origin: e.origin || '', hlc: e.hlc || '' },
     },
-    h('td', { class: 'c-time' }, clock(e.ts_ms, true)),
-    h('td', { class: 'c-origin' }, h('span', { class: 'origin-tag', style: `--region-color:${this.colors.get(e.origin) || 'var(--r5)'}` }, e.origin || '?')),
-    h('td', { class: 'c-op', title: opTitle(e) }, describeOp(e)),
+    h('span', { role: 'cell', class: 'c-time' }, clock(e.ts_ms, true)),
+    h('span', { role: 'cell', class: 'c-origin' },
+      h('span', { class: `origin-tag ${this.colors.get(e.origin) || regionClass(-1)}` }, e.origin || '?')),
+    h('span', { role: 'cell', class: 'c-op', title: opTitle(e) }, describeOp(e)),
     cells);
     const row = { tr, marks, ts: e.ts_ms };
     this.rows.set(key, row);
-    this.body.prepend(tr);
+    this.fragment.prepend(tr);
     this.empty.hidden = true;
     return row;
   }

@@ -2,7 +2,7 @@
 // grouped by key prefix and type (stock counters, carts, VIP ranking, last orders, ...). Rows are
 // keyed by Redis key and updated in place; a changed value is highlighted for one poll.
 
-import { api, clear, h, regionColor, shorten } from './util.js';
+import { api, clear, h, regionClass, shorten } from './util.js';
 
 const kPollMs = 1000;
 
@@ -112,6 +112,26 @@ function place(parent, el, prev) {
   return el;
 }
 
+// Updates the value of a counter or register row in place (most rows, most of the time: cheaper
+// than rebuilding them every second). False when the row needs a full render.
+function patchValue(row, entry, fam, ctx) {
+  const el = row.valueEl;
+  if (!el) return false;
+  if (fam === 'register') {
+    el.textContent = shorten(entry.value, 60);
+    el.title = String(entry.value);
+    return true;
+  }
+  if (fam !== 'counter') return false;
+  const num = el.firstElementChild;
+  const n = Number(entry.value);
+  num.textContent = String(entry.value);
+  num.className = n < 0 ? 'num neg' : 'num';
+  const bar = ctx.bars && el.querySelector('.bar > i');
+  if (bar) bar.style.width = `${(ctx.max > 0 ? Math.max(0, Math.min(100, (n / ctx.max) * 100)) : 0).toFixed(1)}%`;
+  return true;
+}
+
 // One region's column. Owned by RegionsView; updated from its poll loop only.
 class RegionColumn {
   constructor(name, index) {
@@ -126,8 +146,8 @@ class RegionColumn {
     this.meta.append(this.keysEl, this.digestEl);
     this.body = h('div', { class: 'region-body' }, h('p', { class: 'empty' }, 'loading…'));
     this.el = h('article', {
-      class: 'region', id: `region-${name}`, dataset: { region: name, reachable: 'unknown' },
-      style: `--region-color:${regionColor(index)}`, 'aria-label': `Region ${name}`,
+      class: `region ${regionClass(index)}`, id: `region-${name}`,
+      dataset: { region: name, reachable: 'unknown' }, 'aria-label': `Region ${name}`,
     }, h('div', { class: 'region-head' },
       h('div', { class: 'region-title' }, h('h2', {}, name), this.status), this.meta), this.body);
   }
@@ -222,12 +242,17 @@ class RegionColumn {
     row.sig = sig;
     if (row.view !== view) {
       row.view = view;
-      row.el.dataset.type = entry.type;
-      row.el.classList.toggle('block', block);
-      clear(row.el);
-      row.el.append(h('span', { class: 'k', title: key }, label(key, g)));
-      if (entry.ttl_ms > 0) row.el.append(h('span', { class: 'ttl', title: 'has a TTL' }, '⏱'));
-      row.el.append(renderValue(entry, g.fam, ctx));
+      const structure = `${g.fam}|${ctx.bars}|${entry.ttl_ms > 0}|${block}`;
+      if (row.structure !== structure || !patchValue(row, entry, g.fam, ctx)) {
+        row.structure = structure;
+        row.el.dataset.type = entry.type;
+        row.el.classList.toggle('block', block);
+        clear(row.el);
+        row.el.append(h('span', { class: 'k', title: key }, label(key, g)));
+        if (entry.ttl_ms > 0) row.el.append(h('span', { class: 'ttl', title: 'has a TTL' }, '⏱'));
+        row.valueEl = renderValue(entry, g.fam, ctx);
+        row.el.append(row.valueEl);
+      }
     }
     return row.el;
   }
@@ -246,16 +271,18 @@ export class RegionsView {
     });
   }
 
-  start() {
-    for (const col of this.columns.values()) this.poll(col);
-  }
-
-  async poll(col) {
-    const r = await api('GET', `api/regions/${encodeURIComponent(col.name)}/state`);
-    if (r.ok) col.update(r.data);
-    else col.setError(r.data.error || `HTTP ${r.status}`);
+  // Polls every region, then redraws all columns at once (one render per second, not one per
+  // region); the next round starts kPollMs after this one ended.
+  async start() {
+    const cols = [...this.columns.values()];
+    const results = await Promise.all(cols.map((col) =>
+      api('GET', `api/regions/${encodeURIComponent(col.name)}/state`)));
+    results.forEach((r, i) => {
+      if (r.ok) cols[i].update(r.data);
+      else cols[i].setError(r.data.error || `HTTP ${r.status}`);
+    });
     this.markDigests();
-    setTimeout(() => this.poll(col), kPollMs);
+    setTimeout(() => this.start(), kPollMs);
   }
 
   // Colours each column's digest green when every region shows the same one.

@@ -63,9 +63,10 @@ export function splitArgs(text) {
   return out;
 }
 
-// Colour slot of a region (CSS variables --r0..--r5), by its position in /api/regions.
-export function regionColor(index) {
-  return `var(--r${index % 6})`;
+// Colour class of a region (rc0..rc5 set --region-color), by its position in /api/regions.
+// Classes, not inline styles, so the browser shares one computed style among many elements.
+export function regionClass(index) {
+  return index >= 0 ? `rc${index % 6}` : 'rc5';
 }
 
 // ---- token: URL fragment #token=..., else localStorage; sent as Authorization: Bearer ----
@@ -107,12 +108,14 @@ export const token = {
 
 // ---- JSON API ----
 
+const kApiTimeoutMs = 15000;  // a hung request must not stall a poll loop forever
+
 // api('GET', 'api/regions') -> {ok, status, data}. Never throws: a network failure is status 0
 // with data.error. Paths are relative so the page also works behind a path prefix.
-export async function api(method, path, body) {
+export async function api(method, path, body, timeoutMs = kApiTimeoutMs) {
   const headers = { Accept: 'application/json' };
   if (token.value) headers.Authorization = `Bearer ${token.value}`;
-  const init = { method, headers, cache: 'no-store' };
+  const init = { method, headers, cache: 'no-store', signal: AbortSignal.timeout(timeoutMs) };
   if (body !== undefined) {
     headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
@@ -121,7 +124,8 @@ export async function api(method, path, body) {
   try {
     res = await fetch(path, init);
   } catch (e) {
-    return { ok: false, status: 0, data: { error: `gateway unreachable (${e.message || e})` } };
+    const why = e.name === 'TimeoutError' ? `no answer in ${timeoutMs / 1000} s` : (e.message || e);
+    return { ok: false, status: 0, data: { error: `gateway unreachable (${why})` } };
   }
   const text = await res.text().catch(() => '');
   let data;
