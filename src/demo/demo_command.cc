@@ -100,6 +100,10 @@ int RunDemo(DemoConfig& c) {
   console.Line(fmt::format("walrus demo: three regions (us, eu, ap) on localhost{}",
                            c.scenario.empty() ? "" : ", scenario " + c.scenario));
   console.Line("  data and logs: " + c.data_dir);
+  if (!c.scenario.empty()) {
+    console.Line(
+        fmt::format("  traffic seed: {} (--seed {} replays the same writes)", c.seed, c.seed));
+  }
   DemoSystem sys(c, c.data_dir, *self, sup, console, shutdown.flag());
   int code = 0;
   if (Status st = sys.Start(); !st) {

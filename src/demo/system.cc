@@ -330,7 +330,8 @@ Status DemoSystem::StartGateway() {
   Status st = WaitHttpReady("gateway", gateway_.port, "/readyz", kServiceTimeout);
   if (!st) {
     return Error(st.error().code,
-                 st.error().message + "\n  (run with --no-gateway to start without it)");
+                 st.error().message + "\n  (is --http " + config_.http +
+                     " free? pick another --http HOST:PORT, or run with --no-gateway)");
   }
   console_.Step("gateway ready");
   return Status::Ok();
