@@ -51,13 +51,18 @@ void Flatten(ReplyView v, std::string& out) {
   }
 }
 
-// Canonical rendering of a content reply of `type`.
-std::string Canonical(std::string_view type, ReplyView v) {
+// The GC floor field of a sidecar hash: each region's sweep fixes its own horizon (now - H when
+// that region's sweep starts), so it legitimately differs between converged regions.
+constexpr std::string_view kGcFloorField = "g";
+
+// Canonical rendering of a content reply of `type` (of a sidecar hash when `sidecar`).
+std::string Canonical(std::string_view type, ReplyView v, bool sidecar) {
   std::string out;
   if (type == "hash" || type == "set") {
     std::vector<std::string> items;
     const size_t step = type == "hash" ? 2 : 1;
     for (size_t i = 0; i + step <= v.size(); i += step) {
+      if (sidecar && step == 2 && v.element(i).str() == kGcFloorField) continue;
       std::string e;
       for (size_t j = 0; j < step; ++j) Put(e, v.element(i + j).str());
       items.push_back(std::move(e));
@@ -125,7 +130,7 @@ Result<std::vector<KeyState>> Fetch(Connection& c, const std::vector<std::string
       out[i].type = "none";
       continue;
     }
-    out[i].digest = Sha1Hex(Canonical(out[i].type, r));
+    out[i].digest = Sha1Hex(Canonical(out[i].type, r, crdt::KeyOfSidecar(keys[i]).has_value()));
   }
   return out;
 }

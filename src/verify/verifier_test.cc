@@ -50,12 +50,16 @@ TEST_F(VerifierTest, SameContentInDifferentOrderIsIdentical) {
   Both({"SET", "str", "v", "PXAT", "4000000000000"});
   Both({"PFADD", "hll", "a", "b"});
   Both({"HSET", "walrus:m:{h}:h", "t", "h"});
+  // Each region's GC sweep records its own horizon as the floor `g`: not a divergence.
+  On(0, {"HSET", "walrus:m:{h}:h", "g", "01a2241053cf-0000.0000-"});
+  On(1, {"HSET", "walrus:m:{h}:h", "g", "01a2241053e6-0000.0000-"});
+  Both({"HSET", "g", "g", "1"});  // a user hash's field `g` is data
   On(0, {"SET", "walrus:pos:t:0", "10"});  // positions differ between regions: skipped
   On(1, {"SET", "walrus:pos:t:0", "99"});
   for (int i = 0; i < 1200; ++i) Both({"SET", "k" + std::to_string(i), "v"});
   VerifyReport r = Run(/*chunk=*/100);
   EXPECT_EQ(r.differing, 0u) << (r.diffs.empty() ? "" : r.diffs[0]);
-  EXPECT_EQ(r.keys, 1200u + 8u);
+  EXPECT_EQ(r.keys, 1200u + 9u);
   EXPECT_EQ(r.sidecars, 1u);
 }
 
@@ -72,11 +76,13 @@ TEST_F(VerifierTest, ReportsValueTypeMissingTtlAndSidecarDifferences) {
   On(1, {"PEXPIREAT", "near", "4000000000500"});  // within the default tolerance
   On(0, {"HSET", "walrus:m:{k}:k", "x", "1"});
   On(1, {"HSET", "walrus:m:{k}:k", "x", "2"});
+  On(0, {"HSET", "user", "g", "1"});  // field `g` of a user hash is compared
+  On(1, {"HSET", "user", "g", "2"});
   VerifyReport r = Run();
-  EXPECT_EQ(r.differing, 5u);
+  EXPECT_EQ(r.differing, 6u);
   std::string all;
   for (auto& d : r.diffs) all += d + "\n";
-  for (const char* k : {"'v'", "'t'", "'only1'", "'ttl'", "'walrus:m:{k}:k'"}) {
+  for (const char* k : {"'v'", "'t'", "'only1'", "'ttl'", "'walrus:m:{k}:k'", "'user'"}) {
     EXPECT_NE(all.find(k), std::string::npos) << k << " in\n" << all;
   }
   EXPECT_EQ(all.find("'near'"), std::string::npos) << all;
