@@ -118,6 +118,21 @@ struct Forwarder::Impl {
     static_cast<Impl*>(opaque)->OnDelivery(m);
   }
 
+  // rd_kafka_flush() without its 10 ms steps: it sleeps on the delivery report queue in steps of
+  // 10 ms, and with delivery.report.only.error no successful delivery ends a step early, so every
+  // flush (and every transaction commit, which flushes) took >= 10 ms. Here: 1 ms steps.
+  rd_kafka_resp_err_t WaitDelivered(std::chrono::milliseconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    for (;;) {
+      // Non-blocking flush: linger counts as expired, broker threads woken, reports served.
+      if (rd_kafka_flush(producer.get(), 0) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return RD_KAFKA_RESP_ERR_NO_ERROR;
+      }
+      if (Clock::now() >= deadline) return RD_KAFKA_RESP_ERR__TIMED_OUT;
+      rd_kafka_poll(producer.get(), 1);
+    }
+  }
+
   Status EnsureTransaction() {
     if (!transactional || in_tx) return Status::Ok();
     Status s = internal::ToStatus(rd_kafka_begin_transaction(producer.get()), "begin transaction");
@@ -352,7 +367,7 @@ void Forwarder::Serve() { rd_kafka_poll(impl_->producer.get(), 0); }
 
 Status Forwarder::Flush(std::chrono::milliseconds timeout) {
   Impl& f = *impl_;
-  const auto err = rd_kafka_flush(f.producer.get(), static_cast<int>(timeout.count()));
+  const auto err = f.WaitDelivered(timeout);
   if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
     if (!f.failure.ok()) return Status::Ok();  // the failure is reported by Failure()/Pump()
     for (auto& p : f.progress) {  // all delivered: what per-record reports would have said
@@ -382,6 +397,10 @@ Status Forwarder::InitTransactions(std::chrono::milliseconds timeout) {
 }
 
 Status Forwarder::CommitTransaction(std::chrono::milliseconds timeout) {
+  // Delivered first, so that the commit's own flush (10 ms steps) finds nothing to wait for.
+  if (const auto e = impl_->WaitDelivered(timeout); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return ToError(e, "flush before commit");
+  }
   Status s = internal::ToStatus(
       rd_kafka_commit_transaction(impl_->producer.get(), static_cast<int>(timeout.count())),
       "commit transaction");
