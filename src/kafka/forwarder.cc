@@ -15,6 +15,9 @@ namespace {
 using internal::ToError;
 using Clock = std::chrono::steady_clock;
 
+// How long Assign() waits for the source topics' metadata (ms).
+constexpr int kLeaderWait = 5000;
+
 // Per-record opaque of a produced record: 0 for a control record, else source offset + 1 (the
 // route is found again from the delivered record's topic and partition): no allocation.
 void* OffsetOpaque(int64_t offset) {
@@ -30,6 +33,7 @@ struct Forwarder::Impl {
     std::string name;
     const rd_kafka_topic_t* rkt = nullptr;  // source: learned from its first record
     internal::TopicPtr handle;              // target: ours, passed to every produce
+    internal::TopicPtr known;               // source: keeps the topic (and its leaders) known
     std::vector<int> route_of;
   };
 
@@ -62,7 +66,8 @@ struct Forwarder::Impl {
       rd_kafka_assign(consumer.get(), nullptr);
       rd_kafka_consumer_close(consumer.get());
     }
-    targets.clear();  // topic handles before their client
+    targets.clear();  // topic handles before their clients
+    sources.clear();
   }
 
   // Route of a record by (topic, partition) in `topics`; -1 when none. Topics are matched by
@@ -279,6 +284,15 @@ Status Forwarder::Assign(std::vector<Route> routes) {
     }
   }
   f.routes = std::move(routes);
+  // The consumer learns the source partitions' leaders before they are assigned: a partition
+  // assigned while its leader is unknown waits for librdkafka's 500 ms offset-query retry timer
+  // (a mirror started, or restarted, ~0.5 s later than needed). Best effort.
+  for (auto& t : f.sources) {
+    t.known.reset(rd_kafka_topic_new(f.consumer.get(), t.name.c_str(), nullptr));
+    const rd_kafka_metadata_t* md = nullptr;
+    (void)rd_kafka_metadata(f.consumer.get(), 0, t.known.get(), &md, kLeaderWait);
+    internal::MetadataPtr owned(md);
+  }
   if (auto e = rd_kafka_assign(f.consumer.get(), list.get()); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return ToError(e, "assign");
   }

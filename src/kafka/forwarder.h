@@ -109,7 +109,8 @@ class Forwarder {
   // unknown to librdkafka waits for its 1 s metadata scan); a missing topic is auto-created where
   // the target allows it. Best effort: returns the first error.
   Status WarmUp(const std::vector<std::string>& topics, std::chrono::milliseconds timeout);
-  // Sets the routes (once). Progress starts at `start` for routes with an absolute start.
+  // Sets the routes (once). Progress starts at `start` for routes with an absolute start. Learns
+  // the source topics' leaders first (waits up to 5 s for their metadata; best effort).
   Status Assign(std::vector<Route> routes);
   // Takes up to `max` records (waiting up to `timeout` for the first) and forwards each one not
   // skipped, then serves delivery reports. Returns the number taken. An error ends the run: a
