@@ -3,12 +3,16 @@
 # walrus_test(NAME SOURCES ... DEPS ... [LABELS ...])
 #   A GoogleTest binary registered with gtest_discover_tests and the given CTest labels
 #   (unit, component, e2e, fault).
+# WALRUS_QUICK_BUILD=ON (scripts/test.sh): -g0 everywhere and -O1 for test binaries.
 
 set(WALRUS_WARNINGS -Wall -Wextra -Werror -Wno-missing-field-initializers)
 
 function(walrus_apply_flags target)
   target_compile_options(${target} PRIVATE ${WALRUS_WARNINGS})
   target_include_directories(${target} PUBLIC ${CMAKE_SOURCE_DIR}/src)
+  if(WALRUS_QUICK_BUILD)
+    target_compile_options(${target} PRIVATE -g0)  # after the build type's -g, so it wins
+  endif()
   if(WALRUS_SANITIZE)
     target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-omit-frame-pointer)
     target_link_options(${target} PUBLIC -fsanitize=address,undefined)
@@ -29,6 +33,9 @@ function(walrus_test name)
   endif()
   add_executable(${name} ${ARG_SOURCES})
   walrus_apply_flags(${name})
+  if(WALRUS_QUICK_BUILD)
+    target_compile_options(${name} PRIVATE -O1)  # test code needs no -O2; the code under test keeps it
+  endif()
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
   if(NOT ARG_LABELS)
     set(ARG_LABELS unit)
