@@ -33,7 +33,10 @@ Status ReadTopic(const kafka::Properties& props, const std::string& topic,
     auto wm = (*consumer)->QueryWatermarks(topic, p, timeout);
     if (!wm) return wm.error();
     if (wm->second > wm->first) {
-      parts.push_back({topic, p, kafka::kOffsetBeginning});
+      // The low watermark, not kOffsetBeginning: a logical offset is resolved by an offset query
+      // that librdkafka retries only after 500 ms when the partition's leader is not known yet
+      // (it is not, right after Assign). Out of range meanwhile: auto.offset.reset=earliest.
+      parts.push_back({topic, p, wm->first});
       ends.push_back(wm->second);
     }
   }
