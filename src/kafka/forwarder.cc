@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "core/log.h"
+#include "kafka/forwarder_prefetch.h"
 #include "kafka/handles.h"
 
 namespace walrus::kafka {
@@ -49,7 +50,8 @@ struct Forwarder::Impl {
   Totals totals;
   Status failure;
   std::vector<int> route_target;  // route -> index in targets
-  std::vector<rd_kafka_message_t*> buf;
+  std::unique_ptr<internal::ForwarderPrefetch> prefetch;  // serves `queue` once assigned
+  std::vector<internal::PrefetchedRecord> buf;
   std::string scratch;  // provenance header value being built
 
   ~Impl() {
@@ -62,6 +64,7 @@ struct Forwarder::Impl {
       }
     }
     if (consumer) {
+      prefetch.reset();  // joined before the queue it serves goes
       queue.reset();
       rd_kafka_assign(consumer.get(), nullptr);
       rd_kafka_consumer_close(consumer.get());
@@ -296,24 +299,26 @@ Status Forwarder::Assign(std::vector<Route> routes) {
   if (auto e = rd_kafka_assign(f.consumer.get(), list.get()); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return ToError(e, "assign");
   }
+  f.prefetch = std::make_unique<internal::ForwarderPrefetch>(f.queue.get());
+  f.prefetch->Start();
   return Status::Ok();
 }
 
 Result<size_t> Forwarder::Pump(size_t max, std::chrono::milliseconds timeout, const SkipFn& skip) {
   Impl& f = *impl_;
   if (!f.failure.ok()) return f.failure.error();
-  if (max == 0) return size_t{0};
-  if (f.buf.size() < max) f.buf.resize(max);
-  ssize_t n = rd_kafka_consume_batch_queue(f.queue.get(), static_cast<int>(timeout.count()),
-                                           f.buf.data(), 1);
-  if (n == 1 && max > 1) {
-    const ssize_t more = rd_kafka_consume_batch_queue(f.queue.get(), 0, f.buf.data() + 1, max - 1);
-    if (more > 0) n += more;
-  }
+  if (max == 0 || !f.prefetch) return size_t{0};
+  f.buf.clear();
+  f.prefetch->Take(max, timeout, f.buf);
   Status err;
   size_t taken = 0;
-  for (ssize_t i = 0; i < n; ++i) {
-    internal::MessagePtr m(f.buf[static_cast<size_t>(i)]);
+  for (const internal::PrefetchedRecord& rec : f.buf) {
+    internal::MessagePtr m(rec.msg);
+    // Parsed by the prefetch thread, then moved to the copy.
+    rd_kafka_headers_t* hdrs = rec.hdrs;
+    if (!err.ok() || m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      if (hdrs != nullptr) rd_kafka_headers_destroy(hdrs);
+    }
     if (!err.ok()) continue;  // after an error: only release the rest
     if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) continue;
@@ -328,16 +333,14 @@ Result<size_t> Forwarder::Pump(size_t max, std::chrono::milliseconds timeout, co
       continue;
     }
     const int route = Impl::RouteOf(f.sources, m->rkt, m->partition);
-    if (route < 0) continue;
+    if (route < 0) {
+      if (hdrs != nullptr) rd_kafka_headers_destroy(hdrs);
+      continue;
+    }
     Progress& p = f.progress[static_cast<size_t>(route)];
     ++taken;
     rd_kafka_timestamp_type_t tstype;
     p.last_ts = rd_kafka_message_timestamp(m.get(), &tstype);
-    // Parsed once (costly even for a record without headers), then moved to the copy.
-    rd_kafka_headers_t* hdrs = nullptr;
-    if (rd_kafka_message_detach_headers(m.get(), &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      hdrs = nullptr;
-    }
     if (skip && skip(View(hdrs))) {
       if (hdrs != nullptr) rd_kafka_headers_destroy(hdrs);
       p.taken_next = m->offset + 1;

@@ -26,8 +26,9 @@
 //   }
 //
 // Threading: one thread calls every method; delivery reports run inside Pump, Serve, Flush and
-// CommitTransaction. Ownership: owns both librdkafka clients; the destructor flushes (bounded)
-// and fails what is still queued.
+// CommitTransaction. Once assigned, an internal thread (ForwarderPrefetch) consumes the source
+// and parses headers ahead of Pump. Ownership: owns both librdkafka clients and that thread; the
+// destructor joins it, flushes (bounded) and fails what is still queued.
 
 #include <atomic>
 #include <chrono>
