@@ -10,15 +10,20 @@
 //   Service svc(..., shutdown.flag());
 //   svc.Run();                      // returns once flag() is set
 //
-// A second signal while stopping exits the process immediately (exit code 130).
+// A second signal while stopping exits the process immediately (exit code 130), unless it comes
+// within kRepeatGrace of the first (one signal delivered twice, e.g. by `timeout` to the process
+// and to its group).
 
 #include <atomic>
+#include <chrono>
 #include <thread>
 
 namespace walrus {
 
 class ShutdownSignal {
  public:
+  static constexpr std::chrono::milliseconds kRepeatGrace{500};
+
   ShutdownSignal();
   ~ShutdownSignal();
   ShutdownSignal(const ShutdownSignal&) = delete;
