@@ -23,8 +23,13 @@ constexpr auto kServiceTimeout = 60s;
 
 // Kafka client settings for every walrus child: quick group rebalances on the mock (it waits
 // session.timeout.ms - 1 s for members) and quick reconnects after a broker outage.
+// devkafka (the mock cluster) holds an empty fetch for the whole fetch.wait.max.ms even when
+// records arrive meanwhile: with librdkafka's 500 ms default an op took ~0.3 s (p50) to reach
+// Redis; with 10 ms it takes a few ms, at 100 idle fetches/s per broker (a real broker answers a
+// fetch as soon as data arrives, so production keeps the default).
 const std::vector<std::string> kConsumerProps = {
-    "session.timeout.ms=6000", "heartbeat.interval.ms=500", "reconnect.backoff.max.ms=1000"};
+    "session.timeout.ms=6000", "heartbeat.interval.ms=500", "reconnect.backoff.max.ms=1000",
+    "fetch.wait.max.ms=10"};
 
 std::string ReadBootstrap(const std::string& path, const std::string& cluster) {
   std::ifstream in(path);
@@ -220,10 +225,8 @@ Status DemoSystem::StartRedis() {
   return Status::Ok();
 }
 
-// GC of crdt sidecars is off (--gc-horizon 0): a sweep records a floor in every sidecar, and an
-// applier restarted by a scenario sweeps at a different moment than the others, so the sidecars
-// (which verify compares) would differ for up to the sweep interval. A demo lives minutes; the
-// 24 h default horizon would never collect anything in it anyway.
+// GC of crdt sidecars is off (--gc-horizon 0): a demo lives minutes, and the 24 h default
+// horizon would never collect anything in it.
 Status DemoSystem::SpawnApplier(const RegionInfo& r) {
   ChildSpec s{.name = "apply-" + r.name, .component = "apply", .region = r.name};
   s.argv = {self_exe_,      "apply",
