@@ -39,8 +39,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "e2e"))
 import kafka_io  # noqa: E402
-from harness import Procs, RedisServer, Applier, wait_until, http_get  # noqa: E402
-from mirror_harness import Cluster, Mirror  # noqa: E402
+from harness import Procs, wait_until, http_get  # noqa: E402
+from mirror_harness import RegionMesh  # noqa: E402
 
 REGIONS = ["us", "eu", "ap"]
 PARTS = 4
@@ -49,27 +49,13 @@ TOKEN = "bench-token"
 
 def start_system(walrus, tmp):
     procs = Procs(tmp)
-    topics = sum([["%s.events:%d" % (r, PARTS), "%s.events.dlq:%d" % (r, PARTS)] for r in REGIONS], [])
-    clusters = {r: Cluster(procs, walrus, tmp, r, topics) for r in REGIONS}
-    redises = {r: RedisServer(procs, os.path.join(tmp, "redis-" + r)) for r in REGIONS}
-    cargs = sum([["--cluster", "%s=%s" % (r, c.brokers)] for r, c in clusters.items()], [])
-    waiters = []
-    for r in REGIONS:
-        extra = sum([["--topic", "%s.events" % o] for o in REGIONS if o != r], [])
-        waiters.append(Applier(procs, walrus, clusters[r].brokers, redises[r].url, "g-" + r,
-                               extra=extra + ["--mode", "crdt", "-X", "session.timeout.ms=6000",
-                                              "-X", "heartbeat.interval.ms=500"],
-                               name="apply-" + r, topic="%s.events" % r))
-        flows = sum([["--flow", "%s:%s" % (s, r)] for s in REGIONS if s != r], [])
-        waiters.append(Mirror(procs, walrus, cargs + flows, name="mirror-" + r))
+    mesh = RegionMesh(procs, walrus, tmp, REGIONS, PARTS)
     port = __import__("harness").free_port()
     argv = [walrus, "gateway", "--http", "127.0.0.1:%d" % port, "--log-level", "warn"]
-    for r in REGIONS:
-        argv += ["--region", "%s=%s" % (r, clusters[r].brokers), "--redis", "%s=%s" % (r, redises[r].url)]
-    procs.spawn("gateway", argv, env=dict(os.environ, WALRUS_GATEWAY_TOKEN=TOKEN))
-    for w in waiters:
-        w.wait_ready()
+    procs.spawn("gateway", argv + mesh.gateway_args(), env=dict(os.environ, WALRUS_GATEWAY_TOKEN=TOKEN))
+    mesh.wait_ready()
     wait_until(lambda: http_get(port, "/readyz")[0] == 200, 60, "gateway ready", interval=0.1)
+    clusters, redises = mesh.clusters, mesh.redises
     return procs, clusters, redises, port
 
 

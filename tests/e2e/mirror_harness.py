@@ -12,7 +12,7 @@ import json
 import os
 import urllib.request
 
-from harness import free_port, http_get, wait_until, parse_metrics
+from harness import Applier, RedisServer, free_port, http_get, wait_until, parse_metrics
 
 
 class Cluster:
@@ -95,6 +95,43 @@ class Mirror:
         if self.alive():
             self.proc.kill9()
         self.start()
+
+
+class RegionMesh:
+    """Active-active regions on localhost, as the gateway and the demo see them: per region a
+    devkafka cluster with every <region>.events (and .dlq) topic, a redis-server, a `walrus apply
+    --mode crdt` on all three topics, and a `walrus mirror` pulling the other regions' topics.
+    Started without waiting; wait_ready() waits for every applier and mirror."""
+
+    APPLY_X = ["-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=500"]
+
+    def __init__(self, procs, walrus_bin, workdir, regions=("us", "eu", "ap"), parts=4):
+        self.regions = list(regions)
+        topics = sum([["%s.events:%d" % (r, parts), "%s.events.dlq:%d" % (r, parts)]
+                      for r in self.regions], [])
+        self.clusters = {r: Cluster(procs, walrus_bin, workdir, r, topics) for r in self.regions}
+        self.redises = {r: RedisServer(procs, os.path.join(str(workdir), "redis-" + r))
+                        for r in self.regions}
+        cargs = sum([["--cluster", "%s=%s" % (r, c.brokers)] for r, c in self.clusters.items()],
+                    [])
+        self.appliers, self.mirrors = {}, {}
+        for r in self.regions:
+            others = sum([["--topic", "%s.events" % o] for o in self.regions if o != r], [])
+            self.appliers[r] = Applier(procs, walrus_bin, self.clusters[r].brokers,
+                                       self.redises[r].url, "g-" + r,
+                                       extra=others + ["--mode", "crdt"] + self.APPLY_X,
+                                       name="apply-" + r, topic="%s.events" % r)
+            flows = sum([["--flow", "%s:%s" % (s, r)] for s in self.regions if s != r], [])
+            self.mirrors[r] = Mirror(procs, walrus_bin, cargs + flows, name="mirror-" + r)
+
+    def gateway_args(self):
+        """--region/--redis flags of `walrus gateway` for these regions."""
+        return sum([["--region", "%s=%s" % (r, self.clusters[r].brokers),
+                     "--redis", "%s=%s" % (r, self.redises[r].url)] for r in self.regions], [])
+
+    def wait_ready(self):
+        for p in list(self.appliers.values()) + list(self.mirrors.values()):
+            p.wait_ready()
 
 
 def status_json(walrus_bin, args):

@@ -29,12 +29,11 @@ import urllib.request
 import pytest
 
 import browser
-from harness import RedisServer, Applier, free_port, http_get, wait_until
-from mirror_harness import Cluster, Mirror
+from harness import free_port, http_get, wait_until
+from mirror_harness import RegionMesh
 
 REGIONS = ["us", "eu", "ap"]
 PARTS = 4
-APPLY_X = ["-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=500"]
 
 # scripts/install-deps.sh installs the browser, so a missing one fails the test (a skip would pass
 # CI without ever loading the page); WALRUS_ALLOW_NO_BROWSER=1 turns that into a skip.
@@ -77,32 +76,16 @@ def wait_gateway(port, proc, timeout=60):
 
 
 def start_parts(procs, walrus_bin, tmp_path):
-    topics = sum([["%s.events:%d" % (r, PARTS), "%s.events.dlq:%d" % (r, PARTS)]
-                  for r in REGIONS], [])
-    clusters = {r: Cluster(procs, walrus_bin, tmp_path, r, topics) for r in REGIONS}
-    redises = {r: RedisServer(procs, tmp_path / ("redis-" + r)) for r in REGIONS}
-    cargs = sum([["--cluster", "%s=%s" % (r, c.brokers)] for r, c in clusters.items()], [])
-    appliers, mirrors = [], []
-    for r in REGIONS:
-        others = sum([["--topic", "%s.events" % o] for o in REGIONS if o != r], [])
-        appliers.append(Applier(procs, walrus_bin, clusters[r].brokers, redises[r].url,
-                                "g-" + r, extra=others + ["--mode", "crdt"] + APPLY_X,
-                                name="apply-" + r, topic="%s.events" % r))
-        flows = sum([["--flow", "%s:%s" % (s, r)] for s in REGIONS if s != r], [])
-        mirrors.append(Mirror(procs, walrus_bin, cargs + flows, name="mirror-" + r))
+    mesh = RegionMesh(procs, walrus_bin, tmp_path, REGIONS, PARTS)
     token = "dash-%d" % os.getpid()
     port = free_port()
     argv = [walrus_bin, "gateway", "--http", "127.0.0.1:%d" % port,
-            "--hlc-dir", str(tmp_path / "hlc")]
-    for r in REGIONS:
-        argv += ["--region", "%s=%s" % (r, clusters[r].brokers),
-                 "--redis", "%s=%s" % (r, redises[r].url)]
+            "--hlc-dir", str(tmp_path / "hlc")] + mesh.gateway_args()
     gw = procs.spawn("gateway", argv, env=dict(os.environ, WALRUS_GATEWAY_TOKEN=token))
-    for p in appliers + mirrors:
-        p.wait_ready()
+    mesh.wait_ready()
     wait_gateway(port, gw)
     return System("http://127.0.0.1:%d/#token=%s" % (port, token), token,
-                  [redises[r].url for r in REGIONS])
+                  [mesh.redises[r].url for r in REGIONS])
 
 
 def start_demo(procs, walrus_bin, tmp_path):

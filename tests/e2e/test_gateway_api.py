@@ -34,12 +34,11 @@ import time
 import pytest
 
 import kafka_io
-from harness import Procs, RedisServer, Applier, wait_until, http_get, parse_metrics
-from mirror_harness import Cluster, Mirror
+from harness import Procs, wait_until, http_get, parse_metrics
+from mirror_harness import RegionMesh
 
 REGIONS = ["us", "eu", "ap"]
 PARTS = 4
-APPLY_X = ["-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=500"]
 TOKEN = "gw-test-token-%d" % os.getpid()
 HLC_RE = re.compile(r"^[0-9a-f]{12}-[0-9a-f]{4}$")
 
@@ -163,29 +162,14 @@ def system(walrus_bin, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("gateway")
     procs = Procs(tmp)
     try:
-        topics = sum([["%s.events:%d" % (r, PARTS), "%s.events.dlq:%d" % (r, PARTS)]
-                      for r in REGIONS], [])
-        clusters = {r: Cluster(procs, walrus_bin, tmp, r, topics) for r in REGIONS}
-        redises = {r: RedisServer(procs, tmp / ("redis-" + r)) for r in REGIONS}
-        cargs = sum([["--cluster", "%s=%s" % (r, c.brokers)] for r, c in clusters.items()], [])
-        others = []
-        for r in REGIONS:
-            topics_r = sum([["--topic", "%s.events" % o] for o in REGIONS if o != r], [])
-            others.append(Applier(procs, walrus_bin, clusters[r].brokers, redises[r].url,
-                                  "g-" + r, extra=topics_r + ["--mode", "crdt"] + APPLY_X,
-                                  name="apply-" + r, topic="%s.events" % r))
-            flows = sum([["--flow", "%s:%s" % (s, r)] for s in REGIONS if s != r], [])
-            others.append(Mirror(procs, walrus_bin, cargs + flows, name="mirror-" + r))
+        mesh = RegionMesh(procs, walrus_bin, tmp, REGIONS, PARTS)
+        clusters, redises = mesh.clusters, mesh.redises
         token_file = tmp / "token"
         token_file.write_text(TOKEN + "\n")
         argv = [walrus_bin, "gateway", "--http", "127.0.0.1:0", "--token-file", str(token_file),
                 "--hlc-dir", str(tmp / "hlc"), "--sim-rate", "100"]
-        for r in REGIONS:
-            argv += ["--region", "%s=%s" % (r, clusters[r].brokers),
-                     "--redis", "%s=%s" % (r, redises[r].url)]
-        gw = Gateway(procs, argv)
-        for p in others:
-            p.wait_ready()
+        gw = Gateway(procs, argv + mesh.gateway_args())
+        mesh.wait_ready()
         wait_until(lambda: http_get(gw.port, "/readyz")[0] == 200, 30, "gateway /readyz",
                    interval=0.1, on_timeout=lambda: http_get(gw.port, "/readyz")[1])
         yield {"gw": gw, "procs": procs, "clusters": clusters, "redises": redises}
