@@ -68,6 +68,19 @@ def op(i):
     return {"cmd": "SADD", "key": "b:set:%d" % k, "args": ["m%d" % (i % 7)]}
 
 
+def timed_threads(conc, worker, barrier):
+    """Runs worker(t) on conc threads; the clock starts when all of them (and this one) pass
+    `barrier` (a threading.Barrier(conc + 1)) and stops when the last one ends. Returns seconds."""
+    threads = [threading.Thread(target=worker, args=(t,)) for t in range(conc)]
+    for th in threads:
+        th.start()
+    barrier.wait()
+    t0 = time.perf_counter()
+    for th in threads:
+        th.join()
+    return time.perf_counter() - t0
+
+
 def http_load(port, n, conc, make):
     """n requests from conc threads (keep-alive each); returns (seconds, sorted latencies, errors)."""
     lat, errors, lock, resets = [], [0], threading.Lock(), []
@@ -102,16 +115,10 @@ def http_load(port, n, conc, make):
             lat.extend(mine)
             errors[0] += bad
 
-    threads = [threading.Thread(target=worker, args=(t,)) for t in range(conc)]
-    for th in threads:
-        th.start()
-    barrier.wait()
-    t0 = time.perf_counter()
-    for th in threads:
-        th.join()
+    secs = timed_threads(conc, worker, barrier)
     if resets:
         print("  (%d connection errors, e.g. %s)" % (len(resets), resets[0]))
-    return time.perf_counter() - t0, sorted(lat), errors[0]
+    return secs, sorted(lat), errors[0]
 
 
 class SyncKafka:
@@ -149,14 +156,7 @@ class SyncKafka:
             with lock:
                 lat.extend(mine)
 
-        threads = [threading.Thread(target=worker, args=(t,)) for t in range(conc)]
-        for th in threads:
-            th.start()
-        barrier.wait()
-        t0 = time.perf_counter()
-        for th in threads:
-            th.join()
-        return time.perf_counter() - t0, lat
+        return timed_threads(conc, worker, barrier), lat
 
     def close(self):
         self.p.close()
