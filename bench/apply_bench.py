@@ -91,6 +91,8 @@ def main():
     ap.add_argument("--variants", default="set,incr")
     ap.add_argument("--apply-arg", action="append", default=[],
                     help="extra argument for walrus apply (repeatable), e.g. --apply-arg=--batch-max-ops=20000")
+    ap.add_argument("--rounds-detail", action="store_true",
+                    help="per round: delay until the first batch lands in Redis, rate after it")
     ap.add_argument("--perf", help="record a perf profile of the applier's drains into this file")
     args = ap.parse_args()
 
@@ -124,6 +126,7 @@ def main():
         produced = 0
         results = {}
         tx_before = 0.0
+        tx_count_before = 0.0
         for variant in args.variants.split(","):
             applied_time = 0.0
             cpu = [0.0, 0.0, 0.0]  # applier, redis-server, devkafka
@@ -151,8 +154,18 @@ def main():
                 cpu0 = [cpu_seconds(p.pid) for p in (applier, redis_proc, devkafka)]
                 os.kill(applier.pid, signal.SIGCONT)
                 t0 = time.perf_counter()
+                base = produced - n
+                first_deadline = time.time() + 300
+                while _applied(r) <= base and time.time() < first_deadline:
+                    time.sleep(0.002)
+                t_first = time.perf_counter() - t0
                 wait(lambda: _applied(r) >= produced, 300, "drain")
                 applied_time += time.perf_counter() - t0
+                if args.rounds_detail:
+                    el = time.perf_counter() - t0
+                    print(f"      round of {n}: first batch in Redis after {t_first * 1000:.0f} ms, "
+                          f"drained in {el:.2f} s ({n / max(el - t_first, 1e-9):,.0f} ops/s after the first batch)",
+                          flush=True)
                 cpu1 = [cpu_seconds(p.pid) for p in (applier, redis_proc, devkafka)]
                 for i in range(3):
                     cpu[i] += cpu1[i][0] - cpu0[i][0]
@@ -165,12 +178,16 @@ def main():
             ops_s = args.ops / applied_time
             tx_secs = _metric(aport, "walrus_apply_batch_seconds_sum") - tx_before
             tx_before += tx_secs
+            n_tx = _metric(aport, "walrus_apply_batch_ops_count") - tx_count_before
+            tx_count_before += n_tx
             bench_test = "set" if variant == "set" else "incr"
             ref = redis_benchmark(rport, bench_test, args.ops, 64)
             results[variant] = (ops_s, ref)
             print(f"{variant:5s} applier {ops_s:>12,.0f} ops/s   redis-benchmark -P 64 {ref:>12,.0f} ops/s"
                   f"   ratio {ops_s / ref:.2f}   (batch fence-to-settle time summed: "
                   f"{100 * tx_secs / applied_time:.0f}% of the drain; over 100% = batches overlap)",
+                  flush=True)
+            print(f"      {n_tx:.0f} Redis transactions, {args.ops / max(n_tx, 1):,.0f} ops each on average",
                   flush=True)
             threads = ", ".join(f"{k} {v:.2f}" for k, v in sorted(cpu_threads.items()))
             print(f"      CPU s during the drain ({applied_time:.2f} s wall): applier {cpu[0]:.2f} "
