@@ -8,7 +8,7 @@
 
 #include "core/log.h"
 #include "mirror/flow_run.h"
-#include "mirror/position_store.h"
+#include "kafka/mirror_state.h"
 #include "mirror/record_copy.h"
 
 namespace walrus::mirror {
@@ -72,7 +72,7 @@ Status Flow::RunOnce() {
     if (Status s = workers.back()->Open(); !s.ok()) return s;
   }
   // 3. Positions, from the target; partitions dealt to the workers round-robin.
-  auto positions = ReadPositions(cfg_.target_props, std::chrono::seconds(30));
+  auto positions = kafka::ReadMirrorPositions(cfg_.target_props, std::chrono::seconds(30));
   if (!positions) return positions.error();
   std::vector<std::vector<RouteSpec>> shares(n);
   std::vector<std::string> warm = {kOffsetsTopic, kHeartbeatsTopic};

@@ -9,7 +9,7 @@
 //   auto routes = ResolveRoutes(cfg, probe, fatal);
 //   FlowRun w(cfg, probe, stop, halt, 0, 1);
 //   w.Open();                                  // fences a previous instance first
-//   ... starts from ReadPositions() ...
+//   ... starts from kafka::ReadMirrorPositions() ...
 //   w.Start(std::move(*routes), warm);         // assign, metadata warm-up, first commit
 //   Status s = w.Copy();                       // until stop or halt, or an error
 //

@@ -13,14 +13,15 @@
 #include <string>
 #include <vector>
 
+#include "kafka/mirror_state.h"
 #include "kafka/types.h"
 
 namespace walrus::mirror {
 
 enum class Naming { kIdentity, kPrefix };
 
-inline constexpr const char* kOffsetsTopic = "walrus-mirror.offsets";
-inline constexpr const char* kHeartbeatsTopic = "walrus-heartbeats";
+inline constexpr const char* kOffsetsTopic = kafka::kMirrorOffsetsTopic;
+inline constexpr const char* kHeartbeatsTopic = kafka::kMirrorHeartbeatsTopic;
 inline constexpr const char* kSrcHeader = "walrus-src";
 inline constexpr const char* kOriginHeader = "walrus-origin";
 

@@ -7,8 +7,7 @@
 
 #include "kafka/admin.h"
 #include "kafka/assign_consumer.h"
-#include "mirror/mirror_config.h"
-#include "mirror/position_store.h"
+#include "kafka/mirror_state.h"
 #include "redis/connection.h"
 #include "redis/endpoint.h"
 
@@ -22,7 +21,7 @@ int64_t WallMs() {
 }
 
 bool Internal(const std::string& t) {
-  return t == mirror::kOffsetsTopic || t == mirror::kHeartbeatsTopic || t.rfind("_", 0) == 0 ||
+  return t == kafka::kMirrorOffsetsTopic || t == kafka::kMirrorHeartbeatsTopic || t.rfind("_", 0) == 0 ||
          (t.size() > 4 && t.compare(t.size() - 4, 4, ".dlq") == 0);
 }
 
@@ -110,7 +109,7 @@ StatusReport CollectStatus(const StatusOptions& o) {
   // Mirror positions and heartbeats stored in each cluster.
   for (const auto& [name, boot] : o.clusters) {
     const kafka::Properties props = {{"bootstrap.servers", boot}};
-    if (auto pos = mirror::ReadPositions(props, o.timeout * 2)) {
+    if (auto pos = kafka::ReadMirrorPositions(props, o.timeout * 2)) {
       for (const auto& [key, next] : *pos) {
         // key: <source>/<topic>/<partition>
         const auto a = key.find('/'), b = key.rfind('/');
@@ -131,7 +130,7 @@ StatusReport CollectStatus(const StatusOptions& o) {
     } else {
       r.errors.push_back(fmt::format("{}: mirror positions: {}", name, pos.error().message));
     }
-    if (auto hb = mirror::ReadHeartbeats(props, o.timeout * 2)) {
+    if (auto hb = kafka::ReadMirrorHeartbeats(props, o.timeout * 2)) {
       for (const auto& [flow, ms] : *hb) r.heartbeats.push_back({flow, name, WallMs() - ms});
     }
   }

@@ -1,4 +1,4 @@
-#include "mirror/position_store.h"
+#include "kafka/mirror_state.h"
 
 #include <fmt/format.h>
 
@@ -6,28 +6,27 @@
 
 #include "kafka/admin.h"
 #include "kafka/assign_consumer.h"
-#include "mirror/mirror_config.h"
 
-namespace walrus::mirror {
+namespace walrus::kafka {
 namespace {
 
 // Reads `topic` from the beginning to its end; calls `fn(key, value)` in log order.
 template <typename Fn>
-Status ReadTopic(const kafka::Properties& props, const std::string& topic,
+Status ReadTopic(const Properties& props, const std::string& topic,
                  std::chrono::milliseconds timeout, Fn fn) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  auto topics = kafka::ListTopics(props, timeout);
+  auto topics = ListTopics(props, timeout);
   if (!topics) return topics.error();
   int32_t partitions = 0;
   for (const auto& t : *topics) {
     if (t.name == topic) partitions = t.partitions;
   }
   if (partitions == 0) return Status::Ok();
-  kafka::Properties cprops = props;
+  Properties cprops = props;
   cprops.emplace_back("isolation.level", "read_committed");
-  auto consumer = kafka::AssignConsumer::Create(cprops);
+  auto consumer = AssignConsumer::Create(cprops);
   if (!consumer) return consumer.error();
-  std::vector<kafka::TopicPartition> parts;
+  std::vector<TopicPartition> parts;
   std::vector<int64_t> ends;
   for (int32_t p = 0; p < partitions; ++p) {
     auto wm = (*consumer)->QueryWatermarks(topic, p, timeout);
@@ -70,10 +69,10 @@ std::optional<int64_t> ParseInt(std::string_view s) {
 
 }  // namespace
 
-Result<std::map<std::string, int64_t>> ReadPositions(const kafka::Properties& target_props,
-                                                     std::chrono::milliseconds timeout) {
+Result<std::map<std::string, int64_t>> ReadMirrorPositions(const Properties& target_props,
+                                                           std::chrono::milliseconds timeout) {
   std::map<std::string, int64_t> out;
-  Status s = ReadTopic(target_props, kOffsetsTopic, timeout,
+  Status s = ReadTopic(target_props, kMirrorOffsetsTopic, timeout,
                        [&](std::string_view k, std::string_view v) {
                          if (auto n = ParseInt(v)) out[std::string(k)] = *n;
                        });
@@ -81,11 +80,11 @@ Result<std::map<std::string, int64_t>> ReadPositions(const kafka::Properties& ta
   return out;
 }
 
-Result<std::map<std::string, int64_t>> ReadHeartbeats(const kafka::Properties& target_props,
-                                                      std::chrono::milliseconds timeout) {
+Result<std::map<std::string, int64_t>> ReadMirrorHeartbeats(const Properties& target_props,
+                                                            std::chrono::milliseconds timeout) {
   std::map<std::string, int64_t> out;
   // Value: "<source-ms>" (decimal).
-  Status s = ReadTopic(target_props, kHeartbeatsTopic, timeout,
+  Status s = ReadTopic(target_props, kMirrorHeartbeatsTopic, timeout,
                        [&](std::string_view k, std::string_view v) {
                          if (auto n = ParseInt(v)) out[std::string(k)] = *n;
                        });
@@ -93,4 +92,4 @@ Result<std::map<std::string, int64_t>> ReadHeartbeats(const kafka::Properties& t
   return out;
 }
 
-}  // namespace walrus::mirror
+}  // namespace walrus::kafka

@@ -1,0 +1,38 @@
+#pragma once
+
+// The state `walrus mirror` keeps in Kafka, readable by any tool (the mirror itself, `walrus
+// status`). Positions are stored IN THE TARGET cluster: records in the compacted topic
+// `walrus-mirror.offsets`, key "<source-alias>/<topic>/<partition>", value the next source
+// offset to copy (decimal). The mirror writes them after (non-transactional) or in the same
+// transaction as (transactional) the records they cover; ReadMirrorPositions reads the whole topic back
+// up to its end (read_committed) and keeps the last value per key.
+//
+//   auto pos = ReadMirrorPositions(target_props, std::chrono::seconds(30));
+//   int64_t next = pos->count("dc/redis-writes/3") ? pos->at("dc/redis-writes/3") : -2;
+//
+// Stateless; blocking; any thread.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "core/result.h"
+#include "kafka/types.h"
+
+namespace walrus::kafka {
+
+inline constexpr const char* kMirrorOffsetsTopic = "walrus-mirror.offsets";
+inline constexpr const char* kMirrorHeartbeatsTopic = "walrus-heartbeats";
+
+// Every position in the target's offsets topic (empty when the topic does not exist).
+// kTimeout when the topic's end could not be reached in time.
+Result<std::map<std::string, int64_t>> ReadMirrorPositions(const Properties& target_props,
+                                                           std::chrono::milliseconds timeout);
+
+// The newest heartbeat per "<source>:<target>" key in the target's heartbeats topic: the
+// source's wall-clock ms when it was sent.
+Result<std::map<std::string, int64_t>> ReadMirrorHeartbeats(const Properties& target_props,
+                                                            std::chrono::milliseconds timeout);
+
+}  // namespace walrus::kafka
