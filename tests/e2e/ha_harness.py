@@ -130,6 +130,25 @@ class SentinelTopology:
         return harness.wait_until(switched, timeout, "sentinel failover away from %d" % old_port,
                                   interval=0.05)
 
+    def wait_settled_primary(self, timeout=30, stable_s=3.0):
+        """The primary every reachable sentinel names, once that server is ROLE master and the
+        answer has not changed for `stable_s` (after the frozen-replica failover of the Sentinel
+        test, Sentinel sometimes fails over a second time a second later)."""
+        seen = {"port": None, "since": 0.0}
+
+        def settled():
+            votes = {s.master_port() for s in self.sentinels} - {None}
+            p = votes.pop() if len(votes) == 1 else None
+            if p is None or self.role(p) != "master":
+                seen["port"] = None
+                return None
+            if p != seen["port"]:
+                seen["port"], seen["since"] = p, time.monotonic()
+            return p if time.monotonic() - seen["since"] >= stable_s else None
+        return harness.wait_until(settled, timeout,
+                                  "sentinels to agree on a primary that is ROLE master",
+                                  interval=0.1)
+
     def wait_replicas_in_sync(self, primary, timeout=120, nudge_after=20):
         """Waits until every other server is an in-sync replica of `primary`.
 
@@ -145,7 +164,9 @@ class SentinelTopology:
                 return
             time.sleep(0.1)
         for p in others:
-            if not self.link_up(p):
+            # Never demote a master: choosing one is Sentinel's job (nudging one demoted the
+            # sentinels' real primary when they had failed over again meanwhile).
+            if not self.link_up(p) and self.role(p) != "master":
                 try:
                     self.servers[p].client().replicaof("127.0.0.1", primary)
                 except redislib.RedisError:
@@ -157,8 +178,7 @@ class SentinelTopology:
         """Restarts a killed server (empty: no persistence); Sentinel turns it into a replica
         (nudged by the harness if Sentinel is slow, see wait_replicas_in_sync)."""
         self.servers[port].start()
-        primary = harness.wait_until(self.primary_port, 20, "sentinels to name a primary")
-        self.wait_replicas_in_sync(primary, timeout=timeout)
+        self.wait_replicas_in_sync(self.wait_settled_primary(20), timeout=timeout)
 
 
 class SentinelApplier(harness.Applier):
