@@ -161,8 +161,8 @@ TEST(Keyspace, ReservedReasonComesBeforeArityAndTtl) {
   auto arity = dec.Decode(std::nullopt, R"({"cmd":"SET","key":"walrus:epoch","args":[]})");
   ASSERT_FALSE(arity);
   EXPECT_THAT(arity.error().message, StartsWith("key 'walrus:epoch' is reserved"));
-  auto ttl = dec.Decode(
-      std::nullopt, R"({"cmd":"SET","key":"walrus:epoch","args":["99"],"ttl_ms":-1})");
+  auto ttl =
+      dec.Decode(std::nullopt, R"({"cmd":"SET","key":"walrus:epoch","args":["99"],"ttl_ms":-1})");
   ASSERT_FALSE(ttl);
   EXPECT_THAT(ttl.error().message, StartsWith("key 'walrus:epoch' is reserved"));
 }
@@ -182,8 +182,9 @@ TEST(Keyspace, MultiMembersAreChecked) {
   ASSERT_FALSE(first);
   EXPECT_EQ(first.error().message, "multi[0]: " + ReservedKeyMessage("walrus:pos:rw:0"));
   const std::string b64 = Base64Encode("walrus:hlc");
-  auto enc = dec.Decode(std::nullopt, R"({"multi":[{"cmd":"DEL","key":"k"},{"cmd":"DEL","key_b64":")" +
-                                          b64 + R"("}]})");
+  auto enc =
+      dec.Decode(std::nullopt,
+                 R"({"multi":[{"cmd":"DEL","key":"k"},{"cmd":"DEL","key_b64":")" + b64 + R"("}]})");
   ASSERT_FALSE(enc);
   EXPECT_EQ(enc.error().message, "multi[1]: " + ReservedKeyMessage("walrus:hlc"));
   // A multi of user keys only is fine.
@@ -194,22 +195,22 @@ TEST(Keyspace, MultiMembersAreChecked) {
 TEST(Keyspace, BinaryFormsAreDecodedFirst) {
   JsonDecoder dec;
   // key_b64 naming a reserved key.
-  const std::string json = R"({"cmd":"SET","key_b64":")" + Base64Encode("walrus:pos:rw:2") +
-                           R"(","args":["1000000"]})";
+  const std::string json =
+      R"({"cmd":"SET","key_b64":")" + Base64Encode("walrus:pos:rw:2") + R"(","args":["1000000"]})";
   auto w = dec.Decode(std::nullopt, json);
   ASSERT_FALSE(w);
   EXPECT_EQ(w.error().message, ReservedKeyMessage("walrus:pos:rw:2"));
   // args_b64 beside a reserved key: still refused, the args decoded first.
-  const std::string with_b64 = R"({"cmd":"SET","key":"walrus:pos:rw:2","args_b64":[")" +
-                               Base64Encode("1000000") + R"("]})";
+  const std::string with_b64 =
+      R"({"cmd":"SET","key":"walrus:pos:rw:2","args_b64":[")" + Base64Encode("1000000") + R"("]})";
   auto a = dec.Decode(std::nullopt, with_b64);
   ASSERT_FALSE(a);
   EXPECT_EQ(a.error().message, ReservedKeyMessage("walrus:pos:rw:2"));
   // Values, fields and members are data, not keys: "walrus:..." there is fine.
   EXPECT_TRUE(dec.Decode(std::nullopt, R"({"cmd":"SET","key":"k","args_b64":[")" +
                                            Base64Encode("walrus:pos:rw:2") + R"("]})"));
-  EXPECT_TRUE(dec.Decode(std::nullopt,
-                         R"({"cmd":"HSET","key":"h","args":["walrus:epoch","walrus:hlc"]})"));
+  EXPECT_TRUE(
+      dec.Decode(std::nullopt, R"({"cmd":"HSET","key":"h","args":["walrus:epoch","walrus:hlc"]})"));
   EXPECT_TRUE(dec.Decode(std::nullopt, R"({"cmd":"SADD","key":"s","args":["walrus:m:{k}:k"]})"));
 }
 

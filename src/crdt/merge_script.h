@@ -26,7 +26,8 @@ namespace walrus::crdt {
 inline constexpr std::string_view kSidecarPrefix = "walrus:m:";
 inline constexpr std::string_view kContribPrefix = "walrus:c:";
 inline constexpr std::string_view kInternalPrefix = kReservedPrefix;  // core/keyspace.h
-static_assert(kSidecarPrefix.starts_with(kReservedPrefix) && kContribPrefix.starts_with(kReservedPrefix));
+static_assert(kSidecarPrefix.starts_with(kReservedPrefix) &&
+              kContribPrefix.starts_with(kReservedPrefix));
 
 const std::string& MergeScript();
 // Lower-case hex SHA1 of MergeScript(), as Redis computes it for EVALSHA.

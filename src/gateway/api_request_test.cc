@@ -82,8 +82,8 @@ TEST(ParseProduceRequest, WalrusOwnKeysRefused) {
                       crdt)
                   .find("multi[1]: key 'walrus:m:{t}:n:{t}' is reserved"),
               std::string::npos);
-    EXPECT_TRUE(ParseProduceRequest(R"({"region":"us","cmd":"DEL","key":"Walrus:pos:us.events:0"})",
-                                    crdt));
+    EXPECT_TRUE(
+        ParseProduceRequest(R"({"region":"us","cmd":"DEL","key":"Walrus:pos:us.events:0"})", crdt));
   }
 }
 
