@@ -209,6 +209,10 @@ def test_reserved_keys_are_refused_into_the_dlq(devkafka, redis_server, start_ap
         errors.append("walrus's own keys changed: before %s after %s" % (before, after))
     if app.readyz() != 200:
         errors.append("/readyz %s after the reserved ops" % app.readyz())
+    try:  # counted once each (wait: the count may trail the DLQ records by a moment)
+        harness.wait_until(lambda: refused_total(app) >= n_reserved, 10, "the refused count")
+    except AssertionError:
+        pass
     if refused_total(app) != n_reserved:
         errors.append("walrus_apply_dlq_total{reason=\"refused\"} = %s, expected %d" % (
             refused_total(app), n_reserved))
