@@ -197,6 +197,50 @@ TEST_F(OpProducerTest, RefusalsNeverRunTheCallback) {
   EXPECT_FALSE(floor_without_origin.ok());
 }
 
+// The issue-12 reproductions as client calls: every one is refused with an error naming the key,
+// its callback never runs, and nothing reaches Kafka (one good op per partition afterwards is
+// the first record of its partition, offset 0).
+TEST_F(OpProducerTest, WalrusOwnKeysAreRefusedAndNothingIsProduced) {
+  auto p = Make({});
+  ASSERT_TRUE(p);
+  std::atomic<int> calls{0};
+  auto cb = [&](const Ack&) { ++calls; };
+  std::vector<Write> refused = {Single("DEL", "walrus:pos:" + topic_ + ":0", {}),
+                                Single("SET", "walrus:pos:" + topic_ + ":2", {"1000000"}),
+                                Single("SET", "walrus:epoch", {"99"}),
+                                Single("set", "walrus:epoch", {"1"})};
+  Write multi;
+  multi.multi = true;
+  multi.ops.push_back({.cmd = "INCRBY", .key = "walrus:{c}", .args = {"1"}});
+  multi.ops.push_back({.cmd = "INCRBY", .key = "n:{c}", .args = {"1"}});
+  refused.push_back(multi);
+  for (const Write& w : refused) {
+    Status st = p->Send(topic_, w, cb);
+    ASSERT_FALSE(st.ok()) << EncodeJson(w);
+    EXPECT_TRUE(st.error().Is(Errc::kInvalidArgument)) << st.error().message;
+    EXPECT_NE(st.error().message.find("' is reserved: keys beginning with 'walrus:'"),
+              std::string::npos)
+        << st.error().message;
+    EXPECT_NE(st.error().message.find("'walrus:"), std::string::npos) << st.error().message;
+    auto sync = p->SendSync(topic_, w, 1s);
+    ASSERT_FALSE(sync.ok());
+    EXPECT_TRUE(sync.error().Is(Errc::kInvalidArgument));
+  }
+  ASSERT_TRUE(p->Flush(10s).ok());
+  EXPECT_EQ(calls.load(), 0);
+  std::map<int32_t, std::string> key_of;  // one user key per partition
+  for (int i = 0; key_of.size() < static_cast<size_t>(kPartitions); ++i) {
+    const std::string k = "good:" + std::to_string(i);
+    key_of.emplace(PartitionFor(k, kPartitions), k);
+  }
+  for (const auto& [partition, key] : key_of) {
+    auto ack = p->SendSync(topic_, Single("INCRBY", key, {"1"}), 10s);
+    ASSERT_TRUE(ack.ok()) << ack.error().message;
+    EXPECT_EQ(ack->partition, partition);
+    EXPECT_EQ(ack->offset, 0) << "partition " << partition << " holds a record before " << key;
+  }
+}
+
 TEST_F(OpProducerTest, FloorFileKeepsStampsMonotonicAcrossARestart) {
   const std::string floor = dir_ / "hlc-us";
   const int64_t t0 = WallMs();

@@ -4,6 +4,7 @@
 
 #include "core/command_table.h"
 #include "core/hlc.h"
+#include "core/keyspace.h"
 #include "core/routing.h"
 #include "core/strings.h"
 
@@ -20,6 +21,14 @@ Status CheckShape(const Write& w) {
   if (!w.multi && w.ops.size() != 1) {
     return Error(Errc::kInvalidArgument,
                  fmt::format("write has {} ops but is not a multi", w.ops.size()));
+  }
+  // Walrus's own keys first (Encode refuses them too): the refusal then never depends on Kafka
+  // (no partition lookup, no clock tick for an op that cannot be sent).
+  for (size_t i = 0; i < w.ops.size(); ++i) {
+    if (auto st = CheckOpKeys(w.ops[i]); !st) {
+      return Error(Errc::kInvalidArgument,
+                   (w.multi ? fmt::format("multi[{}]: ", i) : std::string()) + st.error().message);
+    }
   }
   if (w.multi) {
     const std::string_view routing = RoutingKey(w);

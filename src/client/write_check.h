@@ -28,8 +28,9 @@ namespace walrus::client {
 // commands are left as they are; Encode refuses them).
 void NormalizeCommands(Write& w);
 
-// Structure only (no decoding): op count vs. multi, one routing key across a multi, origin and
-// hlc well-formed when present. Errc::kInvalidArgument naming the problem.
+// Structure only (no decoding): op count vs. multi, no key in walrus's reserved namespace
+// (core/keyspace.h), one routing key across a multi, origin and hlc well-formed when present.
+// Errc::kInvalidArgument naming the problem.
 Status CheckShape(const Write& w);
 
 class WriteCheck {

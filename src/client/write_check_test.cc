@@ -58,6 +58,51 @@ TEST(WriteCheckTest, RefusesWhatTheApplierRefuses) {
   }
 }
 
+// Ops writing walrus's own keys (core/keyspace.h) are refused before they are produced, in
+// every form: single op, multi member, any command case; look-alike user keys pass.
+TEST(WriteCheckTest, RefusesWalrusOwnKeys) {
+  WriteCheck check;
+  std::vector<Write> refused = {
+      Single("DEL", "walrus:pos:rw:0", {}),
+      Single("set", "walrus:pos:rw:2", {"1000000"}),
+      Single("Set", "walrus:epoch", {"99"}),
+      Single("HSET", "walrus:m:{k}:k", {"t", "x"}),
+      Single("ZADD", "walrus:c:{k}:k", {"1", "us"}),
+      Single("SET", "walrus:src:us/us.events/3", {"999999999999999999"}),
+      Single("SET", "walrus:hlc", {"ffffffffffff-ffff"}),
+      Single("SET", std::string("walrus:\xff\x00", 9), {"v"}),  // binary: encoded as key_b64
+  };
+  for (Write& w : refused) {
+    NormalizeCommands(w);
+    Status shape = CheckShape(w);  // refused before anything depends on Kafka
+    ASSERT_FALSE(shape.ok()) << EncodeJson(w);
+    EXPECT_TRUE(shape.error().Is(Errc::kInvalidArgument));
+    EXPECT_NE(shape.error().message.find("is reserved"), std::string::npos);
+    auto json = check.Encode(w);  // and by the applier's decoder
+    ASSERT_FALSE(json.ok()) << EncodeJson(w);
+    EXPECT_TRUE(json.error().Is(Errc::kInvalidArgument));
+    EXPECT_NE(json.error().message.find("is reserved: keys beginning with 'walrus:'"),
+              std::string::npos)
+        << json.error().message;
+  }
+  Write multi;
+  multi.multi = true;
+  multi.ops.push_back({.cmd = "INCRBY", .key = "walrus:{x}", .args = {"1"}});
+  multi.ops.push_back({.cmd = "INCRBY", .key = "n:{x}", .args = {"1"}});
+  Status shape = CheckShape(multi);
+  ASSERT_FALSE(shape.ok());
+  EXPECT_EQ(shape.error().message.rfind("multi[0]: key 'walrus:{x}' is reserved", 0), 0u)
+      << shape.error().message;
+  auto m = check.Encode(multi);
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.error().message.rfind("multi[0]: key 'walrus:{x}' is reserved", 0), 0u)
+      << m.error().message;
+  for (const char* user : {"walrusx", "Walrus:pos:rw:0", "WALRUS:epoch", "{walrus:pos}:x"}) {
+    EXPECT_TRUE(CheckShape(Single("DEL", user, {})).ok()) << user;
+    EXPECT_TRUE(check.Encode(Single("DEL", user, {})).ok()) << user;
+  }
+}
+
 TEST(WriteCheckTest, ShapeRules) {
   Write empty;
   EXPECT_FALSE(CheckShape(empty).ok());

@@ -6,6 +6,10 @@
 // reason that says which command and, for the well-known cases, why (random, scripted, multi-key,
 // blocking, ...). The table is static and immutable: safe to use from any thread.
 //
+// Key positions: every allowed command takes exactly one key, the op's `key`; no argument is a
+// key. walrus's reserved namespace (keyspace.h) is enforced on that position; allowing a command
+// with keys among its arguments means extending CheckOpKeys (keyspace.cc) to them.
+//
 //   const walrus::CommandSpec* spec = walrus::FindCommand("hset");   // case-insensitive
 //   if (spec && spec->family == walrus::Family::kHash) ...
 //

@@ -7,6 +7,7 @@
 
 #include "core/base64.h"
 #include "core/command_table.h"
+#include "core/keyspace.h"
 #include "core/planner.h"
 #include "core/strings.h"
 
@@ -237,6 +238,9 @@ class RecordDecoder {
     if (f.seen & (kArgs | kArgsB64)) {
       if (Status st = DecodeArgs(f, index, op); !st) return st.error();
     }
+    // Every key position, once key_b64 / args_b64 are decoded: before the other checks, so a
+    // write to walrus's own keys is always refused as such (CheckOp checks it again).
+    if (Status st = CheckOpKeys(op); !st) return Fail(Errc::kRefused, index, st.error().message);
     if (f.seen & kTtl) {
       Result<int64_t> v = Int(f.ttl, "ttl_ms", index);
       if (!v) return v.error();
@@ -370,6 +374,7 @@ Result<Write> JsonDecoder::Decode(std::optional<std::string_view> record_key,
     // Tombstone: the record key is deleted.
     if (!record_key) return Error(Errc::kDecode, "tombstone (null value) without a record key");
     if (record_key->empty()) return Error(Errc::kRefused, "empty key");
+    if (IsReservedKey(*record_key)) return Error(Errc::kRefused, ReservedKeyMessage(*record_key));
     Write w;
     Op& op = w.ops.emplace_back();
     op.cmd = "DEL";

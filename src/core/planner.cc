@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "core/command_table.h"
+#include "core/keyspace.h"
 #include "core/strings.h"
 
 namespace walrus {
@@ -391,6 +392,7 @@ Status Planner::Xadd() {
 Status RunPlanner(const Op& op, int64_t ts, std::vector<Argv>* out) {
   Result<const CommandSpec*> spec = ResolveCommand(op.cmd);
   if (!spec) return spec.error();
+  if (Status st = CheckOpKeys(op); !st) return st;  // walrus's own keys (core/keyspace.h)
   const size_t before = out ? out->size() : 0;
   Status st = Planner(op, **spec, ts, out).Run();
   if (!st && out) out->resize(before);

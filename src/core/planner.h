@@ -41,8 +41,8 @@ inline constexpr int64_t kMaxRecordTsMs = int64_t{1} << 60;
 // time). On error (Errc::kRefused) `out` is left as it was.
 Status PlanOp(const Op& op, int64_t record_ts_ms, std::vector<Argv>& out);
 
-// Everything PlanOp checks except the record timestamp: command allowed, arity, option syntax,
-// expiry values and conflicts. An op that passes CheckOp plans successfully for any record
+// Everything PlanOp checks except the record timestamp: command allowed, no key in walrus's
+// reserved namespace (core/keyspace.h), arity, option syntax, expiry values and conflicts. An op that passes CheckOp plans successfully for any record
 // timestamp in [0, kMaxRecordTsMs]. Decoders call it, so bad ops are refused at decode time.
 Status CheckOp(const Op& op);
 

@@ -12,17 +12,22 @@
 // Sidecar key = "walrus:m:{" + hash tag (or the whole key) + "}:" + key (a hash: LWW stamps,
 // tombstones, expiry), contributions key = the same under "walrus:c:" (a zset of counter
 // contributions), so a key and its sidecars always share a Redis Cluster slot. Everything
-// under "walrus:" is walrus' own state.
+// under "walrus:" is walrus' own state (the reserved namespace of core/keyspace.h: no op may
+// write it, so no op can forge or erase a sidecar).
 
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "core/keyspace.h"
+
 namespace walrus::crdt {
 
 inline constexpr std::string_view kSidecarPrefix = "walrus:m:";
 inline constexpr std::string_view kContribPrefix = "walrus:c:";
-inline constexpr std::string_view kInternalPrefix = "walrus:";
+inline constexpr std::string_view kInternalPrefix = kReservedPrefix;  // core/keyspace.h
+static_assert(kSidecarPrefix.starts_with(kReservedPrefix) &&
+              kContribPrefix.starts_with(kReservedPrefix));
 
 const std::string& MergeScript();
 // Lower-case hex SHA1 of MergeScript(), as Redis computes it for EVALSHA.

@@ -66,6 +66,27 @@ TEST(ParseProduceRequest, ErrorsNameTheProblem) {
             std::string::npos);
 }
 
+// Ops on walrus's own keys (core/keyspace.h) are refused with the key named, in both modes: the
+// produce route answers 400 with this message (api_routes.cc).
+TEST(ParseProduceRequest, WalrusOwnKeysRefused) {
+  for (bool crdt : {false, true}) {
+    EXPECT_EQ(ErrorOf(R"({"region":"us","cmd":"DEL","key":"walrus:pos:us.events:0"})", crdt),
+              "invalid op: key 'walrus:pos:us.events:0' is reserved: keys beginning with "
+              "'walrus:' are walrus's own state (positions, source coordinates, epoch, hlc, crdt "
+              "sidecars) and no op may write them");
+    EXPECT_NE(ErrorOf(R"({"region":"us","cmd":"set","key":"walrus:epoch","args":["99"]})", crdt)
+                  .find("'walrus:epoch' is reserved"),
+              std::string::npos);
+    EXPECT_NE(ErrorOf(R"({"region":"us","multi":[{"cmd":"INCRBY","key":"n:{t}","args":["1"]},
+                          {"cmd":"HSET","key":"walrus:m:{t}:n:{t}","args":["t","x"]}]})",
+                      crdt)
+                  .find("multi[1]: key 'walrus:m:{t}:n:{t}' is reserved"),
+              std::string::npos);
+    EXPECT_TRUE(
+        ParseProduceRequest(R"({"region":"us","cmd":"DEL","key":"Walrus:pos:us.events:0"})", crdt));
+  }
+}
+
 TEST(ParseProduceRequest, CrdtModeRefusesWhatTheApplierWouldDeadLetter) {
   for (const char* body : {R"({"region":"us","cmd":"RPUSH","key":"l","args":["a"]})",
                            R"({"region":"us","cmd":"SET","key":"k","args":["v","NX"]})",

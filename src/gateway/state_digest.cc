@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "core/keyspace.h"
 #include "core/sha1.h"
 
 namespace walrus::gateway {
@@ -28,7 +29,7 @@ nlohmann::json ScoreJson(const std::string& s) {
 
 }  // namespace
 
-bool IsUserKey(std::string_view key) { return key.substr(0, 7) != "walrus:"; }
+bool IsUserKey(std::string_view key) { return !IsReservedKey(key); }
 
 void Canonicalize(KeyValue& kv) {
   if (kv.type == "hash") std::sort(kv.pairs.begin(), kv.pairs.end());

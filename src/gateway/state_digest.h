@@ -45,7 +45,7 @@ struct KeyValue {
   bool operator==(const KeyValue&) const = default;
 };
 
-// True for keys that are user data (not under "walrus:").
+// True for keys that are user data (not in the reserved namespace "walrus:", core/keyspace.h).
 bool IsUserKey(std::string_view key);
 
 // Sorts what has no order of its own: hash fields and set members (bytewise).

@@ -42,10 +42,11 @@ struct Flags {
 };
 
 // Tracks outstanding deliveries; prints one line per acknowledged op. Done() runs on the Kafka
-// delivery thread, the rest on the main thread.
+// delivery thread, the rest on the main thread. Errors name the stdin line of the op ("line 3:
+// error: ..."), or, for an op given as CMD KEY ARG..., the command ("walrus produce: error: ...").
 class Acks {
  public:
-  explicit Acks(bool quiet) : quiet_(quiet) {}
+  Acks(bool quiet, bool from_stdin) : quiet_(quiet), from_stdin_(from_stdin) {}
   void Started() {
     std::lock_guard lock(mu_);
     ++outstanding_;
@@ -54,7 +55,7 @@ class Acks {
     std::lock_guard lock(mu_);
     if (!a.status) {
       ++failed_;
-      std::cerr << fmt::format("line {}: error: {}\n", line, a.status.error().message);
+      PrintError(line, a.status.error().message);
     } else if (!quiet_) {
       std::cout << fmt::format("line={} topic={} partition={} offset={}{}\n", line, a.topic,
                                a.partition, a.offset, a.hlc.empty() ? "" : " hlc=" + a.hlc);
@@ -67,7 +68,7 @@ class Acks {
     std::lock_guard lock(mu_);
     ++failed_;
     --outstanding_;
-    std::cerr << fmt::format("line {}: error: {}\n", line, why);
+    PrintError(line, why);
   }
   void Wait() {
     std::unique_lock lock(mu_);
@@ -79,11 +80,20 @@ class Acks {
   }
 
  private:
+  void PrintError(size_t line, const std::string& why) {  // mu_ held
+    if (from_stdin_) {
+      std::cerr << fmt::format("line {}: error: {}\n", line, why);
+    } else {
+      std::cerr << fmt::format("walrus produce: error: {}\n", why);
+    }
+  }
+
   std::mutex mu_;
   std::condition_variable cv_;
   size_t outstanding_ = 0;
   size_t failed_ = 0;
   bool quiet_;
+  bool from_stdin_;
 };
 
 // Reads the highest HLC the local applier has applied (kAppliedHlcKey) and merges it into the
@@ -153,7 +163,7 @@ int RunProduce(const Flags& f) {
   if (auto st = kafka::AppendPropertyFlags(f.x_props, "-X", opts.properties); !st) {
     return usage(st.error().message);  // -X wins over the security flags
   }
-  Acks acks(f.quiet);  // outlives the producer, whose callbacks use it
+  Acks acks(f.quiet, f.words.empty());  // outlives the producer, whose callbacks use it
   auto producer = client::OpProducer::Create(std::move(opts));
   if (!producer) {
     const bool bad_flag = producer.error().Is(Errc::kInvalidArgument);

@@ -7,8 +7,9 @@ topics), so ops arrive in every region and the regions converge. One system for 
 
 Claims:
 - writes need the token: 401 JSON + WWW-Authenticate: Bearer without or with a wrong one; reads
-  need none; bad JSON / bad op / crdt-refused op / origin given -> 400 naming the problem; unknown
-  region -> 404; a body over 64 KiB -> 413 JSON; unknown route 404, wrong method 405 + Allow;
+  need none; bad JSON / bad op / crdt-refused op / origin given / an op on a reserved walrus:*
+  key -> 400 naming the problem; unknown region -> 404; a body over 64 KiB -> 413 JSON; unknown
+  route 404, wrong method 405 + Allow;
 - produce -> 200 with topic/partition/offset/hlc once Kafka acknowledged it; kcat (an independent
   client) finds that very record at that offset, stamped; the value shows up in
   /api/regions/us/state after the applier applied it, then in eu and ap (mirror);
@@ -207,6 +208,14 @@ def test_errors_are_json_and_writes_need_the_token(system):
                            json.dumps({"region": "us", "cmd": "RPUSH", "key": "l", "args": ["a"]}), 400)
     assert "origin" in error("POST", "/api/produce", json.dumps(dict(op, origin="us")), 400)
     assert "ttl" in error("POST", "/api/produce", json.dumps(dict(op, ttl=5)), 400)
+    # walrus's own keys (docs/op-format.md "Reserved keys"): 400 naming the key, nothing produced.
+    for bad, key in (({"cmd": "DEL", "key": "walrus:pos:us.events:0"}, "walrus:pos:us.events:0"),
+                     ({"cmd": "SET", "key": "walrus:epoch", "args": ["99"]}, "walrus:epoch"),
+                     ({"multi": [{"cmd": "INCRBY", "key": "n:{t}", "args": ["1"]},
+                                 {"cmd": "DEL", "key": "walrus:m:{t}:n:{t}"}]},
+                      "walrus:m:{t}:n:{t}")):
+        msg = error("POST", "/api/produce", json.dumps(dict(bad, region="us")), 400)
+        assert "key '%s' is reserved" % key in msg and "'walrus:'" in msg, msg
     big = json.dumps(dict(op, args=["x" * (65 * 1024)]))
     assert "65536" in error("POST", "/api/produce", big, 413)
     assert "1..5000" in error("POST", "/api/sim/rate", json.dumps({"rate": 0}), 400)
