@@ -71,10 +71,9 @@ AdminServer::AdminServer(HostPort addr, std::shared_ptr<metrics::Registry> regis
     return RunCheck(check);
   };
   routes_[RouteKey("GET", "/metrics")] = [this](const Request&) {
-    return Response{200,
-                    "text/plain; version=0.0.4; charset=utf-8",
-                    registry_ ? registry_->Serialize() : std::string(),
-                    {}};
+    Response r = Response::Json(200, registry_ ? registry_->Serialize() : std::string());
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    return r;
   };
 }
 

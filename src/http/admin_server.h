@@ -34,31 +34,10 @@
 
 #include "core/result.h"
 #include "http/host_port.h"
+#include "http/message.h"
 #include "metrics/registry.h"
 
 namespace walrus::http {
-
-// A request as seen by a Handler. Header names are lower-cased; for repeated query parameters or
-// headers the first one wins.
-struct Request {
-  std::string method;
-  std::string path;  // without the query string
-  std::map<std::string, std::string> params;
-  std::map<std::string, std::string> headers;
-  std::string body;
-  std::string remote_addr;
-};
-
-struct Response {
-  int status = 200;
-  std::string content_type = "application/json";
-  std::string body;
-  std::vector<std::pair<std::string, std::string>> headers;
-
-  static Response Json(int status, std::string body) {
-    return Response{status, "application/json", std::move(body), {}};
-  }
-};
 
 using Handler = std::function<Response(const Request&)>;
 
