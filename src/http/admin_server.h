@@ -18,9 +18,11 @@
 //   ... admin.port() ...
 //   admin.Stop();                                                         // also in ~AdminServer
 //
-// Threads: Start() spawns one listener thread plus a small worker pool (kWorkers) owned by the
-// server; checks and handlers run on those workers, concurrently, so they must be cheap and
-// thread-safe. All public methods are thread-safe; routes and checks may be changed while
+// Threads: on http::Server (http/server.h, event-driven): one I/O thread owned by the server
+// multiplexes every connection and answers /metrics; the checks run on one reserved thread,
+// extra routes on a small worker pool (kWorkers), concurrently, so they must be cheap and
+// thread-safe. The same limits as the gateway protect it: at most kMaxConnections (then 503 and
+// close), header/body deadlines (408), strict framing (400), 1 MiB bodies (413). All public methods are thread-safe; routes and checks may be changed while
 // running. Owns its listener; shares the Registry with the service.
 
 #include <atomic>
@@ -47,6 +49,7 @@ class AdminServer {
   using Check = std::function<std::pair<bool, std::string>()>;
 
   static constexpr int kWorkers = 4;
+  static constexpr int kMaxConnections = 256;
 
   // `registry` may be null (then /metrics is empty).
   AdminServer(HostPort addr, std::shared_ptr<metrics::Registry> registry);
