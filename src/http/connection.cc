@@ -123,6 +123,7 @@ void Connection::Begin() {
     core_.live.emplace(this, weak_from_this());
   }
   phase_ = Phase::kHeader;  // a new connection owes us a request head within header_timeout
+  SetWaiting(true);
   Arm(core_.opts.header_timeout);
   Read();
 }
@@ -130,6 +131,19 @@ void Connection::Begin() {
 void Connection::Shutdown() {
   asio::post(socket_.get_executor(),
              [self = shared_from_this()] { self->Close(StreamSource::CloseReason::kStopping); });
+}
+
+void Connection::Evict() {
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    if (self->waiting_since() == 0 || self->phase_ == Phase::kClosed) return;
+    if (self->core_.probe) self->core_.probe->evicted.Increment();
+    self->Close(StreamSource::CloseReason::kClientGone);
+  });
+}
+
+void Connection::SetWaiting(bool waiting) {
+  waiting_since_.store(waiting ? Clock::now().time_since_epoch().count() : 0,
+                       std::memory_order_relaxed);
 }
 
 void Connection::Read() {
@@ -230,6 +244,7 @@ Response Connection::Invoke(const Request& req) const {
 
 void Connection::Dispatch() {
   phase_ = Phase::kHandling;
+  SetWaiting(false);
   ++timer_gen_;
   timer_.cancel();
   keep_alive_ = head_.keep_alive;
@@ -306,6 +321,7 @@ void Connection::Reject(int status, const std::string& why) {
   if (core_.probe) core_.probe->Rejected(status);
   if (core_.opts.on_refusal) core_.opts.on_refusal(status);
   Logger("http")->debug("{}: {} from {}: {}", core_.opts.name, status, remote_, why);
+  SetWaiting(false);
   keep_alive_ = false;
   in_.clear();
   head_.method.clear();
@@ -343,6 +359,7 @@ void Connection::OnWritten(const boost::system::error_code& ec) {
   if (phase_ != Phase::kWriting) return;
   if (!keep_alive_) return Linger();
   phase_ = Phase::kIdle;
+  SetWaiting(true);
   Arm(core_.opts.idle_timeout);
   Process();
 }
@@ -417,6 +434,7 @@ void Connection::EndStream(StreamSource::CloseReason why) {
 void Connection::Close(StreamSource::CloseReason why) {
   if (phase_ == Phase::kClosed) return;
   phase_ = Phase::kClosed;
+  SetWaiting(false);
   ++timer_gen_;
   timer_.cancel();
   EndStream(why);

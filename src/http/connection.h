@@ -60,6 +60,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Start();
   // Any thread: close soon (server stopping).
   void Shutdown();
+  // Any thread: steady-clock ns since the connection began waiting for a request (new or idle
+  // keep-alive, head incomplete); 0 while a request is in progress, streaming or closing.
+  int64_t waiting_since() const { return waiting_since_.load(std::memory_order_relaxed); }
+  // Any thread: close it if it is still waiting for a request (the server is at its connection
+  // cap and a newcomer needs the slot). Counted in the probe.
+  void Evict();
 
  private:
   enum class Phase { kIdle, kHeader, kBody, kHandling, kWriting, kStreaming, kLinger, kClosed };
@@ -84,7 +90,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Arm(std::chrono::milliseconds d);
   void OnTimer();
 
+  void SetWaiting(bool waiting);
+
   ServerCore& core_;
+  std::atomic<int64_t> waiting_since_{0};
   boost::asio::ip::tcp::socket socket_;
   boost::asio::steady_timer timer_;
   uint64_t timer_gen_ = 0;

@@ -44,6 +44,7 @@ struct Server::Impl {
   void Accept();
   void OnAccept(const boost::system::error_code& ec, tcp::socket s);
   void RefuseOverCap(tcp::socket& s);
+  bool EvictOldestWaiting();
 
   ServerCore core;            // declared first: outlives the io_context and every connection
   asio::io_context ioc;
@@ -70,6 +71,34 @@ void Server::Impl::RefuseOverCap(tcp::socket& s) {
   s.close(ec);
 }
 
+// At the cap: rather than refusing the newcomer, close the connection that has waited longest for
+// a request (idle keep-alive, or a head still incomplete: slowloris), so a flood of idle or slow
+// connections cannot lock out a client that sends its request at once. Connections in a request,
+// a response or a stream are never evicted.
+bool Server::Impl::EvictOldestWaiting() {
+  std::shared_ptr<Connection> oldest;
+  int64_t since = 0;
+  {
+    std::lock_guard lock(core.mu);
+    for (auto& [raw, weak] : core.live) {
+      const int64_t w = raw->waiting_since();
+      if (w != 0 && (since == 0 || w < since)) {
+        if (auto c = weak.lock()) {
+          oldest = std::move(c);
+          since = w;
+        }
+      }
+    }
+  }
+  if (!oldest) return false;
+  WALRUS_LOG_EVERY_MS(Logger("http"), warn, 5000,
+                      "{}: {} connections open (the cap): closing the one that waited longest "
+                      "for a request to make room",
+                      core.opts.name, core.opts.max_connections);
+  oldest->Evict();
+  return true;
+}
+
 void Server::Impl::OnAccept(const boost::system::error_code& ec, tcp::socket s) {
   if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
   if (ec) {
@@ -82,7 +111,9 @@ void Server::Impl::OnAccept(const boost::system::error_code& ec, tcp::socket s) 
     });
     return;
   }
-  if (core.open.load() >= core.opts.max_connections) {
+  if (core.open.load() >= core.opts.max_connections && EvictOldestWaiting()) {
+    std::make_shared<Connection>(core, std::move(s))->Start();
+  } else if (core.open.load() >= core.opts.max_connections) {
     if (core.probe) core.probe->refused.Increment();
     if (core.opts.on_refusal) core.opts.on_refusal(503);
     WALRUS_LOG_EVERY_MS(Logger("http"), warn, 5000,

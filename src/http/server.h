@@ -13,8 +13,11 @@
 //   srv.Stop();                                                         // also in ~Server
 //
 // Defences (each a ServerOptions field, each refusal counted in ServerProbe):
-// - at most max_connections open; the next one is accepted, answered 503 and closed at once
-//   (the listen backlog never fills: accepting never waits for a handler);
+// - at most max_connections open. At the cap a newcomer is still accepted (the listen backlog
+//   never fills: accepting never waits for a handler): the connection that has waited longest
+//   for a request (idle keep-alive, or a head still incomplete) is closed to make room; when
+//   every connection is busy (in a request, a response or a stream) the newcomer gets 503 and
+//   is closed at once;
 // - a request head must be complete within header_timeout of its first byte (of the accept for
 //   a new connection), its body within body_timeout of the head: else 408 and close (slowloris);
 //   a keep-alive connection idle for idle_timeout is closed; a response not written within

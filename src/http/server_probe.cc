@@ -7,6 +7,10 @@ ServerProbe::ServerProbe(metrics::Registry& r, const std::string& p)
       refused(r.Counter(p + "_connections_refused_total",
                         "Connections over the connection cap: answered 503 and closed")
                   .Add({})),
+      evicted(r.Counter(p + "_connections_evicted_total",
+                        "Connections closed at the cap to make room: the one that waited longest "
+                        "for a request")
+                  .Add({})),
       streams(r.Gauge(p + "_streams", "Open streaming responses (SSE)").Add({})),
       stream_overflows(r.Counter(p + "_stream_overflows_total",
                                  "Streams dropped because the client stopped reading")

@@ -5,6 +5,8 @@
 //
 //   <prefix>_connections                        open connections
 //   <prefix>_connections_refused_total          accepted over --max-connections: 503 and closed
+//   <prefix>_connections_evicted_total          closed at the cap to make room: the connection
+//                                               that waited longest for a request
 //   <prefix>_timeouts_total{phase}              closed by a deadline: header, body, write
 //   <prefix>_rejected_total{status}             requests refused by the server itself
 //                                               (400 framing, 408, 413, 414, 417, 431, 505)
@@ -35,6 +37,7 @@ class ServerProbe {
 
   prometheus::Gauge& connections;
   prometheus::Counter& refused;
+  prometheus::Counter& evicted;
   prometheus::Gauge& streams;
   prometheus::Counter& stream_overflows;
 

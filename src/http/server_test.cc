@@ -284,27 +284,55 @@ TEST_F(ServerTest, InlineLaneAnswersWhileEveryWorkerIsBusy) {
   for (auto& s : slow) EXPECT_EQ(StatusOf(s->ReadUntil("}", 10s)), 200);
 }
 
-TEST_F(ServerTest, ConnectionsOverTheCapGet503AndClose) {
+TEST_F(ServerTest, AtTheCapBusyConnectionsMeanA503) {
   ServerOptions o;
   o.max_connections = 5;
+  o.workers = 5;
+  slow_ms_ = 1500;
   Start(o);
   std::vector<std::unique_ptr<Raw>> held;
-  for (int i = 0; i < 5; ++i) {
+  for (int i = 0; i < 5; ++i) {  // each in a request: not evictable
     held.push_back(std::make_unique<Raw>(port_));
-    held.back()->Send("GET /x HTTP/1.1\r\nHost: x\r\n\r\n");
-    EXPECT_EQ(StatusOf(held.back()->ReadUntil("}")), 200);  // kept alive, held open
+    held.back()->Send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
   }
+  const auto until = Clock::now() + 5s;
+  while (slow_started_.load() < 5 && Clock::now() < until) std::this_thread::sleep_for(1ms);
+  ASSERT_EQ(slow_started_.load(), 5);
   Raw extra(port_);
   const std::string got = extra.ReadAll(2s);
   EXPECT_EQ(StatusOf(got), 503) << got;
+  EXPECT_NE(got.find("too many connections"), std::string::npos) << got;
   EXPECT_TRUE(extra.eof());
-  held.clear();  // the slots free up
-  bool served = false;
-  for (int i = 0; i < 100 && !served; ++i) {
-    served = Status("GET /x HTTP/1.1\r\nHost: x\r\n\r\n") == 200;
-    if (!served) std::this_thread::sleep_for(20ms);
+  for (auto& h : held) EXPECT_EQ(StatusOf(h->ReadUntil("}", 10s)), 200);
+}
+
+TEST_F(ServerTest, AtTheCapTheLongestWaitingConnectionMakesRoom) {
+  ServerOptions o;
+  o.max_connections = 5;
+  Start(o);
+  std::vector<std::unique_ptr<Raw>> slow;
+  for (int i = 0; i < 5; ++i) {  // slowloris: heads that never end
+    slow.push_back(std::make_unique<Raw>(port_));
+    slow.back()->Send("GET /x HTTP/1.1\r\nHost: x\r\n");
   }
-  EXPECT_TRUE(served);
+  const auto until = Clock::now() + 5s;  // all five accepted and counted
+  while (registry_.Serialize().find("walrus_http_connections 5") == std::string::npos &&
+         Clock::now() < until) {
+    std::this_thread::sleep_for(1ms);
+  }
+  // A client that sends its request at once is served; one slow connection (the one that
+  // waited longest) was closed for it, the others are untouched.
+  const auto t0 = Clock::now();
+  EXPECT_EQ(Status("GET /x HTTP/1.1\r\nHost: x\r\n\r\n"), 200);
+  EXPECT_LT(Clock::now() - t0, 500ms);
+  int closed = 0;
+  for (auto& c : slow) {
+    c->ReadAll(300ms);
+    closed += c->eof();
+  }
+  EXPECT_EQ(closed, 1);
+  EXPECT_NE(registry_.Serialize().find("walrus_http_connections_evicted_total 1"),
+            std::string::npos);
 }
 
 TEST_F(ServerTest, NonReadingStreamClientIsDroppedAtTheBound) {
