@@ -19,6 +19,20 @@ namespace {
 
 constexpr int kWorkersForTest = AdminServer::kWorkers;
 
+// A raw TCP connection to 127.0.0.1:port; -1 on failure.
+int ConnectRaw(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 using nlohmann::json;
 
 class AdminServerTest : public ::testing::Test {
@@ -264,12 +278,8 @@ TEST_F(AdminServerTest, SlowHeaderClientsDoNotStarveHealthz) {
   StartServer();
   std::vector<int> slow;
   for (int i = 0; i < 3 * kWorkersForTest; ++i) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(server_->port()));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+    const int fd = ConnectRaw(server_->port());
+    ASSERT_GE(fd, 0);
     const std::string partial = "GET /healthz HTTP/1.1\r\nHost: x\r\n";  // no blank line
     ASSERT_EQ(send(fd, partial.data(), partial.size(), MSG_NOSIGNAL),
               static_cast<ssize_t>(partial.size()));
@@ -286,12 +296,8 @@ TEST_F(AdminServerTest, SlowHeaderClientsDoNotStarveHealthz) {
 // Ambiguous framing is refused, not guessed at.
 TEST_F(AdminServerTest, ConflictingContentLengthIs400) {
   StartServer();
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(server_->port()));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+  const int fd = ConnectRaw(server_->port());
+  ASSERT_GE(fd, 0);
   const std::string req =
       "POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab";
   ASSERT_EQ(send(fd, req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));
