@@ -117,7 +117,8 @@ void AddGatewayCommand(CLI::App& root, int& exit_code) {
       ->envname("WALRUS_GATEWAY_HTTP_IO_THREADS")
       ->capture_default_str();
   cmd->add_option("--max-connections", g.max_connections,
-                  "Open HTTP connections; the next one gets 503 and is closed at once")
+                  "Open HTTP connections; at the cap the one that waited longest for a request is "
+                  "closed to make room, or, when all are busy, the newcomer gets 503 at once")
       ->envname("WALRUS_GATEWAY_MAX_CONNECTIONS")
       ->capture_default_str();
   cmd->add_option("--header-timeout-ms", g.header_timeout_ms,

@@ -45,7 +45,7 @@ struct GatewayConfig {
   bool validate_crdt = true;      // refuse ops `walrus apply --mode crdt` would dead-letter
   int http_threads = 48;          // worker threads for handlers that may block (produce)
   int http_io_threads = 2;        // event loops multiplexing every connection
-  int max_connections = 1024;     // open connections; beyond: 503 and closed at once
+  int max_connections = 1024;     // open connections; at the cap: evict the longest-waiting, or 503
   std::chrono::milliseconds header_timeout{10000};  // a request head must arrive within
   std::chrono::milliseconds body_timeout{10000};    // ... and its body (also the write deadline)
   std::chrono::milliseconds idle_timeout{5000};     // an idle keep-alive connection is closed
