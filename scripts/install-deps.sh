@@ -6,6 +6,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config clang lld libclang-rt-14-dev
   librdkafka-dev libhiredis-dev libssl-dev libspdlog-dev libfmt-dev libcli11-dev
   nlohmann-json3-dev libsimdjson-dev libcpp-httplib-dev prometheus-cpp-dev libjemalloc-dev
+  libboost1.81-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   redis-server redis-sentinel redis-tools kcat openssl
   python3 python3-pytest python3-redis python3-kafka curl procps

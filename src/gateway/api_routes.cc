@@ -16,13 +16,13 @@ int ProduceErrorStatus(const Error& e) {
   return 503;
 }
 
-Region* RegionOr404(GatewayContext& ctx, const Params& p, httplib::Response& res) {
+Region* RegionOr404(GatewayContext& ctx, const Params& p, http::Response& res) {
   Region* r = ctx.FindRegion(p.at("region"));
   if (r == nullptr) ReplyError(res, 404, "unknown region '" + p.at("region") + "'");
   return r;
 }
 
-void Produce(GatewayContext& ctx, const httplib::Request& req, httplib::Response& res) {
+void Produce(GatewayContext& ctx, const http::Request& req, http::Response& res) {
   const auto start = std::chrono::steady_clock::now();
   auto pr = ParseProduceRequest(req.body, ctx.cfg.validate_crdt);
   if (!pr) return ReplyError(res, 400, pr.error().message);
@@ -47,13 +47,13 @@ void Produce(GatewayContext& ctx, const httplib::Request& req, httplib::Response
                       {"hlc", ack->hlc}}));
 }
 
-void Regions(GatewayContext& ctx, httplib::Response& res) {
+void Regions(GatewayContext& ctx, http::Response& res) {
   nlohmann::json a = nlohmann::json::array();
   for (Region* r : ctx.regions) a.push_back({{"name", r->name()}, {"topic", r->topic()}});
   ReplyJson(res, 200, DumpJson({{"regions", std::move(a)}}));
 }
 
-void State(GatewayContext& ctx, const Params& p, httplib::Response& res) {
+void State(GatewayContext& ctx, const Params& p, http::Response& res) {
   Region* r = RegionOr404(ctx, p, res);
   if (r == nullptr) return;
   auto snap = r->state().Read(ctx.cfg.state_max_keys);
@@ -75,7 +75,7 @@ void State(GatewayContext& ctx, const Params& p, httplib::Response& res) {
                       {"data", std::move(data)}}));
 }
 
-void Key(GatewayContext& ctx, const Params& p, httplib::Response& res) {
+void Key(GatewayContext& ctx, const Params& p, http::Response& res) {
   Region* r = RegionOr404(ctx, p, res);
   if (r == nullptr) return;
   const std::string& key = p.at("key");
@@ -95,13 +95,13 @@ void Key(GatewayContext& ctx, const Params& p, httplib::Response& res) {
   ReplyJson(res, 200, DumpJson(j));
 }
 
-void SimStart(GatewayContext& ctx, const httplib::Request& req, httplib::Response& res) {
+void SimStart(GatewayContext& ctx, const http::Request& req, http::Response& res) {
   auto rate = ParseRateBody(req.body, false);
   if (!rate) return ReplyError(res, 400, rate.error().message);
   ReplyJson(res, 200, ctx.sim.Start(*rate));
 }
 
-void SimRate(GatewayContext& ctx, const httplib::Request& req, httplib::Response& res) {
+void SimRate(GatewayContext& ctx, const http::Request& req, http::Response& res) {
   auto rate = ParseRateBody(req.body, true);
   if (!rate) return ReplyError(res, 400, rate.error().message);
   ReplyJson(res, 200, ctx.sim.SetRate(**rate));
@@ -112,43 +112,43 @@ void SimRate(GatewayContext& ctx, const httplib::Request& req, httplib::Response
 void AddApiRoutes(Router& router, GatewayContext& ctx) {
   GatewayContext* c = &ctx;
   router.Add("POST", "/api/produce", true,
-             [c](const httplib::Request& req, httplib::Response& res, const Params&) {
+             [c](const http::Request& req, http::Response& res, const Params&) {
                Produce(*c, req, res);
              });
   router.Add("GET", "/api/regions", false,
-             [c](const httplib::Request&, httplib::Response& res, const Params&) {
+             [c](const http::Request&, http::Response& res, const Params&) {
                Regions(*c, res);
              });
   router.Add("GET", "/api/regions/:region/state", false,
-             [c](const httplib::Request&, httplib::Response& res, const Params& p) {
+             [c](const http::Request&, http::Response& res, const Params& p) {
                State(*c, p, res);
              });
   router.Add("GET", "/api/regions/:region/key/*key", false,
-             [c](const httplib::Request&, httplib::Response& res, const Params& p) {
+             [c](const http::Request&, http::Response& res, const Params& p) {
                Key(*c, p, res);
              });
   router.Add("GET", "/api/convergence", false,
-             [c](const httplib::Request&, httplib::Response& res, const Params&) {
+             [c](const http::Request&, http::Response& res, const Params&) {
                ReplyJson(res, 200, c->convergence.Json());
              });
   router.Add("GET", "/api/flows", false,
-             [c](const httplib::Request&, httplib::Response& res, const Params&) {
+             [c](const http::Request&, http::Response& res, const Params&) {
                ReplyJson(res, 200, c->flows.Json());
              });
   router.Add("GET", "/api/sim", false,
-             [c](const httplib::Request&, httplib::Response& res, const Params&) {
+             [c](const http::Request&, http::Response& res, const Params&) {
                ReplyJson(res, 200, c->sim.Json());
              });
   router.Add("POST", "/api/sim/start", true,
-             [c](const httplib::Request& req, httplib::Response& res, const Params&) {
+             [c](const http::Request& req, http::Response& res, const Params&) {
                SimStart(*c, req, res);
              });
   router.Add("POST", "/api/sim/stop", true,
-             [c](const httplib::Request&, httplib::Response& res, const Params&) {
+             [c](const http::Request&, http::Response& res, const Params&) {
                ReplyJson(res, 200, c->sim.Stop());
              });
   router.Add("POST", "/api/sim/rate", true,
-             [c](const httplib::Request& req, httplib::Response& res, const Params&) {
+             [c](const http::Request& req, http::Response& res, const Params&) {
                SimRate(*c, req, res);
              });
 }

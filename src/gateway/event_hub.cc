@@ -54,6 +54,7 @@ uint64_t EventHub::Publish(std::string_view event, std::string_view data_json) {
       s->queue_.push_back(shared);
     }
     s->cv_.notify_one();
+    if (s->wake_) s->wake_();
   }
   return shared->id;
 }
@@ -109,6 +110,7 @@ void EventHub::Close() {
   for (Subscription* s : subs_) {
     if (s->state_ == State::kOpen) s->state_ = State::kClosed;
     s->cv_.notify_one();
+    if (s->wake_) s->wake_();
   }
 }
 
@@ -129,6 +131,15 @@ uint64_t EventHub::overflows() const {
 
 EventHub::Subscription::~Subscription() {
   if (hub_ != nullptr) hub_->Unsubscribe(this);
+}
+
+void EventHub::Subscription::SetWakeup(std::function<void()> wake) {
+  if (hub_ == nullptr) {
+    if (wake) wake();  // a closed hub: the subscriber finds kClosed on its next Wait
+    return;
+  }
+  std::lock_guard lock(hub_->mu_);
+  wake_ = std::move(wake);
 }
 
 EventHub::Batch EventHub::Subscription::Wait(std::chrono::milliseconds timeout) {

@@ -27,6 +27,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -68,6 +69,10 @@ class EventHub {
     // Waits up to `timeout` for messages; returns everything queued. state != kOpen: the
     // subscription is over (after these messages).
     Batch Wait(std::chrono::milliseconds timeout);
+    // `wake` runs (under the hub's lock: it must be cheap, must not block and must not call
+    // back into the hub) whenever a message is queued for this subscriber or its state changes,
+    // so an event-driven server can Wait(0) later instead of a thread blocking in Wait.
+    void SetWakeup(std::function<void()> wake);
 
    private:
     friend class EventHub;
@@ -77,6 +82,7 @@ class EventHub {
     size_t live_limit_ = 0;            // queue bound (backlog + client_queue)
     State state_ = State::kOpen;
     std::condition_variable cv_;
+    std::function<void()> wake_;  // guarded by hub_->mu_
   };
 
   explicit EventHub(Options opts);

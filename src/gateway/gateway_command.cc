@@ -107,12 +107,49 @@ void AddGatewayCommand(CLI::App& root, int& exit_code) {
   cmd->add_option("-X", g.x_props, "librdkafka property key=value for every client (repeatable)");
   kafka::AddSecurityFlags(cmd, &flags->security);
   cmd->add_option("--http-threads", g.http_threads,
-                  "HTTP worker threads (each open connection holds one)")
+                  "HTTP worker threads for handlers that may block (produce waits for Kafka's "
+                  "ack); 4x as many requests may wait, more get 503")
       ->envname("WALRUS_GATEWAY_HTTP_THREADS")
       ->capture_default_str();
+  cmd->add_option("--http-io-threads", g.http_io_threads,
+                  "HTTP I/O threads multiplexing every connection (they also answer /healthz "
+                  "and /metrics, so those never wait behind slow requests)")
+      ->envname("WALRUS_GATEWAY_HTTP_IO_THREADS")
+      ->capture_default_str();
+  cmd->add_option("--max-connections", g.max_connections,
+                  "Open HTTP connections; at the cap the one that waited longest for a request is "
+                  "closed to make room, or, when all are busy, the newcomer gets 503 at once")
+      ->envname("WALRUS_GATEWAY_MAX_CONNECTIONS")
+      ->capture_default_str();
+  cmd->add_option("--header-timeout-ms", g.header_timeout_ms,
+                  "A request head must be complete this long after its first byte (after the "
+                  "accept on a new connection); else 408 and close")
+      ->envname("WALRUS_GATEWAY_HEADER_TIMEOUT_MS")
+      ->capture_default_str();
+  cmd->add_option("--body-timeout-ms", g.body_timeout_ms,
+                  "A request body must be complete this long after its head (else 408), and a "
+                  "response written within it (else the connection closes)")
+      ->envname("WALRUS_GATEWAY_BODY_TIMEOUT_MS")
+      ->capture_default_str();
+  cmd->add_option("--idle-timeout-ms", g.idle_timeout_ms,
+                  "An idle keep-alive connection is closed after this long")
+      ->envname("WALRUS_GATEWAY_IDLE_TIMEOUT_MS")
+      ->capture_default_str();
+  cmd->add_option("--max-header-bytes", g.max_header_bytes,
+                  "Largest request head (request line and header fields); larger: 431")
+      ->envname("WALRUS_GATEWAY_MAX_HEADER_BYTES")
+      ->capture_default_str();
+  cmd->add_option("--max-headers", g.max_headers, "Most header fields in a request; more: 431")
+      ->envname("WALRUS_GATEWAY_MAX_HEADERS")
+      ->capture_default_str();
   cmd->add_option("--max-sse-clients", g.max_sse_clients,
-                  "Event-stream clients served at once; more get 503")
+                  "Event-stream clients served at once; more get 503 at once")
       ->envname("WALRUS_GATEWAY_MAX_SSE_CLIENTS")
+      ->capture_default_str();
+  cmd->add_option("--sse-buffer-bytes", g.sse_buffer_bytes,
+                  "Bytes that may wait for an event-stream client that does not read; beyond, "
+                  "it is disconnected (it resumes with Last-Event-ID)")
+      ->envname("WALRUS_GATEWAY_SSE_BUFFER_BYTES")
       ->capture_default_str();
   cmd->add_option("--events-lookback", g.events_lookback,
                   "Records per partition replayed into the event log at start")

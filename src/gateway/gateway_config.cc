@@ -53,6 +53,12 @@ std::string GatewayConfig::Describe() const {
   out += no_auth ? " auth=off" : " auth=bearer";
   out += validate_crdt ? " validate=crdt" : " validate=plain";
   out += fmt::format(" sim-rate={}{}", sim_rate, sim_autostart ? " (autostart)" : "");
+  out += fmt::format(
+      " http: io-threads={} workers={} max-connections={} header/body/idle timeout={}/{}/{} ms "
+      "max-header-bytes={} max-headers={} max-sse-clients={} sse-buffer-bytes={}",
+      http_io_threads, http_threads, max_connections, header_timeout.count(),
+      body_timeout.count(), idle_timeout.count(), max_header_bytes, max_headers, max_sse_clients,
+      sse_buffer_bytes);
   return out;
 }
 
@@ -135,17 +141,35 @@ GatewayConfig BuildConfig(const GatewayFlags& f, const kafka::Properties& securi
     throw std::invalid_argument(st.error().message);
   }
   CheckRange(f.http_threads, 4, 1024, "--http-threads");
-  CheckRange(f.max_sse_clients, 1, 1000, "--max-sse-clients");
-  if (f.max_sse_clients > f.http_threads - 2) {
-    throw std::invalid_argument(
-        "--max-sse-clients must leave at least 2 of --http-threads for API requests");
+  CheckRange(f.http_io_threads, 1, 64, "--http-io-threads");
+  CheckRange(f.max_connections, 16, 1000000, "--max-connections");
+  CheckRange(f.header_timeout_ms, 100, 600000, "--header-timeout-ms");
+  CheckRange(f.body_timeout_ms, 100, 600000, "--body-timeout-ms");
+  CheckRange(f.idle_timeout_ms, 100, 3600000, "--idle-timeout-ms");
+  CheckRange(f.max_header_bytes, 1024, 1 << 20, "--max-header-bytes");
+  CheckRange(f.max_headers, 8, 10000, "--max-headers");
+  CheckRange(f.max_sse_clients, 1, 100000, "--max-sse-clients");
+  CheckRange(f.sse_buffer_bytes, 4096, 64 << 20, "--sse-buffer-bytes");
+  if (f.max_sse_clients >= f.max_connections) {
+    throw std::invalid_argument(fmt::format(
+        "--max-sse-clients ({}) must be below --max-connections ({}): streams would hold every "
+        "connection",
+        f.max_sse_clients, f.max_connections));
   }
   CheckRange(f.events_lookback, 0, 100000, "--events-lookback");
   CheckRange(f.sim_rate, kMinSimRate, kMaxSimRate, "--sim-rate");
   CheckRange(f.convergence_interval_ms, 50, 60000, "--convergence-interval-ms");
   CheckRange(f.flows_interval_ms, 50, 60000, "--flows-interval-ms");
   c.http_threads = f.http_threads;
+  c.http_io_threads = f.http_io_threads;
+  c.max_connections = f.max_connections;
+  c.header_timeout = std::chrono::milliseconds(f.header_timeout_ms);
+  c.body_timeout = std::chrono::milliseconds(f.body_timeout_ms);
+  c.idle_timeout = std::chrono::milliseconds(f.idle_timeout_ms);
+  c.max_header_bytes = static_cast<size_t>(f.max_header_bytes);
+  c.max_headers = f.max_headers;
   c.max_sse_clients = f.max_sse_clients;
+  c.sse_buffer_bytes = static_cast<size_t>(f.sse_buffer_bytes);
   c.events_lookback = f.events_lookback;
   c.sim_rate = f.sim_rate;
   c.sim_autostart = f.sim_autostart;

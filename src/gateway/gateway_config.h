@@ -43,8 +43,16 @@ struct GatewayConfig {
   std::string topic_suffix = ".events";
   kafka::Properties kafka_props;  // security flags, then -X (later entries win)
   bool validate_crdt = true;      // refuse ops `walrus apply --mode crdt` would dead-letter
-  int http_threads = 48;          // worker threads; each keep-alive or SSE connection holds one
-  int max_sse_clients = 16;       // more get 503 (they would starve the worker pool)
+  int http_threads = 48;          // worker threads for handlers that may block (produce)
+  int http_io_threads = 2;        // event loops multiplexing every connection
+  int max_connections = 1024;     // open connections; at the cap: evict the longest-waiting, or 503
+  std::chrono::milliseconds header_timeout{10000};  // a request head must arrive within
+  std::chrono::milliseconds body_timeout{10000};    // ... and its body (also the write deadline)
+  std::chrono::milliseconds idle_timeout{5000};     // an idle keep-alive connection is closed
+  size_t max_header_bytes = 16 * 1024;              // larger heads: 431
+  int max_headers = 100;                            // more header fields: 431
+  int max_sse_clients = 16;       // more get 503 at once
+  size_t sse_buffer_bytes = 256 * 1024;  // bytes waiting for an SSE client; beyond: dropped
   int events_lookback = 0;        // records per partition replayed into the event log at start
   size_t event_buffer = 10000;    // SSE ring buffer (Last-Event-ID resume window)
   size_t client_queue = 4096;     // per SSE client; a client further behind is disconnected
@@ -73,7 +81,15 @@ struct GatewayFlags {
   std::string validate = "crdt";
   std::vector<std::string> x_props;  // key=value
   int http_threads = 48;
+  int http_io_threads = 2;
+  int max_connections = 1024;
+  int header_timeout_ms = 10000;
+  int body_timeout_ms = 10000;
+  int idle_timeout_ms = 5000;
+  int max_header_bytes = 16 * 1024;
+  int max_headers = 100;
   int max_sse_clients = 16;
+  int sse_buffer_bytes = 256 * 1024;
   int events_lookback = 0;
   int sim_rate = 50;
   bool sim_autostart = false;

@@ -128,8 +128,22 @@ TEST(GatewayConfig, NumericBoundsAndProperties) {
   f.sim_rate = 0;
   EXPECT_NE(ErrorOf(f).find("--sim-rate must be in 1..5000"), std::string::npos) << ErrorOf(f);
   f = ThreeRegions();
-  f.max_sse_clients = 47;
-  EXPECT_NE(ErrorOf(f).find("--max-sse-clients"), std::string::npos) << ErrorOf(f);
+  f.max_sse_clients = 47;  // SSE clients no longer hold worker threads
+  EXPECT_EQ(BuildConfig(f).max_sse_clients, 47);
+  f.max_connections = 47;
+  EXPECT_NE(ErrorOf(f).find("--max-sse-clients (47) must be below --max-connections (47)"),
+            std::string::npos)
+      << ErrorOf(f);
+  f = ThreeRegions();
+  f.header_timeout_ms = 10;
+  EXPECT_NE(ErrorOf(f).find("--header-timeout-ms must be in 100..600000"), std::string::npos)
+      << ErrorOf(f);
+  f = ThreeRegions();
+  f.max_header_bytes = 10;
+  EXPECT_NE(ErrorOf(f).find("--max-header-bytes"), std::string::npos) << ErrorOf(f);
+  f = ThreeRegions();
+  f.sse_buffer_bytes = 0;
+  EXPECT_NE(ErrorOf(f).find("--sse-buffer-bytes"), std::string::npos) << ErrorOf(f);
   f = ThreeRegions();
   f.http = "nohost";
   EXPECT_NE(ErrorOf(f).find("--http"), std::string::npos) << ErrorOf(f);

@@ -1,22 +1,24 @@
 #pragma once
 
-// GatewayServer: the gateway's one HTTP port (cpp-httplib): dispatches to the Router, checks
-// the Bearer token of write routes (401 + WWW-Authenticate), answers unknown paths 404 and wrong
-// methods 405 (with Allow), refuses bodies over kMaxBodyBytes with 413, turns every error into
-// a JSON body, sets security headers on every response (a Content-Security-Policy that allows
-// only same-origin scripts, styles, images and connections; nosniff; no framing), and counts
-// requests by route and status.
+// GatewayServer: the gateway's one HTTP port, on http::Server (event-driven, src/http/server.h):
+// dispatches to the Router, checks the Bearer token of write routes (401 + WWW-Authenticate),
+// answers unknown paths 404 and wrong methods 405 (with Allow), refuses bodies over
+// kMaxBodyBytes with 413, turns every error into a JSON body, sets security headers on every
+// response (a Content-Security-Policy that allows only same-origin scripts, styles, images and
+// connections; nosniff; no framing), and counts requests by route and status. The limits that
+// keep it answerable under abuse (connection cap, header/body/idle deadlines, header size and
+// count, SSE send-buffer bound) come from GatewayConfig.
 //
-//   GatewayServer server(cfg, router, probe, auth);
+//   GatewayServer server(cfg, router, probe, auth, registry);
 //   if (auto st = server.Start(); !st) return Fail(st.error().message);  // names the address
 //   ... server.port() ...
-//   hub.Close();      // ends the SSE streams, which would otherwise hold workers
+//   hub.Close();      // ends the SSE streams
 //   server.Stop();
 //
-// Threads: one listener thread plus cfg.http_threads workers, owned by the server. Each
-// keep-alive connection holds a worker while open; an SSE client holds one for its lifetime
-// (hence cfg.max_sse_clients). Handlers must be thread-safe. Router, probe and auth are
-// borrowed and must outlive the server.
+// Threads: cfg.http_io_threads I/O threads run every connection and the routes of lane kInline
+// (/healthz, /metrics, SSE set-up, static files); cfg.http_threads workers run the rest (produce
+// waits for Kafka's ack there), 2 reserved threads /readyz. Handlers must be thread-safe.
+// Router, probe, auth and registry are borrowed and must outlive the server.
 
 #include <memory>
 
@@ -25,6 +27,8 @@
 #include "gateway/gateway_probe.h"
 #include "gateway/http_router.h"
 #include "gateway/token_auth.h"
+#include "http/server.h"
+#include "metrics/registry.h"
 
 namespace walrus::gateway {
 
@@ -36,28 +40,29 @@ inline constexpr const char* kContentSecurityPolicy =
 class GatewayServer {
  public:
   GatewayServer(const GatewayConfig& cfg, const Router& router, GatewayProbe& probe,
-                const TokenAuth& auth);
+                const TokenAuth& auth, metrics::Registry& registry);
   ~GatewayServer();
   GatewayServer(const GatewayServer&) = delete;
   GatewayServer& operator=(const GatewayServer&) = delete;
 
   // Binds cfg.http and starts serving; returns once connections are accepted.
   Status Start();
-  // Stops accepting, finishes in-flight requests, joins the threads. Idempotent.
+  // Stops accepting, closes connections, lets running handlers finish, joins the threads.
+  // Idempotent.
   void Stop();
   // The bound port (the ephemeral one for port 0); 0 when not running.
-  int port() const { return port_; }
+  int port() const { return server_ ? server_->port() : 0; }
 
  private:
-  void Serve(const httplib::Request& req, httplib::Response& res);
+  http::Response Serve(const http::Request& req) const;
+  http::Lane LaneOf(const http::Request& req) const;
 
-  struct Listener;
   const GatewayConfig& cfg_;
   const Router& router_;
   GatewayProbe& probe_;
   const TokenAuth& auth_;
-  std::unique_ptr<Listener> listener_;
-  int port_ = 0;
+  metrics::Registry& registry_;
+  std::unique_ptr<http::Server> server_;
 };
 
 }  // namespace walrus::gateway

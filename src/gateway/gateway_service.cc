@@ -111,7 +111,7 @@ Status GatewayService::Start() {
   AddEventRoute(p->router, *p->ctx);
   AddOpsRoutes(p->router, *p->ctx);
   AddStaticRoutes(p->router);
-  p->server = std::make_unique<GatewayServer>(cfg_, p->router, p->probe, p->auth);
+  p->server = std::make_unique<GatewayServer>(cfg_, p->router, p->probe, p->auth, *p->registry);
   parts_ = std::move(p);
   for (auto& e : parts_->events) threads_.emplace_back([&e] { e->Run(); });
   threads_.emplace_back([this] { parts_->convergence->Run(); });

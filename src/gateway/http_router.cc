@@ -20,18 +20,20 @@ std::vector<std::string_view> Split(std::string_view path) {
 
 }  // namespace
 
-void ReplyJson(httplib::Response& res, int status, std::string body) {
+void ReplyJson(http::Response& res, int status, std::string body) {
   res.status = status;
-  res.set_content(std::move(body), "application/json");
+  res.content_type = "application/json";
+  res.body = std::move(body);
 }
 
-void ReplyError(httplib::Response& res, int status, std::string_view message) {
+void ReplyError(http::Response& res, int status, std::string_view message) {
   ReplyJson(res, status, ErrorJson(message));
 }
 
-void Router::Add(std::string method, std::string pattern, bool needs_auth, RouteHandler h) {
+void Router::Add(std::string method, std::string pattern, bool needs_auth, RouteHandler h,
+                 http::Lane lane) {
   Route r{.method = std::move(method), .pattern = std::move(pattern), .needs_auth = needs_auth,
-          .handler = std::move(h)};
+          .handler = std::move(h), .lane = lane};
   for (auto s : Split(r.pattern)) r.segments.emplace_back(s);
   routes_.push_back(std::move(r));
 }

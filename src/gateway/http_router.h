@@ -10,7 +10,10 @@
 //   r.Find("POST", "/api/regions/us/key/x").allow;   // "GET": a 405 with Allow: GET
 //
 // Patterns: literal segments; ":name" matches one non-empty segment; "*name" (last only) matches
-// the non-empty rest of the path, slashes included. Paths arrive URL-decoded (httplib).
+// the non-empty rest of the path, slashes included. Paths arrive URL-decoded (http::Server).
+// Each route names the http::Lane its handler runs on: kWorker (default: may block), kInline
+// (the I/O thread: must never block; health, metrics, SSE set-up), kReserved (cheap-but-I/O
+// checks such as /readyz, on a pool of their own).
 // Threading: built at start-up, then read-only; Find from any thread.
 
 #include <functional>
@@ -19,19 +22,21 @@
 #include <string_view>
 #include <vector>
 
-#include <httplib.h>
+#include "http/message.h"
+#include "http/server.h"
 
 namespace walrus::gateway {
 
 using Params = std::map<std::string, std::string>;
 using RouteHandler =
-    std::function<void(const httplib::Request&, httplib::Response&, const Params&)>;
+    std::function<void(const http::Request&, http::Response&, const Params&)>;
 
 struct Route {
   std::string method;
   std::string pattern;  // also the metrics label
   bool needs_auth = false;
   RouteHandler handler;
+  http::Lane lane = http::Lane::kWorker;
   std::vector<std::string> segments;  // the pattern split at '/'
 };
 
@@ -44,7 +49,8 @@ class Router {
     std::string pattern;  // the matched pattern, also for 405s ("" when none)
   };
 
-  void Add(std::string method, std::string pattern, bool needs_auth, RouteHandler h);
+  void Add(std::string method, std::string pattern, bool needs_auth, RouteHandler h,
+           http::Lane lane = http::Lane::kWorker);
   // HEAD is matched as GET.
   Match Find(std::string_view method, std::string_view path) const;
 
@@ -54,8 +60,8 @@ class Router {
 };
 
 // Sets a JSON body with `status`.
-void ReplyJson(httplib::Response& res, int status, std::string body);
+void ReplyJson(http::Response& res, int status, std::string body);
 // {"error": message} with `status`.
-void ReplyError(httplib::Response& res, int status, std::string_view message);
+void ReplyError(http::Response& res, int status, std::string_view message);
 
 }  // namespace walrus::gateway

@@ -7,7 +7,7 @@ namespace {
 
 Router Routes() {
   Router r;
-  auto none = [](const httplib::Request&, httplib::Response&, const Params&) {};
+  auto none = [](const http::Request&, http::Response&, const Params&) {};
   r.Add("GET", "/api/regions", false, none);
   r.Add("GET", "/api/regions/:region/state", false, none);
   r.Add("GET", "/api/regions/:region/key/*key", false, none);

@@ -1,5 +1,8 @@
 // /healthz, /readyz and /metrics on the gateway's HTTP port, and the dashboard's static files
 // (built in when src/gateway/web/ exists: WALRUS_GATEWAY_HAS_WEB).
+// Lanes (http/server.h): /healthz, /metrics and the static files run on the I/O thread (no
+// blocking, never queued behind produce requests); /readyz pings every region's Redis, so it
+// runs on the reserved lane, also never behind the worker queue.
 
 #include "gateway/api_request.h"
 #include "gateway/gateway_context.h"
@@ -19,21 +22,23 @@ constexpr const char* kNoWebPage =
     "  POST /api/produce, /api/sim/start, /api/sim/stop, /api/sim/rate (Bearer token)\n"
     "  GET  /healthz, /readyz, /metrics\n";
 
-void ServeAsset(const httplib::Request& req, httplib::Response& res) {
+void ServeAsset(const http::Request& req, http::Response& res) {
 #ifdef WALRUS_GATEWAY_HAS_WEB
   const std::string path = req.path == "/" ? "/index.html" : req.path;
   if (const auto* a = web::FindAsset(path)) {
     res.status = 200;
-    res.set_header("Cache-Control", "no-cache");
-    res.set_content(std::string(a->body), std::string(a->content_type).c_str());
+    res.SetHeader("Cache-Control", "no-cache");
+    res.content_type = std::string(a->content_type);
+    res.body = std::string(a->body);
     return;
   }
   ReplyError(res, 404, "not found: " + req.path);
 #else
   if (req.path != "/") return ReplyError(res, 404, "not found: " + req.path);
   res.status = 200;
-  res.set_header("Cache-Control", "no-cache");
-  res.set_content(kNoWebPage, "text/plain; charset=utf-8");
+  res.SetHeader("Cache-Control", "no-cache");
+  res.content_type = "text/plain; charset=utf-8";
+  res.body = kNoWebPage;
 #endif
 }
 
@@ -42,33 +47,39 @@ void ServeAsset(const httplib::Request& req, httplib::Response& res) {
 void AddOpsRoutes(Router& router, GatewayContext& ctx) {
   GatewayContext* c = &ctx;
   router.Add("GET", "/healthz", false,
-             [](const httplib::Request&, httplib::Response& res, const Params&) {
+             [](const http::Request&, http::Response& res, const Params&) {
                ReplyJson(res, 200, R"({"status":"ok","detail":"serving"})");
-             });
+             },
+             http::Lane::kInline);
   router.Add("GET", "/readyz", false,
-             [c](const httplib::Request&, httplib::Response& res, const Params&) {
+             [c](const http::Request&, http::Response& res, const Params&) {
                auto [ok, detail] = c->readiness();
                ReplyJson(res, ok ? 200 : 503,
                          DumpJson({{"status", ok ? "ok" : "unavailable"}, {"detail", detail}}));
-             });
+             },
+             http::Lane::kReserved);
   router.Add("GET", "/metrics", false,
-             [c](const httplib::Request&, httplib::Response& res, const Params&) {
+             [c](const http::Request&, http::Response& res, const Params&) {
                res.status = 200;
-               res.set_content(c->registry.Serialize(), "text/plain; version=0.0.4; charset=utf-8");
-             });
+               res.content_type = "text/plain; version=0.0.4; charset=utf-8";
+               res.body = c->registry.Serialize();
+             },
+             http::Lane::kInline);
 }
 
 void AddStaticRoutes(Router& router) {
   router.Add("GET", "/", false,
-             [](const httplib::Request& req, httplib::Response& res, const Params&) {
+             [](const http::Request& req, http::Response& res, const Params&) {
                ServeAsset(req, res);
-             });
+             },
+             http::Lane::kInline);
 #ifdef WALRUS_GATEWAY_HAS_WEB
   for (size_t i = 0; i < web::AssetCount(); ++i) {
     router.Add("GET", "/" + std::string(web::AssetPath(i)), false,
-               [](const httplib::Request& req, httplib::Response& res, const Params&) {
+               [](const http::Request& req, http::Response& res, const Params&) {
                  ServeAsset(req, res);
-               });
+               },
+               http::Lane::kInline);
   }
 #endif
 }

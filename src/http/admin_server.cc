@@ -1,22 +1,14 @@
 #include "http/admin_server.h"
 
-#include <httplib.h>
-#include <sys/socket.h>
-
-#include <cctype>
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <exception>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "core/log.h"
+#include "http/server.h"
 
 namespace walrus::http {
 namespace {
-
-constexpr auto kStartTimeout = std::chrono::seconds(5);
 
 std::string RouteKey(const std::string& method, const std::string& path) {
   return method + " " + path;
@@ -26,34 +18,10 @@ std::string JsonError(const std::string& error, const Request& req) {
   return nlohmann::json{{"error", error}, {"method", req.method}, {"path", req.path}}.dump();
 }
 
-// httplib's default sets SO_REUSEPORT, which would let a second server silently share the port
-// with a running one. SO_REUSEADDR alone still allows a quick restart over TIME_WAIT sockets.
-void ListenSocketOptions(socket_t sock) {
-  int yes = 1;
-  setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-}
-
-Request FromHttplib(const httplib::Request& in) {
-  Request out;
-  out.method = in.method;
-  out.path = in.path;
-  for (const auto& [k, v] : in.params) out.params.emplace(k, v);
-  for (const auto& [k, v] : in.headers) {
-    std::string lower = k;
-    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    out.headers.emplace(std::move(lower), v);
-  }
-  out.body = in.body;
-  out.remote_addr = in.remote_addr;
-  return out;
-}
-
 }  // namespace
 
 struct AdminServer::Listener {
-  httplib::Server server;
-  std::thread thread;
-  std::atomic<bool> returned{false};  // listen_after_bind() came back
+  std::unique_ptr<Server> server;
 };
 
 AdminServer::AdminServer(HostPort addr, std::shared_ptr<metrics::Registry> registry)
@@ -71,10 +39,9 @@ AdminServer::AdminServer(HostPort addr, std::shared_ptr<metrics::Registry> regis
     return RunCheck(check);
   };
   routes_[RouteKey("GET", "/metrics")] = [this](const Request&) {
-    return Response{200,
-                    "text/plain; version=0.0.4; charset=utf-8",
-                    registry_ ? registry_->Serialize() : std::string(),
-                    {}};
+    Response r = Response::Json(200, registry_ ? registry_->Serialize() : std::string());
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    return r;
   };
 }
 
@@ -149,65 +116,42 @@ Status AdminServer::Start() {
   if (addr_.port < 0 || addr_.port > 65535) {
     return Error(Errc::kInvalidArgument, "admin server: bad port in " + addr_.ToString());
   }
-  auto l = std::make_unique<Listener>();
-  auto& srv = l->server;
-  srv.new_task_queue = [] { return new httplib::ThreadPool(kWorkers); };
-  srv.set_socket_options(ListenSocketOptions);
-  srv.set_keep_alive_timeout(2);
-  srv.set_read_timeout(5);
-  srv.set_write_timeout(5);
-  srv.set_payload_max_length(1 << 20);
-  // One catch-all route per method; Dispatch() does exact matching. (A pre-routing handler would
-  // run before httplib reads the request body.) httplib answers HEAD through the GET route.
-  const auto serve = [this](const httplib::Request& in, httplib::Response& out) {
-    Response r = Dispatch(FromHttplib(in));
-    out.status = r.status;
-    for (auto& [k, v] : r.headers) out.set_header(k, v);
-    out.set_content(std::move(r.body), r.content_type.c_str());
+  ServerOptions o;
+  o.addr = addr_;
+  o.name = "admin";
+  o.io_threads = 1;
+  o.workers = kWorkers;
+  o.worker_queue = 64;
+  o.reserved_workers = 1;
+  o.reserved_queue = 32;
+  o.max_connections = kMaxConnections;
+  o.idle_timeout = std::chrono::seconds(2);
+  o.max_body_bytes = 1 << 20;
+  // /metrics is answered on the I/O thread, the checks on a thread of their own, extra routes
+  // on the workers: a slow status page never delays a health probe.
+  auto lane = [](const Request& r) {
+    if (r.path == "/metrics") return Lane::kInline;
+    if (r.path == "/healthz" || r.path == "/readyz") return Lane::kReserved;
+    return Lane::kWorker;
   };
-  const char* kAll = ".*";
-  srv.Get(kAll, serve).Post(kAll, serve).Put(kAll, serve).Patch(kAll, serve);
-  srv.Delete(kAll, serve).Options(kAll, serve);
-
-  errno = 0;
-  int bound = -1;
-  if (addr_.port == 0) {
-    bound = srv.bind_to_any_port(addr_.host);
-  } else if (srv.bind_to_port(addr_.host, addr_.port)) {
-    bound = addr_.port;
+  auto l = std::make_unique<Listener>();
+  l->server = std::make_unique<Server>(
+      std::move(o), [this](const Request& r) { return Dispatch(r); }, lane);
+  if (auto st = l->server->Start(); !st) {
+    Error e = st.error();
+    e.message = "admin server: " + e.message;
+    return e;
   }
-  if (bound <= 0) {
-    const int err = errno;
-    return Error(Errc::kIo, "admin server: cannot listen on " + addr_.ToString() + ": " +
-                                (err != 0 ? std::strerror(err) : "cannot resolve or bind host"));
-  }
-
-  Listener* raw = l.get();
-  l->thread = std::thread([raw] {
-    raw->server.listen_after_bind();
-    raw->returned = true;
-  });
-  // Wait until the accept loop runs, so that a Stop() right after Start() cannot be missed.
-  const auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
-  while (!srv.is_running() && !raw->returned && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  if (!srv.is_running()) {
-    srv.stop();
-    l->thread.join();
-    return Error(Errc::kIo, "admin server: listener on " + addr_.ToString() + " did not start");
-  }
+  port_ = l->server->port();
   listener_ = std::move(l);
-  port_ = bound;
-  Logger("http")->info("admin server listening on {}", HostPort{addr_.host, bound}.ToString());
+  Logger("http")->info("admin server listening on {}", HostPort{addr_.host, port_}.ToString());
   return Status::Ok();
 }
 
 void AdminServer::Stop() {
   std::lock_guard lifecycle(lifecycle_mu_);
   if (!listener_) return;
-  listener_->server.stop();
-  if (listener_->thread.joinable()) listener_->thread.join();
+  listener_->server->Stop();
   listener_.reset();
   port_ = 0;
 }

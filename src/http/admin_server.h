@@ -18,9 +18,11 @@
 //   ... admin.port() ...
 //   admin.Stop();                                                         // also in ~AdminServer
 //
-// Threads: Start() spawns one listener thread plus a small worker pool (kWorkers) owned by the
-// server; checks and handlers run on those workers, concurrently, so they must be cheap and
-// thread-safe. All public methods are thread-safe; routes and checks may be changed while
+// Threads: on http::Server (http/server.h, event-driven): one I/O thread owned by the server
+// multiplexes every connection and answers /metrics; the checks run on one reserved thread,
+// extra routes on a small worker pool (kWorkers), concurrently, so they must be cheap and
+// thread-safe. The same limits as the gateway protect it: at most kMaxConnections (then 503 and
+// close), header/body deadlines (408), strict framing (400), 1 MiB bodies (413). All public methods are thread-safe; routes and checks may be changed while
 // running. Owns its listener; shares the Registry with the service.
 
 #include <atomic>
@@ -34,31 +36,10 @@
 
 #include "core/result.h"
 #include "http/host_port.h"
+#include "http/message.h"
 #include "metrics/registry.h"
 
 namespace walrus::http {
-
-// A request as seen by a Handler. Header names are lower-cased; for repeated query parameters or
-// headers the first one wins.
-struct Request {
-  std::string method;
-  std::string path;  // without the query string
-  std::map<std::string, std::string> params;
-  std::map<std::string, std::string> headers;
-  std::string body;
-  std::string remote_addr;
-};
-
-struct Response {
-  int status = 200;
-  std::string content_type = "application/json";
-  std::string body;
-  std::vector<std::pair<std::string, std::string>> headers;
-
-  static Response Json(int status, std::string body) {
-    return Response{status, "application/json", std::move(body), {}};
-  }
-};
 
 using Handler = std::function<Response(const Request&)>;
 
@@ -68,6 +49,7 @@ class AdminServer {
   using Check = std::function<std::pair<bool, std::string>()>;
 
   static constexpr int kWorkers = 4;
+  static constexpr int kMaxConnections = 256;
 
   // `registry` may be null (then /metrics is empty).
   AdminServer(HostPort addr, std::shared_ptr<metrics::Registry> registry);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <thread>
@@ -15,6 +16,22 @@
 
 namespace walrus::http {
 namespace {
+
+constexpr int kWorkersForTest = AdminServer::kWorkers;
+
+// A raw TCP connection to 127.0.0.1:port; -1 on failure.
+int ConnectRaw(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
 
 using nlohmann::json;
 
@@ -253,6 +270,44 @@ TEST_F(AdminServerTest, ConcurrentScrapesAllSucceed) {
   stop = true;
   writer.join();
   EXPECT_EQ(ok, 6 * 25);
+}
+
+// More slow-header clients than the old server had workers (4) must not starve /healthz: they
+// hold connections, not threads.
+TEST_F(AdminServerTest, SlowHeaderClientsDoNotStarveHealthz) {
+  StartServer();
+  std::vector<int> slow;
+  for (int i = 0; i < 3 * kWorkersForTest; ++i) {
+    const int fd = ConnectRaw(server_->port());
+    ASSERT_GE(fd, 0);
+    const std::string partial = "GET /healthz HTTP/1.1\r\nHost: x\r\n";  // no blank line
+    ASSERT_EQ(send(fd, partial.data(), partial.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(partial.size()));
+    slow.push_back(fd);
+  }
+  for (int i = 0; i < 5; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    EXPECT_EQ(Get("/healthz").status, 200);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(500));
+  }
+  for (int fd : slow) close(fd);
+}
+
+// Ambiguous framing is refused, not guessed at.
+TEST_F(AdminServerTest, ConflictingContentLengthIs400) {
+  StartServer();
+  const int fd = ConnectRaw(server_->port());
+  ASSERT_GE(fd, 0);
+  const std::string req =
+      "POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab";
+  ASSERT_EQ(send(fd, req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));
+  char buf[512] = {};
+  timeval tv{5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  const ssize_t n = recv(fd, buf, sizeof(buf) - 1, 0);
+  close(fd);
+  ASSERT_GT(n, 12);
+  EXPECT_EQ(std::string(buf, 12), "HTTP/1.1 400");
 }
 
 }  // namespace
