@@ -78,7 +78,9 @@ class Consumer {
   // partition that is not assigned when the call returns, nor partition-EOF events. Error
   // events (Message::error() not ok) are returned in line.
   std::vector<Message> PollBatch(size_t max, std::chrono::milliseconds timeout);
-  // Moves assigned partitions to the given offsets; records fetched before are discarded.
+  // Moves assigned partitions to the given offsets; records fetched before are discarded. A
+  // partition whose fetching stopped on an error (Message::position_out_of_range) is assigned
+  // again at the offset instead (cooperative-sticky assignor only; kUnavailable otherwise).
   Status Seek(const std::vector<TopicPartition>& positions);
   // Stops / restarts fetching; a resumed partition continues after the last returned record.
   Status Pause(const std::vector<TopicPartition>& parts);
