@@ -22,7 +22,10 @@ Today (auto.offset.reset=earliest) (a) counts the new records as duplicates with
 
 import json
 import re
+import signal
 import subprocess
+
+import pytest
 
 import harness
 import kafka_io
@@ -170,15 +173,24 @@ def test_replaced_cluster_is_held_until_the_operator_decides(procs, walrus_bin, 
                            for r in st["partitions"]), st
 
 
-def test_retention_gap_is_reported_and_never_skipped(procs, walrus_bin, tmp_path):
+@pytest.mark.parametrize("while_running", [False, True], ids=["at_start", "while_running"])
+def test_retention_gap_is_reported_and_never_skipped(procs, walrus_bin, tmp_path, while_running):
+    """at_start: the applier is stopped while retention deletes, the check at assignment finds
+    the gap. while_running: the applier is frozen (SIGSTOP, shorter than its session timeout, so
+    no rebalance re-checks), and its next fetch finds the position gone (the reactive path)."""
     kafka = harness.DevKafka(procs, walrus_bin, tmp_path, topics=["%s:1" % TOPIC, "%s.dlq:1" % TOPIC])
     redis = harness.RedisServer(procs, tmp_path / "redis")
     c = redis.client()
     kafka_io.produce(kafka.brokers, TOPIC, incr(0, 5), str(tmp_path), partition=0)
-    app = harness.Applier(procs, walrus_bin, kafka.brokers, redis.url, "g", extra=X)
+    extra = ["-X", "session.timeout.ms=45000", "-X", "heartbeat.interval.ms=1000"] \
+        if while_running else X
+    app = harness.Applier(procs, walrus_bin, kafka.brokers, redis.url, "g", extra=extra)
     app.wait_ready()
     harness.wait_applied(c, [5], [app], topic=TOPIC)
-    assert app.terminate() == 0
+    if while_running:
+        app.proc.signal(signal.SIGSTOP)
+    else:
+        assert app.terminate() == 0
 
     # ~7 MiB into the partition: devkafka keeps ~5 MiB and drops the oldest, unapplied ones too.
     big = [(b"big:%d" % i, json.dumps({"cmd": "SET", "key": "big:%d" % i,
@@ -190,11 +202,20 @@ def test_retention_gap_is_reported_and_never_skipped(procs, walrus_bin, tmp_path
     end = kafka_io.end_offsets(kafka.brokers, TOPIC, 1)[0]
     assert end == 85 and 5 < low < 75, (low, end)
 
-    app = harness.Applier(procs, walrus_bin, kafka.brokers, redis.url, "g", extra=X, name="apply2")
+    if while_running:
+        app.proc.signal(signal.SIGCONT)
+    else:
+        app = harness.Applier(procs, walrus_bin, kafka.brokers, redis.url, "g", extra=X,
+                              name="apply2")
     body = wait_held(app, ["%s[0] held: retention gap [5, %d) of %d records" % (TOPIC, low, low - 5)])
     assert metric(app, "walrus_apply_partition_held", partition=0, reason="retention_gap") == 1
     assert metric(app, "walrus_apply_gap_records", partition=0) == low - 5
-    assert metric(app, "walrus_apply_records_total", result="applied") == 0
+    if while_running:
+        assert metric(app, "walrus_apply_fetch_out_of_range_total") >= 1
+        assert "fetch position 5 of %s[0] is not in the log" % TOPIC in app.proc.log_text()
+        assert "revoked" not in app.proc.log_text()  # no rebalance: the reactive path held it
+    else:
+        assert metric(app, "walrus_apply_records_total", result="applied") == 0
     rc, st, table = status(walrus_bin, kafka.brokers, redis.url)
     assert rc == 1 and st["partitions"][0]["redis_state"] == "retention_gap", st
     assert "retention gap [5, %d) of %d records" % (low, low - 5) in table, table
