@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <optional>
+
 #include "core/log.h"
 
 namespace walrus::apply {
@@ -45,9 +47,23 @@ Status PartitionGuard::CheckAtSeek(redis::Connection& conn, kafka::Consumer& con
   auto log = Logger("apply");
   std::vector<std::string> argv{"MGET"};
   for (auto* ps : parts) argv.push_back(HoldKey(ps->topic, ps->partition));
+  argv.emplace_back(kClusterIdKey);
   auto r = conn.Command(argv);
   if (!r) return r.error();
   if (r->IsError()) return r->ToError();
+  // Positions stored for another Kafka cluster mean nothing here, even inside the new log.
+  std::optional<std::string> changed_from;
+  const std::string cluster = CurrentCluster(consumer);
+  if (const auto stored = r->element(parts.size()); !cluster.empty()) {
+    if (stored.IsNil()) {
+      auto set = conn.Command({"SET", kClusterIdKey, cluster, "NX"});
+      if (!set) return set.error();
+      log->info("positions in this Redis refer to Kafka cluster '{}' ({})", cluster,
+                kClusterIdKey);
+    } else if (stored.str() != cluster) {
+      changed_from = std::string(stored.str());
+    }
+  }
   bool query_failed = false;  // one unreachable leader must not delay every partition
   for (size_t i = 0; i < parts.size(); ++i) {
     PartitionState& ps = *parts[i];
@@ -68,18 +84,31 @@ Status PartitionGuard::CheckAtSeek(redis::Connection& conn, kafka::Consumer& con
                 ps.topic, ps.partition, ps.next);
       Release(ps);
     }
-    if (ps.next < 0 || query_failed) continue;
-    auto wm = Query(consumer, ps);
-    if (!wm) {
+    if (ps.next < 0) continue;
+    auto wm = query_failed ? Result<std::pair<int64_t, int64_t>>(
+                                 Error(Errc::kUnavailable, "an earlier query failed"))
+                           : Query(consumer, ps);
+    if (!wm && !query_failed) {
       query_failed = true;
       log->warn("{}[{}]: could not check position {} against the log ({}); a fetch out of "
                 "range will still hold it",
                 ps.topic, ps.partition, ps.next, wm.error().message);
-      continue;
     }
-    if (ClassifyPosition(ps.next, wm->first, wm->second).verdict != Verdict::kInRange) {
-      auto h = MakeHold(ps.topic, ps.partition, ps.next, wm->first, wm->second, WallMs());
-      if (auto st = Hold(conn, ps, std::move(h), /*stored=*/false); !st) return st;
+    // The offsets' verdict comes first (it has the numbers); a changed cluster holds even a
+    // position inside the new log.
+    std::optional<PartitionHold> h;
+    if (wm && ClassifyPosition(ps.next, wm->first, wm->second).verdict != Verdict::kInRange) {
+      h = MakeHold(ps.topic, ps.partition, ps.next, wm->first, wm->second, WallMs());
+    } else if (changed_from) {
+      h = MakeClusterHold(ps.topic, ps.partition, ps.next, wm ? wm->first : -1,
+                          wm ? wm->second : -1, *changed_from, cluster, WallMs());
+    }
+    if (h && changed_from) {
+      h->stored_cluster = *changed_from;
+      h->cluster = cluster;
+    }
+    if (h) {
+      if (auto st = Hold(conn, ps, std::move(*h), /*stored=*/false); !st) return st;
     }
   }
   return Status::Ok();
@@ -239,6 +268,18 @@ Status PartitionGuard::Recheck(redis::Connection& conn, kafka::Consumer& consume
     return Error(Errc::kUnavailable, "seek after a hold: " + st.error().message);
   }
   return Status::Ok();
+}
+
+std::string PartitionGuard::CurrentCluster(kafka::Consumer& consumer) {
+  auto id = consumer.ClusterId(opt_.query_timeout);
+  if (id && !id->empty()) {
+    cluster_ = *id;
+  } else if (cluster_.empty()) {
+    WALRUS_LOG_EVERY_MS(Logger("apply"), warn, 10000,
+                        "cannot tell whether the Kafka cluster changed: {}",
+                        id ? std::string("empty cluster id") : id.error().message);
+  }
+  return cluster_;
 }
 
 Status PartitionGuard::Hold(redis::Connection& conn, PartitionState& ps, PartitionHold h,

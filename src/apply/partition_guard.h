@@ -4,6 +4,9 @@
 // not in the log (docs/log-gaps.md). The consumer runs with auto.offset.reset=error, so librdkafka
 // never moves a partition by itself; the guard
 //
+//  * at every seek, compares the Kafka cluster id with the one the Redis positions were stored
+//    for (walrus:kafka-cluster-id, set on first use): a replaced cluster whose new log is already
+//    longer than the positions cannot be told by offsets;
 //  * proactively, at every seek (assignment, resync after a Redis reconnect), reads the
 //    partitions' persisted holds and checks their stored positions against the log's watermarks
 //    asked of the leaders;
@@ -83,6 +86,8 @@ class PartitionGuard {
   void Publish(const PartitionHold& h);
   void Unpublish(const std::string& topic, int32_t partition);
   Result<std::pair<int64_t, int64_t>> Query(kafka::Consumer& consumer, const PartitionState& ps);
+  // The consumer's Kafka cluster id ("" while unknown); the last known one if the query fails.
+  std::string CurrentCluster(kafka::Consumer& consumer);
   // Re-reads positions and hold keys of held partitions; releases those decided about.
   Status Recheck(redis::Connection& conn, kafka::Consumer& consumer,
                  const std::vector<PartitionState*>& held);
@@ -91,6 +96,7 @@ class PartitionGuard {
   Options opt_;
   bool work_ = false;  // a noted event or a hold not paused yet
   size_t held_ = 0;    // summary_.size(), for Due() without the lock
+  std::string cluster_;  // last known Kafka cluster id
   std::chrono::steady_clock::time_point next_recheck_{};
   std::chrono::steady_clock::time_point next_retry_{};  // of a failed watermark query
 

@@ -25,6 +25,8 @@ std::string_view VerdictName(Verdict v) {
       return "beyond_end";
     case Verdict::kRetentionGap:
       return "retention_gap";
+    case Verdict::kClusterChanged:
+      return "cluster_changed";
     case Verdict::kInRange:
       break;
   }
@@ -32,13 +34,28 @@ std::string_view VerdictName(Verdict v) {
 }
 
 std::optional<Verdict> ParseVerdict(std::string_view name) {
-  for (Verdict v : {Verdict::kInRange, Verdict::kBeyondEnd, Verdict::kRetentionGap}) {
+  for (Verdict v : {Verdict::kInRange, Verdict::kBeyondEnd, Verdict::kRetentionGap,
+                    Verdict::kClusterChanged}) {
     if (VerdictName(v) == name) return v;
   }
   return std::nullopt;
 }
 
 std::string PartitionHold::Describe() const {
+  std::string out = DescribeReason();
+  if (reason != Verdict::kClusterChanged && !stored_cluster.empty() && stored_cluster != cluster) {
+    out += fmt::format("; Kafka cluster changed from '{}' to '{}'", stored_cluster, cluster);
+  }
+  return out;
+}
+
+std::string PartitionHold::DescribeReason() const {
+  if (reason == Verdict::kClusterChanged) {
+    return fmt::format(
+        "{}[{}] held: Kafka cluster changed (positions stored for cluster '{}', consuming "
+        "cluster '{}'): stored position {} refers to another log (log now [{}, {}])",
+        topic, partition, stored_cluster, cluster, position, low, high);
+  }
   if (reason == Verdict::kRetentionGap) {
     return fmt::format(
         "{}[{}] held: retention gap [{}, {}) of {} records deleted before they were applied "
@@ -55,7 +72,8 @@ std::string PartitionHold::ToJson() const {
   return nlohmann::json{{"topic", topic},        {"partition", partition},
                         {"reason", VerdictName(reason)}, {"position", position},
                         {"low", low},            {"high", high},
-                        {"count", count},        {"since_ms", since_ms}}
+                        {"count", count},        {"since_ms", since_ms},
+                        {"stored_cluster", stored_cluster}, {"cluster", cluster}}
       .dump();
 }
 
@@ -78,6 +96,8 @@ Result<PartitionHold> PartitionHold::FromJson(std::string_view json) {
     h.high = j.at("high").get<int64_t>();
     h.count = j.at("count").get<int64_t>();
     h.since_ms = j.value("since_ms", int64_t{0});
+    h.stored_cluster = j.value("stored_cluster", std::string());
+    h.cluster = j.value("cluster", std::string());
     return h;
   } catch (const std::exception& e) {
     return Error(Errc::kInvalidArgument, std::string("hold: ") + e.what());
@@ -96,6 +116,22 @@ PartitionHold MakeHold(std::string topic, int32_t partition, int64_t position, i
   h.high = high;
   h.count = c.count;
   h.since_ms = now_ms;
+  return h;
+}
+
+PartitionHold MakeClusterHold(std::string topic, int32_t partition, int64_t position, int64_t low,
+                              int64_t high, std::string stored_cluster, std::string cluster,
+                              int64_t now_ms) {
+  PartitionHold h;
+  h.topic = std::move(topic);
+  h.partition = partition;
+  h.reason = Verdict::kClusterChanged;
+  h.position = position;
+  h.low = low;
+  h.high = high;
+  h.since_ms = now_ms;
+  h.stored_cluster = std::move(stored_cluster);
+  h.cluster = std::move(cluster);
   return h;
 }
 

@@ -10,6 +10,9 @@
 //                                        position are NEW records, not duplicates.
 //   position < low   =>  kRetentionGap:  records [position, low) were deleted before they were
 //                                        applied (retention); they are lost to this Redis.
+//   cluster id differs => kClusterChanged: the positions were stored for another Kafka cluster
+//                                        (kClusterIdKey); even a position inside the new log
+//                                        means nothing there.
 //
 // A hold is persisted in Redis (HoldKey, JSON) so it survives applier restarts even once the new
 // log has grown past the old position (offsets alone could not tell any more). Only an operator
@@ -37,8 +40,10 @@ std::string HoldKey(std::string_view topic, int32_t partition);
 std::string HoldKeyPrefix(std::string_view topic);
 // Redis stream of operator decisions about held partitions (`walrus position`), XADD per decision.
 inline constexpr std::string_view kDecisionsKey = "walrus:decisions";
+// Redis key naming the Kafka cluster (its cluster id) the positions of this Redis refer to.
+inline constexpr std::string_view kClusterIdKey = "walrus:kafka-cluster-id";
 
-enum class Verdict { kInRange, kBeyondEnd, kRetentionGap };
+enum class Verdict { kInRange, kBeyondEnd, kRetentionGap, kClusterChanged };
 
 struct Classification {
   Verdict verdict = Verdict::kInRange;
@@ -50,7 +55,8 @@ struct Classification {
 // transaction markers, so high may exceed the last record's offset + 1).
 Classification ClassifyPosition(int64_t position, int64_t low, int64_t high);
 
-// Metric label / JSON value of a verdict: "in_range", "beyond_end", "retention_gap".
+// Metric label / JSON value of a verdict: "in_range", "beyond_end", "retention_gap",
+// "cluster_changed".
 std::string_view VerdictName(Verdict v);
 std::optional<Verdict> ParseVerdict(std::string_view name);
 
@@ -63,15 +69,25 @@ struct PartitionHold {
   int64_t high = -1;     // log end (high watermark) then
   int64_t count = 0;     // offsets between position and the log (see Classification)
   int64_t since_ms = 0;  // unix ms when the hold was taken
+  // kClusterChanged: the cluster the positions were stored for, and the one consumed now.
+  std::string stored_cluster, cluster;
 
   // One line naming the partition, the reason and every number, for logs and /readyz.
   std::string Describe() const;
   std::string ToJson() const;
   static Result<PartitionHold> FromJson(std::string_view json);
+
+ private:
+  std::string DescribeReason() const;
 };
 
 // The hold for a position classified out of range (precondition: not kInRange).
 PartitionHold MakeHold(std::string topic, int32_t partition, int64_t position, int64_t low,
                        int64_t high, int64_t now_ms);
+
+// The hold for positions stored for another Kafka cluster (kClusterChanged, count 0).
+PartitionHold MakeClusterHold(std::string topic, int32_t partition, int64_t position, int64_t low,
+                              int64_t high, std::string stored_cluster, std::string cluster,
+                              int64_t now_ms);
 
 }  // namespace walrus::apply

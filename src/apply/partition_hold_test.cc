@@ -73,3 +73,28 @@ TEST(HoldKey, UnderTheWalrusNamespace) {
 
 }  // namespace
 }  // namespace walrus::apply
+
+namespace walrus::apply {
+namespace {
+
+TEST(PartitionHold, ClusterChangedNamesBothClusters) {
+  auto h = MakeClusterHold("t", 1, 15, 0, 20, "old-id", "new-id", 5);
+  EXPECT_EQ(h.reason, Verdict::kClusterChanged);
+  EXPECT_EQ(h.Describe(),
+            "t[1] held: Kafka cluster changed (positions stored for cluster 'old-id', consuming "
+            "cluster 'new-id'): stored position 15 refers to another log (log now [0, 20])");
+  auto back = PartitionHold::FromJson(h.ToJson());
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->stored_cluster, "old-id");
+  EXPECT_EQ(back->cluster, "new-id");
+  // An offsets verdict on a changed cluster says both.
+  auto beyond = MakeHold("t", 1, 15, 0, 10, 5);
+  beyond.stored_cluster = "old-id";
+  beyond.cluster = "new-id";
+  EXPECT_EQ(beyond.Describe(),
+            "t[1] held: stored position 15 beyond log end 10 by 5 (log replaced or truncated; log "
+            "[0, 10]); Kafka cluster changed from 'old-id' to 'new-id'");
+}
+
+}  // namespace
+}  // namespace walrus::apply

@@ -14,6 +14,7 @@
 #include "apply/partition_hold.h"
 #include "apply/partition_state.h"
 #include "core/log.h"
+#include "kafka/admin.h"
 #include "kafka/assign_consumer.h"
 #include "kafka/security.h"
 #include "redis/connection.h"
@@ -94,7 +95,8 @@ std::string Show(const std::string& topic, int32_t p, const Seen& s) {
 
 // The new position for `a`, or the reason it is refused.
 Result<int64_t> Decide(Action a, const Flags& f, const Seen& s) {
-  const bool need_log = a == Action::kAcceptGap || a == Action::kResetToLogStart;
+  const bool cluster_hold = s.hold && s.hold->find("\"cluster_changed\"") != std::string::npos;
+  const bool need_log = a == Action::kAcceptGap || a == Action::kResetToLogStart || cluster_hold;
   if (need_log && !s.log) {
     return Error(Errc::kInvalidArgument, "--brokers is needed to read the log bounds");
   }
@@ -215,6 +217,7 @@ int RunPosition(const Flags& f) {
     if (partitions.empty()) std::cout << f.topic << ": no partition held\n";
   }
   std::unique_ptr<kafka::AssignConsumer> kc;
+  std::string cluster;  // the Kafka cluster decided against: positions now refer to it
   if (!kprops.empty()) {
     auto created = kafka::AssignConsumer::Create(kprops);
     if (!created) {
@@ -222,12 +225,24 @@ int RunPosition(const Flags& f) {
       return 1;
     }
     kc = std::move(*created);
+    auto id = kafka::ClusterId(kprops, timeout);
+    if (!id) {
+      std::cerr << "walrus position: kafka: " << id.error().message << "\n";
+      return 1;
+    }
+    cluster = *id;
+    auto stored = c.Command({"GET", kClusterIdKey});
+    const std::string was = stored && !stored->IsNil() && !stored->IsError()
+                                ? std::string(stored->str())
+                                : std::string("none");
+    std::cout << "kafka cluster '" << cluster << "'; positions stored for cluster '" << was
+              << "' (" << kClusterIdKey << ")\n";
   }
   int rc = 0;
   for (int32_t p : partitions) {
     const std::string pos_key = PositionKey(f.topic, p), hold_key = HoldKey(f.topic, p);
     if (action != Action::kShow) {
-      auto w = c.Command({"WATCH", pos_key, hold_key});
+      auto w = c.Command({"WATCH", pos_key, hold_key, kClusterIdKey});
       if (!w || w->IsError()) {
         std::cerr << "walrus position: WATCH failed\n";
         return 1;
@@ -279,10 +294,15 @@ int RunPosition(const Flags& f) {
               "action", ActionName(action), "old_position", old, "new_position",
               std::to_string(*next), "log_low", low, "log_high", high, "hold",
               s.hold.value_or(""), "reason", f.reason, "operator", op, "host", Host(), "at_ms",
-              now});
+              now, "kafka_cluster", cluster.empty() ? std::string_view("unknown") : cluster});
+    size_t n = 4;
+    if (!cluster.empty()) {
+      c.Append({"SET", kClusterIdKey, cluster});
+      ++n;
+    }
     c.Append({"EXEC"});
-    auto replies = c.ReadReplies(5);
-    if (!replies || (*replies)[4].IsNil() || (*replies)[4].IsError()) {
+    auto replies = c.ReadReplies(n + 1);
+    if (!replies || (*replies)[n].IsNil() || (*replies)[n].IsError()) {
       std::cerr << "walrus position: " << f.topic << "[" << p
                 << "]: not changed (the position or hold changed meanwhile, or Redis failed); "
                    "look again and retry\n";

@@ -287,6 +287,14 @@ Result<std::pair<int64_t, int64_t>> Consumer::QueryWatermarks(const std::string&
   return std::make_pair(lo, hi);
 }
 
+Result<std::string> Consumer::ClusterId(std::chrono::milliseconds timeout) {
+  char* id = rd_kafka_clusterid(impl_->rk.get(), static_cast<int>(timeout.count()));
+  if (id == nullptr) return Error(Errc::kUnavailable, "kafka cluster id: not known (yet)");
+  std::string out(id);
+  rd_kafka_mem_free(impl_->rk.get(), id);
+  return out;
+}
+
 Status Consumer::FatalError() const {
   char errstr[512] = {0};
   const auto e = rd_kafka_fatal_error(impl_->rk.get(), errstr, sizeof errstr);

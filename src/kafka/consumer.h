@@ -100,6 +100,8 @@ class Consumer {
   // Low/high watermarks asked of the partition leader.
   Result<std::pair<int64_t, int64_t>> QueryWatermarks(const std::string& topic, int32_t partition,
                                                       std::chrono::milliseconds timeout);
+  // The id of the Kafka cluster the consumer is connected to (from metadata; may wait for it).
+  Result<std::string> ClusterId(std::chrono::milliseconds timeout);
   // The client's fatal error, or ok.
   Status FatalError() const;
   // Leaves the group (revoke callbacks run on this thread). Idempotent.

@@ -63,13 +63,24 @@ std::string DescribeHold(std::string_view json) {
   auto j = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) return "held (unreadable hold record)";
   const auto num = [&](const char* k) { return j.value(k, int64_t{-1}); };
+  const std::string from = j.value("stored_cluster", std::string()),
+                    to = j.value("cluster", std::string());
+  if (j.value("reason", std::string()) == "cluster_changed") {
+    return fmt::format("held: Kafka cluster changed (positions stored for cluster '{}', "
+                       "consuming cluster '{}'): stored position {} (log [{}, {}] then)",
+                       from, to, num("position"), num("low"), num("high"));
+  }
+  const std::string changed =
+      !from.empty() && from != to ? fmt::format("; Kafka cluster changed from '{}' to '{}'", from, to)
+                                  : std::string();
   if (j.value("reason", std::string()) == "retention_gap") {
-    return fmt::format("held: retention gap [{}, {}) of {} records (log [{}, {}] then)",
-                       num("position"), num("low"), num("count"), num("low"), num("high"));
+    return fmt::format("held: retention gap [{}, {}) of {} records (log [{}, {}] then){}",
+                       num("position"), num("low"), num("count"), num("low"), num("high"),
+                       changed);
   }
   return fmt::format("held: stored position {} beyond log end {} by {} (log replaced or "
-                     "truncated; log [{}, {}] then)",
-                     num("position"), num("high"), num("count"), num("low"), num("high"));
+                     "truncated; log [{}, {}] then){}",
+                     num("position"), num("high"), num("count"), num("low"), num("high"), changed);
 }
 
 std::string RedisLagCell(const PartitionRow& row) {

@@ -10,6 +10,9 @@
     any more). Then the documented decision (`walrus position --all-held --reset-to-log-start`):
     every new record applies, counters exact, the decision recorded in walrus:decisions.
 
+(a2) The same with a new log already LONGER than the stored positions (20 > 15): offsets cannot
+    tell, the Kafka cluster id stored beside the positions (walrus:kafka-cluster-id) does.
+
 (b) Retention gap: the applier applied 5 INCRBY and stopped; ~7 MiB of SETs then made devkafka
     (~5 MiB per partition) drop the oldest records, the 5.. unapplied ones included. The restarted
     applier holds the partition and reports the gap [5, low) with its size; nothing is skipped
@@ -171,6 +174,52 @@ def test_replaced_cluster_is_held_until_the_operator_decides(procs, walrus_bin, 
     rc, st, _ = status(walrus_bin, new.brokers, redis.url)
     assert rc == 0 and all(r["redis_state"] == "ok" and r["redis_lag"] == 0
                            for r in st["partitions"]), st
+
+
+def test_replaced_cluster_with_a_longer_log_is_held_by_cluster_id(procs, walrus_bin, tmp_path):
+    old = harness.DevKafka(procs, walrus_bin, tmp_path, topics=["%s:2" % TOPIC, "%s.dlq:2" % TOPIC])
+    redis = harness.RedisServer(procs, tmp_path / "redis")
+    c = redis.client()
+    for p in (0, 1):
+        kafka_io.produce(old.brokers, TOPIC, incr(p, 15), str(tmp_path), partition=p)
+    app = harness.Applier(procs, walrus_bin, old.brokers, redis.url, "g", extra=X)
+    app.wait_ready()
+    harness.wait_applied(c, [15, 15], [app], topic=TOPIC)
+    old_id = c.get("walrus:kafka-cluster-id")
+    assert old_id, "the applier did not record the Kafka cluster id"
+    assert app.terminate() == 0
+    old.proc.kill9()
+
+    new = harness.DevKafka(procs, walrus_bin, tmp_path, topics=["%s:2" % TOPIC, "%s.dlq:2" % TOPIC])
+    for p in (0, 1):
+        kafka_io.produce(new.brokers, TOPIC, incr(p, 20), str(tmp_path), partition=p)
+    app = harness.Applier(procs, walrus_bin, new.brokers, redis.url, "g", extra=X, name="apply2")
+    body = wait_held(app, ["%s[0] held: Kafka cluster changed" % TOPIC,
+                           "%s[1] held: Kafka cluster changed" % TOPIC])
+    assert "stored position 15" in body and old_id.decode() in body, body
+    for p in (0, 1):
+        assert metric(app, "walrus_apply_partition_held", partition=p,
+                      reason="cluster_changed") == 1
+    assert metric(app, "walrus_apply_records_total", result="applied") == 0
+    assert metric(app, "walrus_apply_records_total", result="duplicate") == 0
+    rc, st, table = status(walrus_bin, new.brokers, redis.url)
+    assert rc == 1 and all("Kafka cluster changed" in r["held"] for r in st["partitions"]), st
+    assert [int(c.get("ctr:%d" % p)) for p in (0, 1)] == [15, 15]
+
+    rc, out, err = position(walrus_bin, redis.url, new.brokers, "--all-held",
+                            "--reset-to-log-start", "--reason", "new cluster, replay it")
+    assert rc == 0 and out.count("decision:") == 2, (rc, out, err)
+    harness.wait_applied(c, [20, 20], [app], topic=TOPIC)
+    assert [int(c.get("ctr:%d" % p)) for p in (0, 1)] == [35, 35]
+    app.wait_ready(timeout=30)
+    new_id = c.get("walrus:kafka-cluster-id")
+    assert new_id and new_id != old_id, (old_id, new_id)
+    assert all(x["kafka_cluster"] == new_id.decode() for x in decisions(c))
+    # A restart now finds everything in order.
+    assert app.terminate() == 0
+    app = harness.Applier(procs, walrus_bin, new.brokers, redis.url, "g", extra=X, name="apply3")
+    app.wait_ready()
+    assert metric(app, "walrus_apply_partition_held") is None
 
 
 @pytest.mark.parametrize("while_running", [False, True], ids=["at_start", "while_running"])
