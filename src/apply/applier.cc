@@ -733,7 +733,8 @@ void Applier::MaybeCommitOffsets(bool force) {
   if (!force && now - last_commit_ < cfg_.commit_interval) return;
   std::vector<kafka::TopicPartition> offsets;
   for (const auto& [k, ps] : parts_) {
-    if (ps.synced && ps.next >= 0) offsets.push_back({ps.topic, ps.partition, ps.next});
+    // A held partition's position is not in this log: committing it would fake a lag of 0.
+    if (ps.synced && ps.next >= 0 && !ps.hold) offsets.push_back({ps.topic, ps.partition, ps.next});
   }
   if (!offsets.empty()) {
     if (auto st = consumer_->CommitAsync(offsets); !st) {
