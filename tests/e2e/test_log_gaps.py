@@ -102,7 +102,9 @@ def decisions(client):
             for _, fields in client.xrange("walrus:decisions")]
 
 
-def test_replaced_cluster_is_held_until_the_operator_decides(procs, walrus_bin, tmp_path):
+def replaced_cluster(procs, walrus_bin, tmp_path):
+    """15 INCRBY per partition applied from one devkafka, which is then killed by PID and
+    replaced by a new empty one. Returns (new devkafka, redis client, redis url, old cluster id)."""
     old = harness.DevKafka(procs, walrus_bin, tmp_path, topics=["%s:2" % TOPIC, "%s.dlq:2" % TOPIC])
     redis = harness.RedisServer(procs, tmp_path / "redis")
     c = redis.client()
@@ -111,12 +113,17 @@ def test_replaced_cluster_is_held_until_the_operator_decides(procs, walrus_bin, 
     app = harness.Applier(procs, walrus_bin, old.brokers, redis.url, "g", extra=X)
     app.wait_ready()
     harness.wait_applied(c, [15, 15], [app], topic=TOPIC)
+    old_id = c.get("walrus:kafka-cluster-id")
+    assert old_id, "the applier did not record the Kafka cluster id"
     assert app.terminate() == 0
-
-    # The cluster is replaced: the old devkafka is killed by PID, a new empty one takes over.
     old.proc.kill9()
     new = harness.DevKafka(procs, walrus_bin, tmp_path, topics=["%s:2" % TOPIC, "%s.dlq:2" % TOPIC])
-    app = harness.Applier(procs, walrus_bin, new.brokers, redis.url, "g", extra=X, name="apply2")
+    return new, c, redis.url, old_id
+
+
+def test_replaced_cluster_is_held_until_the_operator_decides(procs, walrus_bin, tmp_path):
+    new, c, redis_url, _ = replaced_cluster(procs, walrus_bin, tmp_path)
+    app = harness.Applier(procs, walrus_bin, new.brokers, redis_url, "g", extra=X, name="apply2")
     for p in (0, 1):
         kafka_io.produce(new.brokers, TOPIC, incr(p, 10), str(tmp_path), partition=p)
     body = wait_held(app, ["%s[0] held: stored position 15 beyond log end 10 by 5" % TOPIC,
@@ -128,7 +135,7 @@ def test_replaced_cluster_is_held_until_the_operator_decides(procs, walrus_bin, 
     assert metric(app, "walrus_apply_records_total", result="duplicate") == 0
     assert metric(app, "walrus_apply_records_total", result="applied") == 0
     assert "beyond log end 10" in app.proc.log_text()
-    rc, st, table = status(walrus_bin, new.brokers, redis.url)
+    rc, st, table = status(walrus_bin, new.brokers, redis_url)
     assert rc == 1, (rc, st)
     rows = {r["partition"]: r for r in st["partitions"]}
     for p in (0, 1):
@@ -142,7 +149,7 @@ def test_replaced_cluster_is_held_until_the_operator_decides(procs, walrus_bin, 
     for p in (0, 1):
         kafka_io.produce(new.brokers, TOPIC, incr(p, 10), str(tmp_path), partition=p)
     assert app.terminate() == 0
-    app = harness.Applier(procs, walrus_bin, new.brokers, redis.url, "g", extra=X, name="apply3")
+    app = harness.Applier(procs, walrus_bin, new.brokers, redis_url, "g", extra=X, name="apply3")
     wait_held(app, ["%s[0] held" % TOPIC, "%s[1] held" % TOPIC])
     harness.wait_until(lambda: "hold stored in Redis" in app.proc.log_text(), 30, "hold log line")
     assert metric(app, "walrus_apply_records_total", result="duplicate") == 0
@@ -150,10 +157,10 @@ def test_replaced_cluster_is_held_until_the_operator_decides(procs, walrus_bin, 
     assert harness.positions(c, TOPIC, 2) == [15, 15]
 
     # A decision without a reason is refused; the documented one lifts both holds.
-    rc, out, err = position(walrus_bin, redis.url, new.brokers, "--all-held",
+    rc, out, err = position(walrus_bin, redis_url, new.brokers, "--all-held",
                             "--reset-to-log-start")
     assert rc == 2 and "--reason" in err, (rc, out, err)
-    rc, out, err = position(walrus_bin, redis.url, new.brokers, "--all-held",
+    rc, out, err = position(walrus_bin, redis_url, new.brokers, "--all-held",
                             "--reset-to-log-start", "--reason", "cluster replaced (e2e)")
     assert rc == 0, (rc, out, err)
     assert out.count("decision: %s[" % TOPIC) == 2 and "position 15 -> 0" in out, out
@@ -171,29 +178,16 @@ def test_replaced_cluster_is_held_until_the_operator_decides(procs, walrus_bin, 
                                                 "cluster replaced (e2e)"), x
         assert json.loads(x["hold"])["reason"] == "beyond_end", x
     assert "hold lifted by an operator decision" in app.proc.log_text()
-    rc, st, _ = status(walrus_bin, new.brokers, redis.url)
+    rc, st, _ = status(walrus_bin, new.brokers, redis_url)
     assert rc == 0 and all(r["redis_state"] == "ok" and r["redis_lag"] == 0
                            for r in st["partitions"]), st
 
 
 def test_replaced_cluster_with_a_longer_log_is_held_by_cluster_id(procs, walrus_bin, tmp_path):
-    old = harness.DevKafka(procs, walrus_bin, tmp_path, topics=["%s:2" % TOPIC, "%s.dlq:2" % TOPIC])
-    redis = harness.RedisServer(procs, tmp_path / "redis")
-    c = redis.client()
-    for p in (0, 1):
-        kafka_io.produce(old.brokers, TOPIC, incr(p, 15), str(tmp_path), partition=p)
-    app = harness.Applier(procs, walrus_bin, old.brokers, redis.url, "g", extra=X)
-    app.wait_ready()
-    harness.wait_applied(c, [15, 15], [app], topic=TOPIC)
-    old_id = c.get("walrus:kafka-cluster-id")
-    assert old_id, "the applier did not record the Kafka cluster id"
-    assert app.terminate() == 0
-    old.proc.kill9()
-
-    new = harness.DevKafka(procs, walrus_bin, tmp_path, topics=["%s:2" % TOPIC, "%s.dlq:2" % TOPIC])
+    new, c, redis_url, old_id = replaced_cluster(procs, walrus_bin, tmp_path)
     for p in (0, 1):
         kafka_io.produce(new.brokers, TOPIC, incr(p, 20), str(tmp_path), partition=p)
-    app = harness.Applier(procs, walrus_bin, new.brokers, redis.url, "g", extra=X, name="apply2")
+    app = harness.Applier(procs, walrus_bin, new.brokers, redis_url, "g", extra=X, name="apply2")
     body = wait_held(app, ["%s[0] held: Kafka cluster changed" % TOPIC,
                            "%s[1] held: Kafka cluster changed" % TOPIC])
     assert "stored position 15" in body and old_id.decode() in body, body
@@ -202,11 +196,11 @@ def test_replaced_cluster_with_a_longer_log_is_held_by_cluster_id(procs, walrus_
                       reason="cluster_changed") == 1
     assert metric(app, "walrus_apply_records_total", result="applied") == 0
     assert metric(app, "walrus_apply_records_total", result="duplicate") == 0
-    rc, st, table = status(walrus_bin, new.brokers, redis.url)
+    rc, st, table = status(walrus_bin, new.brokers, redis_url)
     assert rc == 1 and all("Kafka cluster changed" in r["held"] for r in st["partitions"]), st
     assert [int(c.get("ctr:%d" % p)) for p in (0, 1)] == [15, 15]
 
-    rc, out, err = position(walrus_bin, redis.url, new.brokers, "--all-held",
+    rc, out, err = position(walrus_bin, redis_url, new.brokers, "--all-held",
                             "--reset-to-log-start", "--reason", "new cluster, replay it")
     assert rc == 0 and out.count("decision:") == 2, (rc, out, err)
     harness.wait_applied(c, [20, 20], [app], topic=TOPIC)
@@ -217,7 +211,7 @@ def test_replaced_cluster_with_a_longer_log_is_held_by_cluster_id(procs, walrus_
     assert all(x["kafka_cluster"] == new_id.decode() for x in decisions(c))
     # A restart now finds everything in order.
     assert app.terminate() == 0
-    app = harness.Applier(procs, walrus_bin, new.brokers, redis.url, "g", extra=X, name="apply3")
+    app = harness.Applier(procs, walrus_bin, new.brokers, redis_url, "g", extra=X, name="apply3")
     app.wait_ready()
     assert metric(app, "walrus_apply_partition_held") is None
 
