@@ -201,7 +201,9 @@ void Applier::OnRevoked(const std::vector<kafka::TopicPartition>& parts) {
   MaybeCommitOffsets(true);
   for (const auto& tp : parts) {
     Logger("apply")->info("revoked topic={} partition={}", tp.topic, tp.partition);
-    if (auto* ps = Find(tp.topic, tp.partition)) guard_.Forget(*ps);
+    if (auto it = parts_.find(PartKey(tp.topic, tp.partition)); it != parts_.end()) {
+      guard_.Forget(it->second);
+    }
     parts_.erase(PartKey(tp.topic, tp.partition));
     probe_.lag.Remove(&probe_.lag.Add({{"topic", tp.topic}, {"partition", std::to_string(tp.partition)}}));
     probe_.position.Remove(
