@@ -341,8 +341,10 @@ void AddPositionCommand(CLI::App& root, int& exit_code) {
       ->envname("WALRUS_BROKERS");
   cmd->add_option("-X", f->x_props, "librdkafka property key=value (security), repeatable");
   cmd->add_option("--topic", f->topic, "Topic")->envname("WALRUS_TOPIC")->required();
-  cmd->add_option("--partition", f->partitions, "Partition, repeatable");
-  cmd->add_flag("--all-held", f->all_held, "Every partition of --topic that is held");
+  cmd->add_option("--partition", f->partitions, "Partition, repeatable")
+      ->envname("WALRUS_PARTITION");
+  cmd->add_flag("--all-held", f->all_held, "Every partition of --topic that is held")
+      ->envname("WALRUS_ALL_HELD");
   cmd->add_flag("--accept-gap", f->accept_gap,
                 "Accept a retention gap: the records [position, log start) are lost to this "
                 "Redis; continue at the log start");
@@ -350,9 +352,15 @@ void AddPositionCommand(CLI::App& root, int& exit_code) {
                 "Set the position to the log start (the log was replaced or truncated: its "
                 "records were never applied)");
   cmd->add_option("--reset-to", f->reset_to, "Set the position to OFFSET");
-  cmd->add_option("--reason", f->reason, "Why (recorded with the decision; required for one)");
+  // The decision itself (--accept-gap, --reset-to-log-start, --reset-to) is deliberately read
+  // from the command line only: a leftover environment variable must never turn a look into a
+  // decision.
+  cmd->add_option("--reason", f->reason, "Why (recorded with the decision; required for one)")
+      ->envname("WALRUS_REASON");
   cmd->add_option("--operator", f->op, "Who decides (default: $USER)")->envname("WALRUS_OPERATOR");
-  cmd->add_option("--timeout-ms", f->timeout_ms, "Per-request timeout")->capture_default_str();
+  cmd->add_option("--timeout-ms", f->timeout_ms, "Per-request timeout")
+      ->envname("WALRUS_TIMEOUT_MS")
+      ->capture_default_str();
   cmd->callback([f, &exit_code] { exit_code = RunPosition(*f); });
 }
 
