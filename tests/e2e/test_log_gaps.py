@@ -269,6 +269,9 @@ def test_retention_gap_is_reported_and_never_skipped(procs, walrus_bin, tmp_path
     rc, out, err = position(walrus_bin, redis.url, kafka.brokers, "--partition", "0")
     assert rc == 0 and "retention_gap (%d offsets)" % (low - 5) in out and "HELD" in out, out
     rc, out, err = position(walrus_bin, redis.url, kafka.brokers, "--partition", "0",
+                            "--reset-to", "2", "--reason", "outside the log")
+    assert rc == 1 and "outside the log [%d, %d]" % (low, end) in err, (rc, out, err)
+    rc, out, err = position(walrus_bin, redis.url, kafka.brokers, "--partition", "0",
                             "--accept-gap", "--reason", "records lost to retention, accepted")
     assert rc == 0 and "accept-gap position 5 -> %d" % low in out, (rc, out, err)
     harness.wait_applied(c, [end], [app], topic=TOPIC)
