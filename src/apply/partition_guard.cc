@@ -47,21 +47,26 @@ Status PartitionGuard::CheckAtSeek(redis::Connection& conn, kafka::Consumer& con
   auto log = Logger("apply");
   std::vector<std::string> argv{"MGET"};
   for (auto* ps : parts) argv.push_back(HoldKey(ps->topic, ps->partition));
-  argv.emplace_back(kClusterIdKey);
+  std::map<std::string, size_t> topics;  // topic -> index of its cluster id key in the reply
+  for (auto* ps : parts) {
+    if (topics.emplace(ps->topic, argv.size() - 1).second) argv.push_back(ClusterIdKey(ps->topic));
+  }
   auto r = conn.Command(argv);
   if (!r) return r.error();
   if (r->IsError()) return r->ToError();
   // Positions stored for another Kafka cluster mean nothing here, even inside the new log.
-  std::optional<std::string> changed_from;
+  std::map<std::string, std::string> changed_from;  // topic -> the cluster stored
   const std::string cluster = CurrentCluster(consumer);
-  if (const auto stored = r->element(parts.size()); !cluster.empty()) {
+  for (const auto& [topic, idx] : topics) {
+    const auto stored = r->element(idx);
+    if (cluster.empty()) break;
     if (stored.IsNil()) {
-      auto set = conn.Command({"SET", kClusterIdKey, cluster, "NX"});
+      auto set = conn.Command({"SET", ClusterIdKey(topic), cluster, "NX"});
       if (!set) return set.error();
-      log->info("positions in this Redis refer to Kafka cluster '{}' ({})", cluster,
-                kClusterIdKey);
+      log->info("positions of {} in this Redis refer to Kafka cluster '{}' ({})", topic, cluster,
+                ClusterIdKey(topic));
     } else if (stored.str() != cluster) {
-      changed_from = std::string(stored.str());
+      changed_from[topic] = std::string(stored.str());
     }
   }
   bool query_failed = false;  // one unreachable leader must not delay every partition
@@ -96,15 +101,16 @@ Status PartitionGuard::CheckAtSeek(redis::Connection& conn, kafka::Consumer& con
     }
     // The offsets' verdict comes first (it has the numbers); a changed cluster holds even a
     // position inside the new log.
+    const auto from = changed_from.find(ps.topic);
     std::optional<PartitionHold> h;
     if (wm && ClassifyPosition(ps.next, wm->first, wm->second).verdict != Verdict::kInRange) {
       h = MakeHold(ps.topic, ps.partition, ps.next, wm->first, wm->second, WallMs());
-    } else if (changed_from) {
+    } else if (from != changed_from.end()) {
       h = MakeClusterHold(ps.topic, ps.partition, ps.next, wm ? wm->first : -1,
-                          wm ? wm->second : -1, *changed_from, cluster, WallMs());
+                          wm ? wm->second : -1, from->second, cluster, WallMs());
     }
-    if (h && changed_from) {
-      h->stored_cluster = *changed_from;
+    if (h && from != changed_from.end()) {
+      h->stored_cluster = from->second;
       h->cluster = cluster;
     }
     if (h) {

@@ -5,8 +5,8 @@
 // never moves a partition by itself; the guard
 //
 //  * at every seek, compares the Kafka cluster id with the one the Redis positions were stored
-//    for (walrus:kafka-cluster-id, set on first use): a replaced cluster whose new log is already
-//    longer than the positions cannot be told by offsets;
+//    for (walrus:kafka-cluster-id:<topic>, set on first use): a replaced cluster whose new log is
+//    already longer than the positions cannot be told by offsets;
 //  * proactively, at every seek (assignment, resync after a Redis reconnect), reads the
 //    partitions' persisted holds and checks their stored positions against the log's watermarks
 //    asked of the leaders;

@@ -12,6 +12,10 @@ std::string HoldKey(std::string_view topic, int32_t partition) {
 
 std::string HoldKeyPrefix(std::string_view topic) { return fmt::format("walrus:hold:{}:", topic); }
 
+std::string ClusterIdKey(std::string_view topic) {
+  return fmt::format("walrus:kafka-cluster-id:{}", topic);
+}
+
 Classification ClassifyPosition(int64_t position, int64_t low, int64_t high) {
   if (position < 0) return {};
   if (position > high) return {Verdict::kBeyondEnd, position - high};

@@ -11,7 +11,7 @@
 //   position < low   =>  kRetentionGap:  records [position, low) were deleted before they were
 //                                        applied (retention); they are lost to this Redis.
 //   cluster id differs => kClusterChanged: the positions were stored for another Kafka cluster
-//                                        (kClusterIdKey); even a position inside the new log
+//                                        (ClusterIdKey); even a position inside the new log
 //                                        means nothing there.
 //
 // A hold is persisted in Redis (HoldKey, JSON) so it survives applier restarts even once the new
@@ -40,8 +40,9 @@ std::string HoldKey(std::string_view topic, int32_t partition);
 std::string HoldKeyPrefix(std::string_view topic);
 // Redis stream of operator decisions about held partitions (`walrus position`), XADD per decision.
 inline constexpr std::string_view kDecisionsKey = "walrus:decisions";
-// Redis key naming the Kafka cluster (its cluster id) the positions of this Redis refer to.
-inline constexpr std::string_view kClusterIdKey = "walrus:kafka-cluster-id";
+// Redis key naming the Kafka cluster (its cluster id) the stored positions of `topic` refer to
+// ("walrus:kafka-cluster-id:<topic>"); per topic, as appliers of several topics may share a Redis.
+std::string ClusterIdKey(std::string_view topic);
 
 enum class Verdict { kInRange, kBeyondEnd, kRetentionGap, kClusterChanged };
 

@@ -69,6 +69,7 @@ TEST(PartitionHold, RejectsGarbage) {
 TEST(HoldKey, UnderTheWalrusNamespace) {
   EXPECT_EQ(HoldKey("redis-writes", 7), "walrus:hold:redis-writes:7");
   EXPECT_EQ(HoldKeyPrefix("redis-writes"), "walrus:hold:redis-writes:");
+  EXPECT_EQ(ClusterIdKey("us.events"), "walrus:kafka-cluster-id:us.events");
 }
 
 }  // namespace

@@ -231,18 +231,18 @@ int RunPosition(const Flags& f) {
       return 1;
     }
     cluster = *id;
-    auto stored = c.Command({"GET", kClusterIdKey});
+    auto stored = c.Command({"GET", ClusterIdKey(f.topic)});
     const std::string was = stored && !stored->IsNil() && !stored->IsError()
                                 ? std::string(stored->str())
                                 : std::string("none");
     std::cout << "kafka cluster '" << cluster << "'; positions stored for cluster '" << was
-              << "' (" << kClusterIdKey << ")\n";
+              << "' (" << ClusterIdKey(f.topic) << ")\n";
   }
   int rc = 0;
   for (int32_t p : partitions) {
     const std::string pos_key = PositionKey(f.topic, p), hold_key = HoldKey(f.topic, p);
     if (action != Action::kShow) {
-      auto w = c.Command({"WATCH", pos_key, hold_key, kClusterIdKey});
+      auto w = c.Command({"WATCH", pos_key, hold_key, ClusterIdKey(f.topic)});
       if (!w || w->IsError()) {
         std::cerr << "walrus position: WATCH failed\n";
         return 1;
@@ -297,7 +297,7 @@ int RunPosition(const Flags& f) {
               now, "kafka_cluster", cluster.empty() ? std::string_view("unknown") : cluster});
     size_t n = 4;
     if (!cluster.empty()) {
-      c.Append({"SET", kClusterIdKey, cluster});
+      c.Append({"SET", ClusterIdKey(f.topic), cluster});
       ++n;
     }
     c.Append({"EXEC"});

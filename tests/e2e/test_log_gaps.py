@@ -11,7 +11,7 @@
     every new record applies, counters exact, the decision recorded in walrus:decisions.
 
 (a2) The same with a new log already LONGER than the stored positions (20 > 15): offsets cannot
-    tell, the Kafka cluster id stored beside the positions (walrus:kafka-cluster-id) does.
+    tell, the Kafka cluster id stored beside the positions (walrus:kafka-cluster-id:<topic>) does.
 
 (b) Retention gap: the applier applied 5 INCRBY and stopped; ~7 MiB of SETs then made devkafka
     (~5 MiB per partition) drop the oldest records, the 5.. unapplied ones included. The restarted
@@ -113,7 +113,7 @@ def replaced_cluster(procs, walrus_bin, tmp_path):
     app = harness.Applier(procs, walrus_bin, old.brokers, redis.url, "g", extra=X)
     app.wait_ready()
     harness.wait_applied(c, [15, 15], [app], topic=TOPIC)
-    old_id = c.get("walrus:kafka-cluster-id")
+    old_id = c.get("walrus:kafka-cluster-id:" + TOPIC)
     assert old_id, "the applier did not record the Kafka cluster id"
     assert app.terminate() == 0
     old.proc.kill9()
@@ -206,7 +206,7 @@ def test_replaced_cluster_with_a_longer_log_is_held_by_cluster_id(procs, walrus_
     harness.wait_applied(c, [20, 20], [app], topic=TOPIC)
     assert [int(c.get("ctr:%d" % p)) for p in (0, 1)] == [35, 35]
     app.wait_ready(timeout=30)
-    new_id = c.get("walrus:kafka-cluster-id")
+    new_id = c.get("walrus:kafka-cluster-id:" + TOPIC)
     assert new_id and new_id != old_id, (old_id, new_id)
     assert all(x["kafka_cluster"] == new_id.decode() for x in decisions(c))
     # A restart now finds everything in order.
