@@ -40,7 +40,8 @@ Applier::Applier(ApplyConfig cfg, std::unique_ptr<redis::PrimaryLocator> locator
       locator_(std::move(locator)),
       planner_(std::move(planner)),
       probe_(probe),
-      stop_(stop) {
+      stop_(stop),
+      guard_(probe, PartitionGuard::Options{.start_from = cfg_.start_from}) {
   std::vector<Argv> prelude;
   for (auto& body : planner_->Scripts()) prelude.push_back({"SCRIPT", "LOAD", std::move(body)});
   tx_.set_prelude(prelude);
@@ -64,6 +65,17 @@ void Applier::Init() {
   // records, Redis and the applier both idle (SET ratio 0.41-0.57 of redis-benchmark; with 1M,
   // 0.75-0.84). Memory stays bounded by queued.max.messages.kbytes (64 MiB); -X overrides.
   cprops.emplace_back("queued.min.messages", "1000000");
+  // Never let librdkafka move a partition by itself: a position outside the log is held by the
+  // PartitionGuard instead (docs/log-gaps.md); --start-from seeks explicitly.
+  cprops.emplace_back("auto.offset.reset", "error");
+  for (const auto& [k, v] : cfg_.kafka_props) {
+    if (k == "auto.offset.reset" && v != "error") {
+      throw std::runtime_error("-X auto.offset.reset=" + v +
+                               ": walrus apply never resets offsets automatically (a reset could "
+                               "skip unapplied records); use --start-from for partitions without "
+                               "a stored position, `walrus position` for held ones");
+    }
+  }
   for (const auto& kv : cfg_.kafka_props) cprops.push_back(kv);
   auto consumer = kafka::Consumer::Create(cprops, this);
   if (!consumer) throw std::runtime_error("kafka consumer: " + consumer.error().message);
@@ -121,6 +133,7 @@ void Applier::Init() {
 std::pair<bool, std::string> Applier::Ready() const {
   if (!assigned_once_.load()) return {false, "waiting for consumer group assignment"};
   if (!redis_ok_.load()) return {false, "no Redis primary reachable"};
+  if (auto held = guard_.HeldSummary(); !held.empty()) return {false, held};
   return {true, "assigned and connected"};
 }
 
@@ -165,6 +178,10 @@ void Applier::OnAssigned(std::vector<kafka::TopicPartition>& parts) {
                           : cfg_.start_from == StartFrom::kEarliest ? kafka::kOffsetBeginning
                                                                      : kafka::kOffsetEnd;
       }
+      // Held ones are assigned all the same (their fetch fails or is discarded), paused after.
+      if (auto st = guard_.CheckAtSeek(*conn_, *consumer_, added); !st) {
+        DropRedis("checking positions against the log: " + st.error().message);
+      }
     } else {
       DropRedis("reading positions: " + pos.error().message);
     }
@@ -184,6 +201,9 @@ void Applier::OnRevoked(const std::vector<kafka::TopicPartition>& parts) {
   MaybeCommitOffsets(true);
   for (const auto& tp : parts) {
     Logger("apply")->info("revoked topic={} partition={}", tp.topic, tp.partition);
+    if (auto it = parts_.find(PartKey(tp.topic, tp.partition)); it != parts_.end()) {
+      guard_.Forget(it->second);
+    }
     parts_.erase(PartKey(tp.topic, tp.partition));
     probe_.lag.Remove(&probe_.lag.Add({{"topic", tp.topic}, {"partition", std::to_string(tp.partition)}}));
     probe_.position.Remove(
@@ -317,12 +337,17 @@ bool Applier::Resync() {
     Logger("apply")->warn("reading positions failed: {}", pos.error().message);
     return false;
   }
+  for (size_t i = 0; i < all.size(); ++i) all[i]->next = (*pos)[i];
+  if (auto st = guard_.CheckAtSeek(*conn_, *consumer_, all); !st) {
+    Logger("apply")->warn("checking positions against the log: {}", st.error().message);
+    return false;
+  }
   std::vector<kafka::TopicPartition> seeks;
   std::vector<kafka::TopicPartition> resume;
   for (size_t i = 0; i < all.size(); ++i) {
     auto* ps = all[i];
     const int64_t p = (*pos)[i];
-    ps->next = p;
+    if (ps->hold) continue;  // stays where it is, paused by the guard
     const int64_t seek_to = p >= 0 ? p
                             : cfg_.start_from == StartFrom::kEarliest ? kafka::kOffsetBeginning
                                                                        : kafka::kOffsetEnd;
@@ -345,7 +370,7 @@ bool Applier::Resync() {
   for (auto* ps : all) {
     ps->src_high.clear();
     ps->synced = true;
-    ps->paused = false;
+    if (!ps->hold) ps->paused = false;
     Logger("apply")->debug("resynced topic={} partition={} next={}", ps->topic, ps->partition,
                            ps->next);
   }
@@ -414,6 +439,7 @@ void Applier::Run() {
     MaybeCommitOffsets(false);
     UpdateLag();
     MaybeGc();
+    MaybeCheckLogBounds();
   }
   log->info("stopping: committing offsets and leaving the group");
   SettleInflight();
@@ -540,11 +566,12 @@ bool Applier::SelectRecords(std::vector<kafka::Message>& msgs) {
   for (size_t i = 0; i < msgs.size(); ++i) {
     auto& msg = msgs[i];
     if (auto st = msg.error(); !st) {
+      if (guard_.OnConsumeError(msg, Find(msg.topic(), msg.partition()))) continue;
       WALRUS_LOG_EVERY_MS(Logger("apply"), warn, 1000, "kafka: {}", st.error().message);
       continue;
     }
     PartitionState* ps = Find(msg.topic(), msg.partition());
-    if (ps == nullptr || !ps->synced) {
+    if (ps == nullptr || !ps->synced || ps->hold) {
       probe_.discarded.Increment();
       continue;
     }
@@ -677,6 +704,17 @@ void Applier::MaybeGc() {
   }
 }
 
+void Applier::MaybeCheckLogBounds() {
+  if (!conn_ || conn_->broken() || !guard_.Due()) return;
+  SettleInflight();  // the guard reads and writes on the connection
+  if (!conn_) return;
+  std::vector<PartitionState*> all;
+  for (auto& [k, ps] : parts_) all.push_back(&ps);
+  if (auto st = guard_.Tick(*conn_, *consumer_, all); !st) {
+    DropRedis("checking held partitions: " + st.error().message);
+  }
+}
+
 int64_t Applier::GcHorizonCap() const {
   // Kafka timestamps are the producers' clocks, as are the stamps' physical times; a stamp may
   // run ahead of its record's timestamp by the HLC drift guard (60 s), hence the margin.
@@ -697,7 +735,8 @@ void Applier::MaybeCommitOffsets(bool force) {
   if (!force && now - last_commit_ < cfg_.commit_interval) return;
   std::vector<kafka::TopicPartition> offsets;
   for (const auto& [k, ps] : parts_) {
-    if (ps.synced && ps.next >= 0) offsets.push_back({ps.topic, ps.partition, ps.next});
+    // A held partition's position is not in this log: committing it would fake a lag of 0.
+    if (ps.synced && ps.next >= 0 && !ps.hold) offsets.push_back({ps.topic, ps.partition, ps.next});
   }
   if (!offsets.empty()) {
     if (auto st = consumer_->CommitAsync(offsets); !st) {

@@ -29,6 +29,7 @@
 #include "apply/dead_letter.h"
 #include "apply/epoch_fence.h"
 #include "apply/gc_sweeper.h"
+#include "apply/partition_guard.h"
 #include "apply/partition_state.h"
 #include "apply/transaction.h"
 #include "apply/tx_runner.h"
@@ -103,6 +104,8 @@ class Applier final : public kafka::RebalanceHandler {
   void MaybePing();
   // crdt mode: one GC step between batches when due (GcSweeper).
   void MaybeGc();
+  // Held partitions and out-of-range fetches (PartitionGuard), between batches when due.
+  void MaybeCheckLogBounds();
   // The physical time the GC horizon must stay below: records not applied yet must be newer.
   int64_t GcHorizonCap() const;
   void UpdateLag();
@@ -136,6 +139,7 @@ class Applier final : public kafka::RebalanceHandler {
   InFlight inflight_;
   EpochFence epoch_;              // newest walrus:epoch seen, across reconnects
   std::unique_ptr<GcSweeper> gc_;  // crdt mode with --gc-horizon > 0
+  PartitionGuard guard_;          // positions outside the log hold their partition
   std::vector<size_t> accepted_;  // indexes of the batch's records to plan
   std::vector<redis::Reply> discard_scratch_;
   static constexpr size_t kStreamChunk = 512;  // commands per write while streaming a MULTI

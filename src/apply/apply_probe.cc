@@ -61,7 +61,22 @@ ApplyProbe::ApplyProbe(metrics::Registry& reg)
                                                                7.5, 10, 15, 30, 60})),
       last_recovery_seconds(reg.Gauge("walrus_apply_last_primary_recovery_seconds",
                                       "The most recent primary recovery time")
-                                .Add({})) {}
+                                .Add({})),
+      held(reg.Gauge("walrus_apply_partition_held",
+                     "1 while a partition is held: its stored position is outside the log "
+                     "(reason beyond_end: log replaced or truncated; retention_gap: records "
+                     "deleted before they were applied); nothing of it is applied")),
+      gap_records(reg.Gauge("walrus_apply_gap_records",
+                            "Offsets between a held partition's stored position and the log "
+                            "(retention gap size, or distance beyond the log end)")),
+      holds(reg.Counter("walrus_apply_holds_total", "Partitions held, by reason")),
+      hold_releases(reg.Counter("walrus_apply_hold_releases_total",
+                                "Holds lifted after an operator decision (walrus position)")
+                        .Add({})),
+      fetch_out_of_range(reg.Counter("walrus_apply_fetch_out_of_range_total",
+                                     "Fetches whose position was not in the log (never reset "
+                                     "automatically)")
+                             .Add({})) {}
 
 void ApplyProbe::PrimaryLost() {
   if (!lost_at_) lost_at_ = std::chrono::steady_clock::now();

@@ -49,7 +49,16 @@ struct ApplyProbe {
   prometheus::Histogram& recovery_seconds;
   prometheus::Gauge& last_recovery_seconds;
 
+  // Log bounds (PartitionGuard, docs/log-gaps.md): partitions whose stored position is outside
+  // the log (beyond its end, or below its start after retention) are held.
+  prometheus::Family<prometheus::Gauge>& held;         // {topic, partition, reason}: 1 while held
+  prometheus::Family<prometheus::Gauge>& gap_records;  // {topic, partition}: offsets outside
+  prometheus::Family<prometheus::Counter>& holds;      // {reason}: holds taken (or loaded)
+  prometheus::Counter& hold_releases;                  // holds lifted after an operator decision
+  prometheus::Counter& fetch_out_of_range;             // consumer fetches out of range
+
   prometheus::Counter& Dlq(const std::string& reason) { return dlq.Add({{"reason", reason}}); }
+  prometheus::Counter& Holds(const std::string& reason) { return holds.Add({{"reason", reason}}); }
 
   // Called by the applier thread only.
   void PrimaryLost();                                // a working primary connection was lost

@@ -5,7 +5,10 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <optional>
 #include <string>
+
+#include "apply/partition_hold.h"
 
 namespace walrus::apply {
 
@@ -35,6 +38,13 @@ struct PartitionState {
   // Highest applied source offset per walrus-src stream key (see source_coords.h), as stored in
   // Redis. A cache: loaded on first sight, cleared on every resync.
   std::map<std::string, int64_t, std::less<>> src_high;
+  // Set while the partition is held by PartitionGuard: its stored position is outside the log
+  // (beyond its end, or below its start after retention). Nothing of it is applied or counted;
+  // the consumer is paused once assigned. Lifted only after an operator decision.
+  std::optional<PartitionHold> hold;
+  // Fetch position reported out of range by the consumer (auto.offset.reset=error), waiting for
+  // PartitionGuard::Tick to classify it; kNoPending when none.
+  int64_t out_of_range_at = kNoPending;
 };
 
 }  // namespace walrus::apply

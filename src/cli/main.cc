@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "apply/apply_command.h"
+#include "apply/position_command.h"
 #include "demo/demo_command.h"
 #include "devkafka/devkafka_command.h"
 #include "elect/elect_command.h"
@@ -23,6 +24,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("walrus ") + WALRUS_VERSION);
   int exit_code = 0;
   walrus::apply::AddApplyCommand(app, exit_code);
+  walrus::apply::AddPositionCommand(app, exit_code);
   walrus::produce::AddProduceCommand(app, exit_code);
   walrus::AddDevkafkaCommand(app, exit_code);
   walrus::verify::AddVerifyCommand(app, exit_code);

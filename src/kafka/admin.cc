@@ -96,6 +96,18 @@ Result<std::vector<TopicInfo>> ListTopics(const Properties& props,
   return out;
 }
 
+Result<std::string> ClusterId(const Properties& props, std::chrono::milliseconds timeout) {
+  auto conf = internal::MakeConf({}, props);
+  if (!conf) return conf.error();
+  auto rk = internal::NewClient(RD_KAFKA_PRODUCER, std::move(*conf));
+  if (!rk) return rk.error();
+  char* id = rd_kafka_clusterid(rk->get(), Ms(timeout));
+  if (id == nullptr) return Error(Errc::kUnavailable, "kafka cluster id: not known");
+  std::string out(id);
+  rd_kafka_mem_free(rk->get(), id);
+  return out;
+}
+
 Result<std::vector<TopicPartition>> CommittedOffsets(const Properties& props,
                                                      const std::vector<TopicPartition>& parts,
                                                      std::chrono::milliseconds timeout) {

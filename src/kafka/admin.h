@@ -31,6 +31,9 @@ Status CreateTopics(const Properties& props, const std::vector<std::pair<std::st
 Result<std::vector<TopicInfo>> ListTopics(const Properties& props,
                                           std::chrono::milliseconds timeout);
 
+// The id of the cluster `props` points at (from metadata).
+Result<std::string> ClusterId(const Properties& props, std::chrono::milliseconds timeout);
+
 // The committed next-offsets of the consumer group named by `group.id` in `props`, for `parts`
 // (kOffsetInvalid where the group has none). Does not join the group.
 Result<std::vector<TopicPartition>> CommittedOffsets(const Properties& props,

@@ -33,6 +33,8 @@ struct Consumer::Impl {
   }
 
   void OnRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts);
+  // Assigns assigned partitions again at the given offsets (cooperative protocol only).
+  Status Restart(const std::vector<TopicPartition>& parts);
 };
 
 namespace {
@@ -178,7 +180,41 @@ Status Consumer::Seek(const std::vector<TopicPartition>& positions) {
   auto list = ToList(positions);
   Status s = internal::ToStatus(rd_kafka_seek_partitions(impl_->rk.get(), list.get(), 10000), "seek");
   if (!s.ok()) return s;
+  // A partition whose fetching stopped (a fetch out of range with auto.offset.reset=error) refuses
+  // a seek with __STATE: it is assigned again at the position instead.
+  std::vector<TopicPartition> stopped;
+  for (int i = 0; i < list->cnt; ++i) {
+    auto& e = list->elems[i];
+    if (e.err != RD_KAFKA_RESP_ERR__STATE) continue;
+    stopped.push_back({e.topic, e.partition, positions[static_cast<size_t>(i)].offset});
+    e.err = RD_KAFKA_RESP_ERR_NO_ERROR;
+  }
+  if (!stopped.empty()) {
+    if (Status r = impl_->Restart(stopped); !r.ok()) return r;
+  }
   return internal::ListStatus(list.get(), "seek");
+}
+
+Status Consumer::Impl::Restart(const std::vector<TopicPartition>& parts) {
+  if (std::strcmp(rd_kafka_rebalance_protocol(rk.get()), "COOPERATIVE") != 0) {
+    return Error(Errc::kUnavailable,
+                 fmt::format("seek {}[{}]: its fetching stopped, and restarting it needs the "
+                             "cooperative-sticky assignor (partition.assignment.strategy)",
+                             parts[0].topic, parts[0].partition));
+  }
+  // Outside a rebalance callback, as rd_kafka_incremental_assign allows: the partitions are
+  // removed (their fetchers stop) and added again at the new offsets; librdkafka starts the
+  // added ones once the removed ones stopped. They stay in `assigned`.
+  auto list = ToList(parts);
+  if (Status s = internal::ToStatus(rd_kafka_incremental_unassign(rk.get(), list.get()),
+                                    "restart (unassign)");
+      !s.ok()) {
+    return s;
+  }
+  Status s = internal::ToStatus(rd_kafka_incremental_assign(rk.get(), list.get()), "restart (assign)");
+  log->info("restarted fetching of {} partition(s) at {}[{}] offset {}...", parts.size(),
+            parts[0].topic, parts[0].partition, parts[0].offset);
+  return s;
 }
 
 Status Consumer::Pause(const std::vector<TopicPartition>& parts) {
@@ -249,6 +285,14 @@ Result<std::pair<int64_t, int64_t>> Consumer::QueryWatermarks(const std::string&
     return ToError(e, fmt::format("query watermarks {}[{}]", topic, partition));
   }
   return std::make_pair(lo, hi);
+}
+
+Result<std::string> Consumer::ClusterId(std::chrono::milliseconds timeout) {
+  char* id = rd_kafka_clusterid(impl_->rk.get(), static_cast<int>(timeout.count()));
+  if (id == nullptr) return Error(Errc::kUnavailable, "kafka cluster id: not known (yet)");
+  std::string out(id);
+  rd_kafka_mem_free(impl_->rk.get(), id);
+  return out;
 }
 
 Status Consumer::FatalError() const {

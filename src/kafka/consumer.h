@@ -78,7 +78,9 @@ class Consumer {
   // partition that is not assigned when the call returns, nor partition-EOF events. Error
   // events (Message::error() not ok) are returned in line.
   std::vector<Message> PollBatch(size_t max, std::chrono::milliseconds timeout);
-  // Moves assigned partitions to the given offsets; records fetched before are discarded.
+  // Moves assigned partitions to the given offsets; records fetched before are discarded. A
+  // partition whose fetching stopped on an error (Message::position_out_of_range) is assigned
+  // again at the offset instead (cooperative-sticky assignor only; kUnavailable otherwise).
   Status Seek(const std::vector<TopicPartition>& positions);
   // Stops / restarts fetching; a resumed partition continues after the last returned record.
   Status Pause(const std::vector<TopicPartition>& parts);
@@ -98,6 +100,8 @@ class Consumer {
   // Low/high watermarks asked of the partition leader.
   Result<std::pair<int64_t, int64_t>> QueryWatermarks(const std::string& topic, int32_t partition,
                                                       std::chrono::milliseconds timeout);
+  // The id of the Kafka cluster the consumer is connected to (from metadata; may wait for it).
+  Result<std::string> ClusterId(std::chrono::milliseconds timeout);
   // The client's fatal error, or ok.
   Status FatalError() const;
   // Leaves the group (revoke callbacks run on this thread). Idempotent.

@@ -167,5 +167,41 @@ TEST_F(ConsumerTest, HandlerOffsetSeekPauseResume) {
   EXPECT_EQ(resumed[0].offset(), 10);
 }
 
+// With auto.offset.reset=error (what `walrus apply` uses) a position beyond the log end is an
+// error event naming the partition and the position, the partition is not moved, and Seek
+// restarts its fetching (librdkafka alone refuses to seek it: _STATE).
+TEST_F(ConsumerTest, OutOfRangeIsReportedNotResetAndSeekRestarts) {
+  ProduceValues(3);
+  RecordingHandler handler;
+  handler.start_offsets[{t_, 0}] = 10;  // beyond the end (3)
+  auto c = Consumer::Create({{"bootstrap.servers", cluster_->bootstraps()},
+                             {"group.id", t_},
+                             {"auto.offset.reset", "error"}},
+                            &handler);
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  ASSERT_TRUE((*c)->Subscribe({t_}).ok());
+  bool reported = false;
+  std::vector<int64_t> offsets;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        for (Message& m : (*c)->PollBatch(10, 100ms)) {
+          if (m.position_out_of_range()) {
+            reported = m.topic() == t_ && m.partition() == 0 && m.offset() == 10;
+          } else if (m.error().ok()) {
+            offsets.push_back(m.offset());
+          }
+        }
+        return reported;
+      },
+      20s));
+  EXPECT_TRUE(offsets.empty());  // not reset to the beginning
+  EXPECT_TRUE(Drain(**c, 1, 1500ms).empty());  // and not moved anywhere
+  ASSERT_TRUE((*c)->Seek({{t_, 0, 1}}).ok());
+  auto got = Drain(**c, 2, 20s);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].offset(), 1);
+  EXPECT_EQ(got[1].offset(), 2);
+}
+
 }  // namespace
 }  // namespace walrus::kafka

@@ -76,6 +76,10 @@ std::optional<std::string_view> Message::header(std::string_view name) const {
   return std::string_view(static_cast<const char*>(val), size);
 }
 
+bool Message::position_out_of_range() const {
+  return rkm_->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET;
+}
+
 Status Message::error() const {
   if (rkm_->err == RD_KAFKA_RESP_ERR_NO_ERROR) return Status::Ok();
   std::string context = "consume";

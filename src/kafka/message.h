@@ -45,6 +45,10 @@ class Message {
   std::optional<std::string_view> header(std::string_view name) const;
   // ok() for a record; the error for an error event (then topic/partition may be unset).
   Status error() const;
+  // True for the error event librdkafka delivers, with auto.offset.reset=error, when the fetch
+  // position of this topic/partition is not in the log any more (offset(): that position);
+  // fetching of the partition stops until it is sought again.
+  bool position_out_of_range() const;
 
  private:
   rd_kafka_message_s* rkm_;

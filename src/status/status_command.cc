@@ -42,7 +42,7 @@ int RunStatus(const Flags& f) {
   std::cout << (f.json ? RenderJson(r) : RenderTable(r)) << std::flush;
   bool redis_ok = true;
   for (const auto& x : r.redis) redis_ok = redis_ok && x.ok;
-  return r.errors.empty() && redis_ok ? 0 : 1;
+  return r.errors.empty() && redis_ok && !AnyOutsideLog(r) ? 0 : 1;
 }
 
 }  // namespace
@@ -52,7 +52,8 @@ void AddStatusCommand(CLI::App& root, int& exit_code) {
   auto* cmd = root.add_subcommand(
       "status",
       "End offsets per topic/partition in each cluster, mirror lag, applier lag (consumer group\n"
-      "and Redis positions) and Redis health, as one table.");
+      "and Redis positions) and Redis health, as one table. Exit 1 if something could not be\n"
+      "read, a Redis is down, or a partition is held / its stored position is outside the log.");
   cmd->add_option("--cluster", f->clusters, "NAME=BOOTSTRAP, repeatable")
       ->envname("WALRUS_CLUSTER");
   cmd->add_option("--group", f->group, "Applier consumer group (committed offsets -> lag)")

@@ -58,6 +58,38 @@ nlohmann::json Opt(const std::optional<T>& v) {
 
 std::string Cell(const std::optional<int64_t>& v) { return v ? std::to_string(*v) : "-"; }
 
+// The applier's hold record (JSON, src/apply/partition_hold.h) as one line.
+std::string DescribeHold(std::string_view json) {
+  auto j = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return "held (unreadable hold record)";
+  const auto num = [&](const char* k) { return j.value(k, int64_t{-1}); };
+  const std::string from = j.value("stored_cluster", std::string()),
+                    to = j.value("cluster", std::string());
+  if (j.value("reason", std::string()) == "cluster_changed") {
+    return fmt::format("held: Kafka cluster changed (positions stored for cluster '{}', "
+                       "consuming cluster '{}'): stored position {} (log [{}, {}] then)",
+                       from, to, num("position"), num("low"), num("high"));
+  }
+  const std::string changed =
+      !from.empty() && from != to ? fmt::format("; Kafka cluster changed from '{}' to '{}'", from, to)
+                                  : std::string();
+  if (j.value("reason", std::string()) == "retention_gap") {
+    return fmt::format("held: retention gap [{}, {}) of {} records (log [{}, {}] then){}",
+                       num("position"), num("low"), num("count"), num("low"), num("high"),
+                       changed);
+  }
+  return fmt::format("held: stored position {} beyond log end {} by {} (log replaced or "
+                     "truncated; log [{}, {}] then){}",
+                     num("position"), num("high"), num("count"), num("low"), num("high"), changed);
+}
+
+std::string RedisLagCell(const PartitionRow& row) {
+  if (!row.held.empty()) return "HELD";
+  if (row.redis_state == "beyond_end") return "BEYOND-END";
+  if (row.redis_state == "retention_gap") return "GAP";
+  return Cell(row.redis_lag);
+}
+
 }  // namespace
 
 StatusReport CollectStatus(const StatusOptions& o) {
@@ -83,6 +115,7 @@ StatusReport CollectStatus(const StatusOptions& o) {
         PartitionRow row{.topic = t.name, .partition = p, .cluster = name};
         if (auto wm = (*consumer)->QueryWatermarks(t.name, p, o.timeout)) {
           row.end = wm->second;
+          row.start = wm->first;
           end[name][{t.name, p}] = wm->second;
         }
         parts.push_back({t.name, p});
@@ -158,17 +191,41 @@ StatusReport CollectStatus(const StatusOptions& o) {
     rr.detail = rr.ok && role->size() > 0 ? std::string(role->element(0).str()) : "ROLE failed";
     for (auto& row : r.rows) {
       if (row.cluster != name || !row.end) continue;
-      auto v = (*conn)->Command({"GET", fmt::format("walrus:pos:{}:{}", row.topic, row.partition)});
-      if (!v) break;
-      if (v->IsNil()) {
-        row.redis_lag = *row.end;
-      } else if (auto n = ToInt(v->str())) {
-        row.redis_lag = std::max<int64_t>(0, *row.end - *n);
+      // Key formats of the applier (src/apply/partition_state.h, partition_hold.h).
+      auto v = (*conn)->Command({"MGET", fmt::format("walrus:pos:{}:{}", row.topic, row.partition),
+                                 fmt::format("walrus:hold:{}:{}", row.topic, row.partition)});
+      if (!v || v->IsError() || v->size() != 2) break;
+      row.redis_state = "ok";
+      const auto pos = v->element(0);
+      if (pos.IsNil()) {
+        row.redis_lag = *row.end - row.start.value_or(0);
+      } else if (auto n = ToInt(pos.str())) {
+        row.redis_position = *n;
+        if (*n > *row.end) {
+          row.redis_state = "beyond_end";
+          row.redis_outside = *n - *row.end;
+        } else if (row.start && *n < *row.start) {
+          row.redis_state = "retention_gap";
+          row.redis_outside = *row.start - *n;
+        } else {
+          row.redis_lag = *row.end - *n;
+        }
       }
+      if (const auto hold = v->element(1); !hold.IsNil()) row.held = DescribeHold(hold.str());
     }
     r.redis.push_back(rr);
   }
   return r;
+}
+
+bool AnyOutsideLog(const StatusReport& r) {
+  for (const auto& row : r.rows) {
+    if (!row.held.empty() || row.redis_state == "beyond_end" ||
+        row.redis_state == "retention_gap") {
+      return true;
+    }
+  }
+  return false;
 }
 
 std::string RenderTable(const StatusReport& r) {
@@ -179,7 +236,23 @@ std::string RenderTable(const StatusReport& r) {
     out += fmt::format("{:<24} {:>4} {:<10} {:>10} {:<10} {:>10} {:>10} {:>10}\n", row.topic,
                        row.partition, row.cluster, Cell(row.end),
                        row.mirror_source.empty() ? "-" : row.mirror_source, Cell(row.mirror_lag),
-                       Cell(row.group_lag), Cell(row.redis_lag));
+                       Cell(row.group_lag), RedisLagCell(row));
+  }
+  for (const auto& row : r.rows) {
+    if (row.redis_state != "beyond_end" && row.redis_state != "retention_gap" && row.held.empty()) {
+      continue;
+    }
+    std::string now = "position " + Cell(row.redis_position) + ", log [" + Cell(row.start) + ", " +
+                      Cell(row.end) + "]";
+    if (row.redis_state == "beyond_end") {
+      now += fmt::format(": beyond the log end by {} (log replaced or truncated)",
+                         *row.redis_outside);
+    } else if (row.redis_state == "retention_gap") {
+      now += fmt::format(": retention gap [{}, {}) of {} records", *row.redis_position,
+                         *row.start, *row.redis_outside);
+    }
+    out += fmt::format("partition {}[{}] in {}: {}{}{}\n", row.topic, row.partition, row.cluster,
+                       now, row.held.empty() ? "" : "; ", row.held);
   }
   for (const auto& h : r.heartbeats) {
     out += fmt::format("heartbeat {} (in {}): {} ms ago\n", h.flow, h.cluster, h.age_ms);
@@ -204,7 +277,12 @@ std::string RenderJson(const StatusReport& r) {
                                {"mirror_source", row.mirror_source},
                                {"mirror_lag", Opt(row.mirror_lag)},
                                {"group_lag", Opt(row.group_lag)},
-                               {"redis_lag", Opt(row.redis_lag)}});
+                               {"redis_lag", Opt(row.redis_lag)},
+                               {"start", Opt(row.start)},
+                               {"redis_position", Opt(row.redis_position)},
+                               {"redis_state", row.redis_state},
+                               {"redis_outside", Opt(row.redis_outside)},
+                               {"held", row.held}});
   }
   for (const auto& h : r.heartbeats) {
     j["heartbeats"].push_back({{"flow", h.flow}, {"cluster", h.cluster}, {"age_ms", h.age_ms}});

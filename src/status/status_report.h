@@ -37,10 +37,18 @@ struct PartitionRow {
   int32_t partition = 0;
   std::string cluster;
   std::optional<int64_t> end;
+  std::optional<int64_t> start;       // log start (low watermark)
   std::string mirror_source;          // cluster the mirror copies this partition from
   std::optional<int64_t> mirror_lag;  // source end - stored mirror position
   std::optional<int64_t> group_lag;   // end - group committed offset
-  std::optional<int64_t> redis_lag;   // end - walrus:pos in this cluster's Redis
+  std::optional<int64_t> redis_lag;   // end - walrus:pos in this cluster's Redis (in the log)
+  std::optional<int64_t> redis_position;  // walrus:pos (nullopt: none stored / not read)
+  // The stored position against the log: "" (not read), "ok", "beyond_end" (position > end:
+  // log replaced or truncated) or "retention_gap" (position < start: records deleted unapplied).
+  // Outside the log, redis_lag is nullopt and redis_outside counts the offsets in between.
+  std::string redis_state;
+  std::optional<int64_t> redis_outside;
+  std::string held;  // the applier's hold (walrus:hold:<topic>:<partition>), described; "" none
 };
 
 struct HeartbeatRow {
@@ -64,6 +72,8 @@ struct StatusReport {
 };
 
 StatusReport CollectStatus(const StatusOptions& o);
+// True if some partition is held or its stored position is outside the log.
+bool AnyOutsideLog(const StatusReport& r);
 std::string RenderTable(const StatusReport& r);
 std::string RenderJson(const StatusReport& r);
 
