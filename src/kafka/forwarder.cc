@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "core/log.h"
+#include "core/src_mac.h"
 #include "kafka/forwarder_prefetch.h"
 #include "kafka/handles.h"
 
@@ -25,6 +26,17 @@ void* OffsetOpaque(int64_t offset) {
   return reinterpret_cast<void*>(static_cast<uintptr_t>(offset + 1));
 }
 int64_t OpaqueOffset(void* p) { return static_cast<int64_t>(reinterpret_cast<uintptr_t>(p)) - 1; }
+
+int64_t WallMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::optional<std::string_view> Bytes(const void* p, size_t n) {
+  if (p == nullptr) return std::nullopt;
+  return std::string_view(static_cast<const char*>(p), n);
+}
 
 }  // namespace
 
@@ -53,6 +65,8 @@ struct Forwarder::Impl {
   std::unique_ptr<internal::ForwarderPrefetch> prefetch;  // serves `queue` once assigned
   std::vector<internal::PrefetchedRecord> buf;
   std::string scratch;  // provenance header value being built
+  std::optional<SrcMac> mac;               // with a source key: its reused HMAC context
+  char mac_value[SrcMac::kValueSize] = {};  // walrus-src-mac value being built
 
   ~Impl() {
     if (producer) {
@@ -155,11 +169,17 @@ struct Forwarder::Impl {
     scratch.assign(r.provenance);  // capacity kept: no allocation once warm
     char digits[24];
     scratch.append(digits, std::to_chars(digits, digits + sizeof digits, m->offset).ptr);
-    if (hdrs == nullptr) hdrs = rd_kafka_headers_new(1);
+    // The target keeps this create time; the MAC covers it (0 would let librdkafka pick "now").
+    const int64_t ts_out = ts > 0 ? ts : WallMs();
+    if (hdrs == nullptr) hdrs = rd_kafka_headers_new(2);
     internal::HeadersPtr owned(hdrs);
+    if (mac) Sign(m, hdrs, r, ts_out);
     rd_kafka_header_add(hdrs, opts.provenance_header.data(),
                         static_cast<ssize_t>(opts.provenance_header.size()), scratch.data(),
                         static_cast<ssize_t>(scratch.size()));
+    if (mac) {
+      rd_kafka_header_add(hdrs, kSrcMacHeader, -1, mac_value, static_cast<ssize_t>(sizeof mac_value));
+    }
     rd_kafka_vu_t vus[8];
     vus[0].vtype = RD_KAFKA_VTYPE_RKT;
     vus[0].u.rkt = targets[static_cast<size_t>(route_target[route])].handle.get();
@@ -174,12 +194,37 @@ struct Forwarder::Impl {
     vus[4].u.mem.ptr = m->payload;
     vus[4].u.mem.size = m->len;
     vus[5].vtype = RD_KAFKA_VTYPE_TIMESTAMP;
-    vus[5].u.i64 = ts > 0 ? ts : 0;
+    vus[5].u.i64 = ts_out;
     vus[6].vtype = RD_KAFKA_VTYPE_OPAQUE;
     vus[6].u.ptr = OffsetOpaque(m->offset);
     vus[7].vtype = RD_KAFKA_VTYPE_HEADERS;
     vus[7].u.headers = hdrs;
     return ProduceVa(vus, 8, owned, r.target_topic, r.partition);
+  }
+
+  // mac_value = the walrus-src-mac of `m` as it will be written: route `r`, create time `ts`,
+  // provenance value `scratch`, after the headers `hdrs` holds now (core/src_mac.h).
+  void Sign(const rd_kafka_message_t* m, const rd_kafka_headers_t* hdrs, const Route& r,
+            int64_t ts) {
+    const size_t n = rd_kafka_header_cnt(hdrs);
+    mac->Begin({.target_topic = r.target_topic,
+                .target_partition = r.partition,
+                .src = scratch,
+                .timestamp_ms = ts,
+                .key = Bytes(m->key, m->key_len),
+                .value = Bytes(m->payload, m->len),
+                .header_count = n});
+    const char* name = nullptr;
+    const void* val = nullptr;
+    size_t size = 0;
+    for (size_t i = 0; i < n; ++i) {
+      if (rd_kafka_header_get_all(hdrs, i, &name, &val, &size) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        name = "";  // cannot happen (i < count); the MAC then fails, loudly, at the applier
+        val = nullptr;
+      }
+      mac->Header(name, Bytes(val, size));
+    }
+    mac->Finish(mac_value);
   }
 
   // rd_kafka_produceva with waits for queue room (serving delivery reports meanwhile). On success
@@ -235,6 +280,7 @@ Result<std::unique_ptr<Forwarder>> Forwarder::Create(Options opts) {
   impl->queue.reset(rd_kafka_queue_get_consumer(impl->consumer.get()));
   impl->transactional = internal::HasProperty(opts.target, "transactional.id");
   impl->opts = std::move(opts);
+  if (impl->opts.src_key) impl->mac.emplace(*impl->opts.src_key);
   return std::unique_ptr<Forwarder>(new Forwarder(std::move(impl)));
 }
 
