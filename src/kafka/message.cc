@@ -76,6 +76,20 @@ std::optional<std::string_view> Message::header(std::string_view name) const {
   return std::string_view(static_cast<const char*>(val), size);
 }
 
+bool Message::header_at(size_t i, std::string_view& name,
+                        std::optional<std::string_view>& value) const {
+  rd_kafka_headers_t* hdrs = nullptr;  // owned by the message
+  if (rd_kafka_message_headers(rkm_, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR) return false;
+  const char* n = nullptr;
+  const void* v = nullptr;
+  size_t size = 0;
+  if (rd_kafka_header_get_all(hdrs, i, &n, &v, &size) != RD_KAFKA_RESP_ERR_NO_ERROR) return false;
+  name = n;
+  value = v == nullptr ? std::nullopt
+                       : std::optional<std::string_view>(std::in_place, static_cast<const char*>(v), size);
+  return true;
+}
+
 Status Message::error() const {
   if (rkm_->err == RD_KAFKA_RESP_ERR_NO_ERROR) return Status::Ok();
   std::string context = "consume";
