@@ -1,59 +1,61 @@
+// SHA256_Init/Update/Final are deprecated in OpenSSL 3.0 in favour of EVP, whose per-message
+// context duplication allocates (see hmac_sha256.h); they remain supported through 3.x.
+#define OPENSSL_SUPPRESS_DEPRECATED 1
+
 #include "core/hmac_sha256.h"
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
+#include <openssl/sha.h>
 
-#include <stdexcept>
+#include <cstring>
 
 namespace walrus {
-namespace {
 
-// The HMAC algorithm, fetched once per process (thread-safe static init).
-EVP_MAC* HmacAlgorithm() {
-  static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-  if (mac == nullptr) throw std::runtime_error("OpenSSL: HMAC is not available");
-  return mac;
-}
+struct HmacSha256::State {
+  SHA256_CTX inner;  // after hashing key ^ ipad
+  SHA256_CTX outer;  // after hashing key ^ opad
+  SHA256_CTX work;   // the message being hashed
 
-}  // namespace
+  ~State() { OPENSSL_cleanse(this, sizeof *this); }
+};
 
-void HmacSha256::CtxFree::operator()(evp_mac_ctx_st* c) const { EVP_MAC_CTX_free(c); }
-
-HmacSha256::HmacSha256(std::string_view key) : ctx_(EVP_MAC_CTX_new(HmacAlgorithm())) {
-  if (!ctx_) throw std::runtime_error("OpenSSL: EVP_MAC_CTX_new failed");
-  char digest[] = "SHA256";
-  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-                         OSSL_PARAM_construct_end()};
-  // EVP_MAC_init with a NULL key is "no key", not "empty key": an empty key needs a non-null
-  // pointer.
-  static const unsigned char kEmpty = 0;
-  const auto* k = key.empty() ? &kEmpty : reinterpret_cast<const unsigned char*>(key.data());
-  if (EVP_MAC_init(ctx_.get(), k, key.size(), params) != 1) {
-    throw std::runtime_error("OpenSSL: HMAC-SHA256 init failed");
+HmacSha256::HmacSha256(std::string_view key) : s_(std::make_unique<State>()) {
+  constexpr size_t kBlock = SHA256_CBLOCK;  // 64
+  unsigned char k[kBlock] = {};
+  if (key.size() > kBlock) {
+    SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), k);
+  } else if (!key.empty()) {
+    std::memcpy(k, key.data(), key.size());
   }
+  unsigned char pad[kBlock];
+  for (size_t i = 0; i < kBlock; ++i) pad[i] = k[i] ^ 0x36;
+  SHA256_Init(&s_->inner);
+  SHA256_Update(&s_->inner, pad, kBlock);
+  for (size_t i = 0; i < kBlock; ++i) pad[i] = k[i] ^ 0x5c;
+  SHA256_Init(&s_->outer);
+  SHA256_Update(&s_->outer, pad, kBlock);
+  OPENSSL_cleanse(k, sizeof k);
+  OPENSSL_cleanse(pad, sizeof pad);
+  s_->work = s_->inner;
 }
 
 HmacSha256::~HmacSha256() = default;
 HmacSha256::HmacSha256(HmacSha256&&) noexcept = default;
 HmacSha256& HmacSha256::operator=(HmacSha256&&) noexcept = default;
 
-void HmacSha256::Begin() {
-  // NULL key: restart with the key already set (HMAC keeps its padded key state).
-  (void)EVP_MAC_init(ctx_.get(), nullptr, 0, nullptr);
-}
+void HmacSha256::Begin() { s_->work = s_->inner; }
 
 void HmacSha256::Update(const void* data, size_t size) {
-  if (size > 0) (void)EVP_MAC_update(ctx_.get(), static_cast<const unsigned char*>(data), size);
+  if (size > 0) SHA256_Update(&s_->work, data, size);
 }
 
 void HmacSha256::Finish(uint8_t out[kSize]) {
-  size_t len = 0;
-  if (EVP_MAC_final(ctx_.get(), out, &len, kSize) != 1 || len != kSize) {
-    // Cannot happen with a valid context; never return a predictable tag.
-    throw std::runtime_error("OpenSSL: HMAC-SHA256 final failed");
-  }
+  unsigned char inner[kSize];
+  SHA256_Final(inner, &s_->work);
+  SHA256_CTX o = s_->outer;
+  SHA256_Update(&o, inner, kSize);
+  SHA256_Final(out, &o);
+  OPENSSL_cleanse(&o, sizeof o);
 }
 
 void HmacSha256::Compute(std::string_view key, std::string_view msg, uint8_t out[kSize]) {

@@ -7,6 +7,8 @@ namespace {
 
 constexpr char kHex[] = "0123456789abcdef";
 constexpr std::string_view kDomain{"walrus-src-mac/v1\0", 18};
+// Pieces at least this long bypass the buffer (no copy of large values).
+constexpr size_t kDirect = 256;
 
 bool LowerHex(std::string_view s) {
   for (char c : s) {
@@ -28,17 +30,28 @@ std::optional<SrcMacValue> ParseSrcMacValue(std::string_view v) {
 
 SrcMac::SrcMac(const SrcKey& key) : hmac_(key.secret), key_id_(key.id) {
   if (key_id_.size() != 8) throw std::invalid_argument("SrcMac: a key id has 8 hex digits");
+  buf_.reserve(1024);
 }
 
 void SrcMac::U32(uint32_t v) {
-  const uint8_t b[4] = {static_cast<uint8_t>(v >> 24), static_cast<uint8_t>(v >> 16),
-                        static_cast<uint8_t>(v >> 8), static_cast<uint8_t>(v)};
-  hmac_.Update(b, sizeof b);
+  const char b[4] = {static_cast<char>(v >> 24), static_cast<char>(v >> 16),
+                     static_cast<char>(v >> 8), static_cast<char>(v)};
+  buf_.append(b, sizeof b);
 }
 
 void SrcMac::Str(std::string_view s) {
   U32(static_cast<uint32_t>(s.size()));
-  hmac_.Update(s);
+  if (s.size() >= kDirect) {
+    Flush();
+    hmac_.Update(s);
+  } else {
+    buf_.append(s);
+  }
+}
+
+void SrcMac::Flush() {
+  hmac_.Update(buf_);
+  buf_.clear();  // capacity kept
 }
 
 void SrcMac::Opt(std::optional<std::string_view> s) {
@@ -51,7 +64,7 @@ void SrcMac::Opt(std::optional<std::string_view> s) {
 
 void SrcMac::Begin(const SrcMacRecord& r) {
   hmac_.Begin();
-  hmac_.Update(kDomain);
+  buf_.assign(kDomain);
   Str(r.target_topic);
   U32(static_cast<uint32_t>(r.target_partition));
   Str(r.src);
@@ -69,6 +82,7 @@ void SrcMac::Header(std::string_view name, std::optional<std::string_view> value
 }
 
 void SrcMac::Finish(char out[kValueSize]) {
+  Flush();
   uint8_t tag[HmacSha256::kSize];
   hmac_.Finish(tag);
   out[0] = 'v';

@@ -28,6 +28,10 @@
 //   char value[SrcMac::kValueSize];
 //   mac.Finish(value);                    // the walrus-src-mac header value
 //
+// Cost: the small fields are gathered in a reused buffer and fed to the HMAC in one call (a large
+// key, value or header value goes in directly): one EVP update per record, no allocation once
+// the buffer is warm.
+//
 // Threading: one thread at a time per object. Ownership: owns its HMAC context.
 
 #include <cstdint>
@@ -80,9 +84,11 @@ class SrcMac {
   void U32(uint32_t v);
   void Str(std::string_view s);
   void Opt(std::optional<std::string_view> s);
+  void Flush();
 
   HmacSha256 hmac_;
   std::string key_id_;
+  std::string buf_;  // pending input (small fields), fed to hmac_ by Flush()
 };
 
 }  // namespace walrus
