@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "core/src_mac.h"
 #include "kafka/forwarder_prefetch.h"
+#include "kafka/forwarder_signer.h"
 #include "kafka/handles.h"
 
 namespace walrus::kafka {
@@ -26,12 +27,6 @@ void* OffsetOpaque(int64_t offset) {
   return reinterpret_cast<void*>(static_cast<uintptr_t>(offset + 1));
 }
 int64_t OpaqueOffset(void* p) { return static_cast<int64_t>(reinterpret_cast<uintptr_t>(p)) - 1; }
-
-int64_t WallMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::optional<std::string_view> Bytes(const void* p, size_t n) {
   if (p == nullptr) return std::nullopt;
@@ -62,10 +57,13 @@ struct Forwarder::Impl {
   Totals totals;
   Status failure;
   std::vector<int> route_target;  // route -> index in targets
+  // With a source key: signs on the prefetch thread (declared before it: outlives it).
+  std::unique_ptr<internal::ForwarderSigner> signer;
   std::unique_ptr<internal::ForwarderPrefetch> prefetch;  // serves `queue` once assigned
   std::vector<internal::PrefetchedRecord> buf;
   std::string scratch;  // provenance header value being built
-  std::optional<SrcMac> mac;               // with a source key: its reused HMAC context
+  // With a source key: signs what the prefetch thread did not (never expected; see Forward).
+  std::optional<SrcMac> mac;
   char mac_value[SrcMac::kValueSize] = {};  // walrus-src-mac value being built
 
   ~Impl() {
@@ -163,23 +161,27 @@ struct Forwarder::Impl {
   }
 
   // Produces `m` (a consumed record) to its route with `hdrs` (its headers, detached, or null)
-  // plus the provenance header; waits for queue room.
-  Status Forward(rd_kafka_message_t* m, rd_kafka_headers_t* hdrs, int route, int64_t ts) {
+  // plus the provenance header and, with a source key, its walrus-src-mac (prepared by the
+  // prefetch thread in `rec`, else computed here); waits for queue room.
+  Status Forward(rd_kafka_message_t* m, rd_kafka_headers_t* hdrs, int route, int64_t ts,
+                 const internal::PrefetchedRecord& rec) {
     const Route& r = routes[route];
     scratch.assign(r.provenance);  // capacity kept: no allocation once warm
     char digits[24];
     scratch.append(digits, std::to_chars(digits, digits + sizeof digits, m->offset).ptr);
     // The target keeps this create time; the MAC covers it (0 would let librdkafka pick "now").
-    const int64_t ts_out = ts > 0 ? ts : WallMs();
+    const int64_t ts_out = rec.signed_mac ? rec.ts : internal::ForwarderSigner::CopyTimestamp(ts);
     if (hdrs == nullptr) hdrs = rd_kafka_headers_new(2);
     internal::HeadersPtr owned(hdrs);
-    if (mac) Sign(m, hdrs, r, ts_out);
+    const char* tag = rec.signed_mac ? rec.mac : nullptr;
+    if (mac && tag == nullptr) {
+      Sign(m, hdrs, r, ts_out);
+      tag = mac_value;
+    }
     rd_kafka_header_add(hdrs, opts.provenance_header.data(),
                         static_cast<ssize_t>(opts.provenance_header.size()), scratch.data(),
                         static_cast<ssize_t>(scratch.size()));
-    if (mac) {
-      rd_kafka_header_add(hdrs, kSrcMacHeader, -1, mac_value, static_cast<ssize_t>(sizeof mac_value));
-    }
+    if (mac) rd_kafka_header_add(hdrs, kSrcMacHeader, -1, tag, SrcMac::kValueSize);
     rd_kafka_vu_t vus[8];
     vus[0].vtype = RD_KAFKA_VTYPE_RKT;
     vus[0].u.rkt = targets[static_cast<size_t>(route_target[route])].handle.get();
@@ -345,7 +347,12 @@ Status Forwarder::Assign(std::vector<Route> routes) {
   if (auto e = rd_kafka_assign(f.consumer.get(), list.get()); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return ToError(e, "assign");
   }
-  f.prefetch = std::make_unique<internal::ForwarderPrefetch>(f.queue.get());
+  internal::ForwarderPrefetch::Prepare prepare;
+  if (f.opts.src_key) {
+    f.signer = std::make_unique<internal::ForwarderSigner>(*f.opts.src_key, f.routes);
+    prepare = [s = f.signer.get()](internal::PrefetchedRecord& r) { s->Sign(r); };
+  }
+  f.prefetch = std::make_unique<internal::ForwarderPrefetch>(f.queue.get(), std::move(prepare));
   f.prefetch->Start();
   return Status::Ok();
 }
@@ -394,7 +401,7 @@ Result<size_t> Forwarder::Pump(size_t max, std::chrono::milliseconds timeout, co
       continue;
     }
     ++p.inflight;
-    if (Status s = f.Forward(m.get(), hdrs, route, p.last_ts); !s.ok()) {
+    if (Status s = f.Forward(m.get(), hdrs, route, p.last_ts, rec); !s.ok()) {
       --p.inflight;
       err = s;
       continue;
