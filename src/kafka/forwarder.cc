@@ -28,10 +28,6 @@ void* OffsetOpaque(int64_t offset) {
 }
 int64_t OpaqueOffset(void* p) { return static_cast<int64_t>(reinterpret_cast<uintptr_t>(p)) - 1; }
 
-std::optional<std::string_view> Bytes(const void* p, size_t n) {
-  if (p == nullptr) return std::nullopt;
-  return std::string_view(static_cast<const char*>(p), n);
-}
 
 }  // namespace
 
@@ -62,9 +58,6 @@ struct Forwarder::Impl {
   std::unique_ptr<internal::ForwarderPrefetch> prefetch;  // serves `queue` once assigned
   std::vector<internal::PrefetchedRecord> buf;
   std::string scratch;  // provenance header value being built
-  // With a source key: signs what the prefetch thread did not (never expected; see Forward).
-  std::optional<SrcMac> mac;
-  char mac_value[SrcMac::kValueSize] = {};  // walrus-src-mac value being built
 
   ~Impl() {
     if (producer) {
@@ -162,7 +155,7 @@ struct Forwarder::Impl {
 
   // Produces `m` (a consumed record) to its route with `hdrs` (its headers, detached, or null)
   // plus the provenance header and, with a source key, its walrus-src-mac (prepared by the
-  // prefetch thread in `rec`, else computed here); waits for queue room.
+  // prefetch thread in `rec`); waits for queue room.
   Status Forward(rd_kafka_message_t* m, rd_kafka_headers_t* hdrs, int route, int64_t ts,
                  const internal::PrefetchedRecord& rec) {
     const Route& r = routes[route];
@@ -173,15 +166,15 @@ struct Forwarder::Impl {
     const int64_t ts_out = rec.signed_mac ? rec.ts : internal::ForwarderSigner::CopyTimestamp(ts);
     if (hdrs == nullptr) hdrs = rd_kafka_headers_new(2);
     internal::HeadersPtr owned(hdrs);
-    const char* tag = rec.signed_mac ? rec.mac : nullptr;
-    if (mac && tag == nullptr) {
-      Sign(m, hdrs, r, ts_out);
-      tag = mac_value;
+    if (signer && !rec.signed_mac) {
+      // Cannot happen (the signer sees every routed record); never forward one unsigned.
+      return Error(Errc::kInternal, fmt::format("{}[{}]@{} was not signed", r.topic, r.partition,
+                                                m->offset));
     }
     rd_kafka_header_add(hdrs, opts.provenance_header.data(),
                         static_cast<ssize_t>(opts.provenance_header.size()), scratch.data(),
                         static_cast<ssize_t>(scratch.size()));
-    if (mac) rd_kafka_header_add(hdrs, kSrcMacHeader, -1, tag, SrcMac::kValueSize);
+    if (signer) rd_kafka_header_add(hdrs, kSrcMacHeader, -1, rec.mac, SrcMac::kValueSize);
     rd_kafka_vu_t vus[8];
     vus[0].vtype = RD_KAFKA_VTYPE_RKT;
     vus[0].u.rkt = targets[static_cast<size_t>(route_target[route])].handle.get();
@@ -202,31 +195,6 @@ struct Forwarder::Impl {
     vus[7].vtype = RD_KAFKA_VTYPE_HEADERS;
     vus[7].u.headers = hdrs;
     return ProduceVa(vus, 8, owned, r.target_topic, r.partition);
-  }
-
-  // mac_value = the walrus-src-mac of `m` as it will be written: route `r`, create time `ts`,
-  // provenance value `scratch`, after the headers `hdrs` holds now (core/src_mac.h).
-  void Sign(const rd_kafka_message_t* m, const rd_kafka_headers_t* hdrs, const Route& r,
-            int64_t ts) {
-    const size_t n = rd_kafka_header_cnt(hdrs);
-    mac->Begin({.target_topic = r.target_topic,
-                .target_partition = r.partition,
-                .src = scratch,
-                .timestamp_ms = ts,
-                .key = Bytes(m->key, m->key_len),
-                .value = Bytes(m->payload, m->len),
-                .header_count = n});
-    const char* name = nullptr;
-    const void* val = nullptr;
-    size_t size = 0;
-    for (size_t i = 0; i < n; ++i) {
-      if (rd_kafka_header_get_all(hdrs, i, &name, &val, &size) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        name = "";  // cannot happen (i < count); the MAC then fails, loudly, at the applier
-        val = nullptr;
-      }
-      mac->Header(name, Bytes(val, size));
-    }
-    mac->Finish(mac_value);
   }
 
   // rd_kafka_produceva with waits for queue room (serving delivery reports meanwhile). On success
@@ -282,7 +250,6 @@ Result<std::unique_ptr<Forwarder>> Forwarder::Create(Options opts) {
   impl->queue.reset(rd_kafka_queue_get_consumer(impl->consumer.get()));
   impl->transactional = internal::HasProperty(opts.target, "transactional.id");
   impl->opts = std::move(opts);
-  if (impl->opts.src_key) impl->mac.emplace(*impl->opts.src_key);
   return std::unique_ptr<Forwarder>(new Forwarder(std::move(impl)));
 }
 
