@@ -21,13 +21,22 @@ two devkafka clusters (same run), and produce-in-DC -> visible-in-DR-Redis laten
    `kcat -C` witness on dr/lat also timestamps each record's arrival in the DR cluster, splitting
    the latency into mirror (dc produce -> dr Kafka) and applier (dr Kafka -> Redis) parts.
 
+Every mirror signs walrus-src with a generated source key (--src-key-file, walrus-src-mac) and
+the latency applier trusts it (--trusted-source dc). --baseline-walrus PATH adds, to every
+trial, the same mirror runs with another build (run without key flags: a build before
+walrus-src-mac), so two builds are compared in the same, interleaved runs; the kcat pipe with
+two headers (walrus-src + a walrus-src-mac-sized value) shows what librdkafka charges for the
+second header alone.
+
 Usage: bench/mirror_bench.py [--records 300000] [--trials 3] [--workers 1,2] [--rate 200]
                              [--seconds 10] [--stages] [--walrus PATH] [--mirror-arg ARG...]
+                             [--baseline-walrus PATH]
 """
 import argparse
 import json
 import os
 import resource
+import secrets
 import statistics
 import subprocess
 import sys
@@ -112,11 +121,13 @@ def children_cpu():
     return r.ru_utime + r.ru_stime
 
 
-def run_kcat(dc, dr, topic, total, obs, header=False):
+def run_kcat(dc, dr, topic, total, obs, header=0):
     cpu0, t0 = children_cpu(), time.time()
     c = subprocess.Popen([KCAT, "-C", "-b", dc, "-t", "bench", "-o", "beginning", "-e", "-q",
                           "-K", "\t"], stdout=subprocess.PIPE)
-    extra = ["-H", "walrus-src=dc/bench/0/123456"] if header else []
+    extra = ["-H", "walrus-src=dc/bench/0/123456"] if header >= 1 else []
+    if header >= 2:
+        extra += ["-H", "walrus-src-mac=v1:01234567:" + "0" * 64]
     p = subprocess.Popen([KCAT, "-P", "-b", dr, "-t", topic, "-K", "\t"] + extra, stdin=c.stdout)
     c.stdout.close()
     steady, secs = obs.watch(topic, total, t0)
@@ -125,10 +136,12 @@ def run_kcat(dc, dr, topic, total, obs, header=False):
     return steady, total / secs, (children_cpu() - cpu0) / total
 
 
-def run_mirror(a, dc, dr, alias, extra, total, obs):
+def run_mirror(a, dc, dr, alias, extra, total, obs, walrus=None):
     port = free_port()
     cpu0, t0 = children_cpu(), time.time()
-    p = subprocess.Popen([a.walrus, "mirror", "--source", dc, "--target", dr, "--source-alias",
+    if walrus is None:
+        walrus, extra = a.walrus, extra + ["--src-key-file", a.key_file]
+    p = subprocess.Popen([walrus, "mirror", "--source", dc, "--target", dr, "--source-alias",
                           alias, "--target-alias", "dr", "--topics", "bench", "--naming", "prefix",
                           "--admin", "127.0.0.1:%d" % port, "--log-level", "error"]
                          + extra + a.mirror_arg)
@@ -144,15 +157,23 @@ def variants(a):
     """(label, target topic template, runner) of every throughput run of a trial, in order."""
     out = [("kcat pipe", "pipe%d", lambda t, *r: run_kcat(*r[:2], t, *r[2:])),
            ("kcat pipe + 1 header", "hpipe%d",
-            lambda t, *r: run_kcat(*r[:2], t, *r[2:], header=True))]
+            lambda t, *r: run_kcat(*r[:2], t, *r[2:], header=1)),
+           ("kcat pipe + 2 headers", "h2pipe%d",
+            lambda t, *r: run_kcat(*r[:2], t, *r[2:], header=2))]
+    builds = [("", "", None)]
+    if a.baseline_walrus:
+        builds.append(("baseline ", "b", a.baseline_walrus))
     for w in a.workers:
         for mode, extra in (("tx", []), ("al", ["--no-transactions"])):
-            alias = "%sw%d_%%d" % (mode, w)
-            label = "mirror %s --workers %d" % ("transactional" if mode == "tx" else
-                                                "--no-transactions", w)
-            out.append((label, alias + ".bench", lambda t, dc, dr, total, obs, x=extra, w=w:
-                        run_mirror(a, dc, dr, t[:-len(".bench")],
-                                   x + (["--workers", str(w)] if w != 1 else []), total, obs)))
+            for prefix, tag, binary in builds:
+                alias = "%s%sw%d_%%d" % (tag, mode, w)
+                label = "%smirror %s --workers %d" % (prefix, "transactional" if mode == "tx"
+                                                      else "--no-transactions", w)
+                out.append((label, alias + ".bench",
+                            lambda t, dc, dr, total, obs, x=extra, w=w, b=binary:
+                            run_mirror(a, dc, dr, t[:-len(".bench")],
+                                       x + (["--workers", str(w)] if w != 1 else []), total,
+                                       obs, walrus=b)))
     return out
 
 
@@ -215,6 +236,7 @@ def latency(a, dc, dr, tmp, procs):
     procs.append(subprocess.Popen([a.walrus, "apply", "--brokers", dr, "--topic", "lat",
                                    "--group", "lat", "--redis", "redis://127.0.0.1:%d" % rport,
                                    "--admin", "127.0.0.1:%d" % aport, "--log-level", "warn",
+                                   "--src-key-file", a.key_file, "--trusted-source", "dc",
                                    "-X", "session.timeout.ms=6000", "-X",
                                    "heartbeat.interval.ms=500", "-X", "fetch.wait.max.ms=5"]))
     wait(lambda: ready(aport), 60, "applier ready")
@@ -224,7 +246,8 @@ def latency(a, dc, dr, tmp, procs):
         mport = free_port()
         m = subprocess.Popen([a.walrus, "mirror", "--source", dc, "--target", dr,
                               "--source-alias", "dc", "--target-alias", "dr", "--topics", "lat",
-                              "--admin", "127.0.0.1:%d" % mport, "--log-level", "warn"]
+                              "--admin", "127.0.0.1:%d" % mport, "--log-level", "warn",
+                              "--src-key-file", a.key_file]
                              + extra + a.mirror_arg)
         wait(lambda: ready(mport), 60, "mirror ready")
         witness = Witness(dr) if a.stages else None
@@ -292,9 +315,14 @@ def main():
     ap.add_argument("--walrus", default="build/src/cli/walrus")
     ap.add_argument("--mirror-arg", action="append", default=[],
                     help="extra argument for every mirror started (repeatable)")
+    ap.add_argument("--baseline-walrus", default="",
+                    help="another walrus build whose mirror runs in every trial too (no key flags)")
     a = ap.parse_args()
     a.workers = [int(w) for w in a.workers.split(",")]
     tmp = tempfile.mkdtemp(prefix="mirror-bench-")
+    a.key_file = os.path.join(tmp, "src-key")
+    with open(a.key_file, "w") as f:
+        f.write(secrets.token_hex(32) + "\n")
     procs = []
     try:
         dc = devkafka(a.walrus, "dc", ["bench:%d" % PARTS, "lat:%d" % PARTS], tmp, procs)

@@ -584,11 +584,12 @@ bool Applier::SelectRecords(std::vector<kafka::Message>& msgs) {
       continue;
     }
     tx_.Touch(ps, ps->effective_next(), msg.offset());
-    if (auto src = msg.header("walrus-src")) {
-      // A mirrored record: apply it only if its source offset is new (mirror redeliveries).
-      auto coords = ParseSourceCoords(*src);
+    if (msg.header("walrus-src")) {
+      // A mirrored record: its coordinates count only once authenticated (source_auth.h); then
+      // it is applied only if its source offset is new (mirror redeliveries).
+      auto coords = src_auth_.Authenticate(msg);
       if (!coords) {
-        dlq_->Send(msg, "decode", "malformed walrus-src header '" + std::string(*src) + "'");
+        dlq_->Send(msg, CategoryOf(coords.error()), coords.error().message);
         continue;
       }
       auto high = SourceHigh(ps, SourceKey(coords->stream));

@@ -31,6 +31,7 @@
 #include "apply/gc_sweeper.h"
 #include "apply/partition_guard.h"
 #include "apply/partition_state.h"
+#include "apply/source_auth.h"
 #include "apply/transaction.h"
 #include "apply/tx_runner.h"
 #include "core/decoder.h"
@@ -112,6 +113,7 @@ class Applier final : public kafka::RebalanceHandler {
   PartitionState* Find(std::string_view topic, int32_t partition);
 
   ApplyConfig cfg_;
+  SourceAuth src_auth_{cfg_.src_keys, cfg_.trusted_sources};  // walrus-src trust
   std::unique_ptr<redis::PrimaryLocator> locator_;
   std::unique_ptr<WritePlanner> planner_;
   ApplyProbe& probe_;

@@ -10,6 +10,7 @@
 #include "apply/apply_config.h"
 #include "core/log.h"
 #include "core/signals.h"
+#include "core/src_key_ring.h"
 #include "http/admin_server.h"
 #include "metrics/registry.h"
 #include "redis/connection.h"
@@ -39,6 +40,8 @@ struct Flags {
   // crdt GC (docs/active-active.md), in ms after unit conversion.
   int64_t gc_horizon_ms = 24 * 3600 * 1000;
   int64_t gc_interval_ms = 3600 * 1000;
+  std::string src_key_file;
+  int64_t max_clock_skew_ms = crdt::kDefaultMaxClockSkewMs;
 };
 
 // Durations on the command line: a number with an optional unit (ms, s, m, h, d; none = ms).
@@ -114,6 +117,10 @@ int RunApply(Flags& f) {
     if (!f.password_file.empty()) cfg.redis_password = ReadSecretFile(f.password_file);
     cfg.gc.horizon = std::chrono::milliseconds(f.gc_horizon_ms);
     cfg.gc.interval = std::chrono::milliseconds(f.gc_interval_ms);
+    auto keys = LoadSrcKeys(f.src_key_file);
+    if (!keys) throw std::invalid_argument(keys.error().message);
+    cfg.src_keys = std::move(*keys);
+    cfg.max_clock_skew = std::chrono::milliseconds(f.max_clock_skew_ms);
     cfg.Validate();
     if (!cfg.redis_url.empty()) {
       auto parsed = redis::ParseRedisUrl(cfg.redis_url);
@@ -151,9 +158,14 @@ int RunApply(Flags& f) {
   if (auto* s = dynamic_cast<redis::SentinelLocator*>(locator.get())) s->Start();
   auto registry = std::make_shared<metrics::Registry>();
   ApplyProbe probe(*registry);
+  if (cfg.src_keys.empty()) {
+    log->info("no source key: records carrying walrus-src (mirrored records) are refused into "
+              "the DLQ; give the mirrors' key with --src-key-file and --trusted-source");
+  }
   std::unique_ptr<WritePlanner> planner;
   if (cfg.mode == Mode::kCrdt) {
-    planner = std::make_unique<crdt::CrdtPlanner>();
+    planner = std::make_unique<crdt::CrdtPlanner>(
+        crdt::CrdtPlannerOptions{.max_clock_skew_ms = cfg.max_clock_skew.count()});
   } else {
     planner = std::make_unique<PlainPlanner>();
   }
@@ -252,6 +264,25 @@ void AddApplyCommand(CLI::App& root, int& exit_code) {
       ->envname("WALRUS_GC_RATE")
       ->check(CLI::Range(1, 10000000))
       ->capture_default_str();
+  cmd->add_option("--src-key-file", flags->src_key_file,
+                  "File with the keys that authenticate mirrored records' walrus-src (the same "
+                  "file as walrus mirror's; one key per line, first = current, others still "
+                  "accepted). Or env WALRUS_SRC_KEY. Without a key every record carrying "
+                  "walrus-src is refused into the DLQ")
+      ->envname("WALRUS_SRC_KEY_FILE");
+  cmd->add_option("--trusted-source", c.trusted_sources,
+                  "Source cluster aliases (walrus mirror --source-alias / --cluster NAME) whose "
+                  "authenticated walrus-src coordinates are trusted (comma-separated); a "
+                  "walrus-src of another alias is refused into the DLQ")
+      ->envname("WALRUS_TRUSTED_SOURCE")
+      ->delimiter(',');
+  cmd->add_option("--max-clock-skew", flags->max_clock_skew_ms,
+                  "crdt mode: refuse (DLQ, category refused) a record whose hlc is further ahead "
+                  "of this applier's clock than this (e.g. 60s; default: the producers' HLC "
+                  "drift guard)")
+      ->envname("WALRUS_MAX_CLOCK_SKEW")
+      ->transform(DurationMs())
+      ->default_str("60s");
   cmd->add_option("--dlq-topic", c.dlq_topic,
                   "Dead-letter topic (default: <topic>.dlq for each source topic)")
       ->envname("WALRUS_DLQ_TOPIC");

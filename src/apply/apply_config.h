@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/src_key_ring.h"
+
 namespace walrus::apply {
 
 enum class Mode { kPlain, kCrdt };
@@ -44,6 +46,12 @@ struct ApplyConfig {
   std::chrono::milliseconds backoff_max{5000};
   std::string log_level = "info";
   GcOptions gc;                      // crdt mode only
+  // Authenticated source coordinates (apply/source_auth.h): keys shared with the mirrors, and
+  // the source aliases trusted. Both empty: every record carrying walrus-src is refused.
+  SrcKeyRing src_keys;
+  std::vector<std::string> trusted_sources;
+  // crdt mode: stamps further ahead of this applier's clock are refused (CrdtPlanner).
+  std::chrono::milliseconds max_clock_skew{60000};
 
   // Throws std::invalid_argument with a message naming the offending flag.
   void Validate() const;

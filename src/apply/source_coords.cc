@@ -34,7 +34,11 @@ std::optional<SourceCoords> ParseSourceCoords(std::string_view h) {
   const auto os = h.substr(last + 1);
   auto [op, oec] = std::from_chars(os.data(), os.data() + os.size(), offset);
   if (oec != std::errc() || op != os.data() + os.size() || offset < 0) return std::nullopt;
-  return SourceCoords{stream, offset};
+  return SourceCoords{.stream = stream,
+                      .offset = offset,
+                      .alias = stream.substr(0, a),
+                      .topic = stream.substr(a + 1, b - a - 1),
+                      .partition = partition};
 }
 
 std::string SourceKey(std::string_view stream) {

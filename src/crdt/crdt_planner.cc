@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <limits>
 
@@ -21,6 +22,12 @@ bool ValidScore(std::string_view s) {
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), d);
   if (ec != std::errc() || p != s.data() + s.size()) return false;
   return !std::isnan(d) && std::isfinite(d);
+}
+
+int64_t SystemNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 uint64_t Fnv1a64(std::string_view s) {
@@ -54,7 +61,7 @@ class Call {
 
 }  // namespace
 
-CrdtPlanner::CrdtPlanner() : sha_(MergeScriptSha1()) {}
+CrdtPlanner::CrdtPlanner(CrdtPlannerOptions opts) : opts_(std::move(opts)), sha_(MergeScriptSha1()) {}
 
 std::vector<std::string> CrdtPlanner::Scripts() const { return {MergeScript()}; }
 
@@ -82,7 +89,7 @@ Argv CrdtPlanner::GcCommand(std::string_view key, std::string_view horizon_stamp
           "0-0"};
 }
 
-Status CrdtPlanner::Plan(const Write& w, int64_t /*record_ts_ms*/, std::vector<Argv>& out) {
+Status CrdtPlanner::Plan(const Write& w, int64_t record_ts_ms, std::vector<Argv>& out) {
   if (w.origin.empty() || w.hlc.empty()) {
     return Error(Errc::kRefused,
                  "crdt mode needs 'origin' and 'hlc' on every record (produce with --origin)");
@@ -93,6 +100,17 @@ Status CrdtPlanner::Plan(const Write& w, int64_t /*record_ts_ms*/, std::vector<A
   }
   auto h = ParseHlc(w.hlc);
   if (!h) return Error(Errc::kRefused, h.error().message);
+  if (opts_.max_clock_skew_ms > 0) {
+    const int64_t now = opts_.now_ms ? opts_.now_ms() : SystemNowMs();
+    if (h->physical_ms - now > opts_.max_clock_skew_ms) {
+      return Error(Errc::kRefused,
+                   fmt::format("hlc {} (unix ms {}) is {} ms ahead of this applier's clock (unix "
+                               "ms {}, record timestamp {}): beyond --max-clock-skew {} ms, it "
+                               "would win every later conflict",
+                               w.hlc, h->physical_ms, h->physical_ms - now, now, record_ts_ms,
+                               opts_.max_clock_skew_ms));
+    }
+  }
   if (w.ops.size() > 1000) return Error(Errc::kRefused, "crdt mode: more than 1000 ops in multi");
   const size_t mark = out.size();
   for (size_t i = 0; i < w.ops.size(); ++i) {

@@ -18,11 +18,15 @@
 // physical time, not at the Kafka timestamp, so a mirror that re-stamps records cannot move them.
 //
 // Refused (Errc::kRefused, the applier dead-letters them): records without a valid origin/hlc,
-// commands with no convergent rule (APPEND, LPUSH, SPOP-like, *FLOAT increments, conditional
+// records whose hlc is more than `max_clock_skew_ms` ahead of the applier's wall clock (else one
+// producer with a fast clock, or a forged stamp, wins every future conflict of the keys it
+// touches and drags every region's HLC along), commands with no convergent rule (APPEND, LPUSH, SPOP-like, *FLOAT increments, conditional
 // NX/XX/GT/LT forms, XADD with explicit ids or trimming, ...).
 //
 // Threading: stateless apart from immutable strings; one applier thread calls Plan.
 
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -31,9 +35,22 @@
 
 namespace walrus::crdt {
 
+// The producers' drift guard (HybridClockOptions::max_drift_ms): a stamp further ahead than this
+// of a producer's clock is refused by its HybridClock::Observe, and of an applier's by Plan.
+inline constexpr int64_t kDefaultMaxClockSkewMs = 60000;
+
+struct CrdtPlannerOptions {
+  // A record whose hlc physical time is more than this ahead of now_ms() is refused. <= 0: no
+  // check (tests of merges with synthetic stamps, validation of a not-yet-stamped op only;
+  // `walrus apply --max-clock-skew` always checks).
+  int64_t max_clock_skew_ms = kDefaultMaxClockSkewMs;
+  // The applier's wall clock in unix ms; empty: the system clock.
+  std::function<int64_t()> now_ms;
+};
+
 class CrdtPlanner final : public WritePlanner {
  public:
-  CrdtPlanner();
+  explicit CrdtPlanner(CrdtPlannerOptions opts = {});
 
   Status Plan(const Write& w, int64_t record_ts_ms, std::vector<Argv>& out) override;
   std::vector<std::string> Scripts() const override;
@@ -52,6 +69,7 @@ class CrdtPlanner final : public WritePlanner {
   Status PlanOne(const Op& op, const Hlc& h, size_t index, std::string_view origin,
                  std::vector<Argv>& out) const;
 
+  CrdtPlannerOptions opts_;
   std::string sha_;
 };
 

@@ -258,7 +258,7 @@ TEST_F(CrdtScriptTest, GcRemovesTheSidecarsOfDeadKeysOnly) {
 }
 
 TEST(CrdtPlannerTest, RefusesRecordsWithoutStampsAndOpsWithoutMergeRule) {
-  CrdtPlanner p;
+  CrdtPlanner p{{.now_ms = [] { return kT; }}};
   std::vector<Argv> out;
   Write w = W("us", kT, O("SET", "k", {"v"}));
   w.hlc.clear();

@@ -128,7 +128,26 @@ Status DemoSystem::WaitHttpReady(const std::string& child, int port, const std::
       timeout);
 }
 
+// The key shared by the demo's mirrors and appliers (walrus-src-mac, docs/mirror.md): a fresh
+// random one per demo, in DATA/src-key (mode 0600).
+Status DemoSystem::WriteSrcKey() {
+  src_key_file_ = data_dir_ + "/src-key";
+  std::random_device rd;  // /dev/urandom
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string key;
+  for (int i = 0; i < 64; ++i) key.push_back(kHex[rd() & 0xf]);
+  {
+    std::ofstream out(src_key_file_, std::ios::trunc);
+    out << "# walrus demo: source key shared by the mirrors and appliers\n" << key << "\n";
+    if (!out) return Error(Errc::kIo, "cannot write " + src_key_file_);
+  }
+  std::filesystem::permissions(src_key_file_, std::filesystem::perms::owner_read |
+                                                  std::filesystem::perms::owner_write);
+  return Status::Ok();
+}
+
 Status DemoSystem::Start() {
+  if (Status st = WriteSrcKey(); !st) return st;
   auto program = FindProgram(config_.redis_server);
   if (!program) {
     return Error(Errc::kNotFound,
@@ -236,7 +255,12 @@ Status DemoSystem::SpawnApplier(const RegionInfo& r) {
             "--mode",       "crdt",
             "--gc-horizon", "0",
             "--admin",      "127.0.0.1:" + std::to_string(r.apply_admin_port),
-            "--log-level",  config_.log_level};
+            "--log-level",  config_.log_level,
+            "--src-key-file", src_key_file_};
+  std::string trusted;
+  for (const auto& t : kRegions) trusted += (trusted.empty() ? "" : ",") + t;
+  s.argv.push_back("--trusted-source");
+  s.argv.push_back(trusted);
   for (const auto& t : kRegions) {
     s.argv.push_back("--topic");
     s.argv.push_back(t + ".events");
@@ -254,7 +278,8 @@ Status DemoSystem::SpawnMirror(const RegionInfo& r, const std::vector<std::strin
   s.argv = {self_exe_,     "mirror",
             "--admin",     "127.0.0.1:" + std::to_string(r.mirror_admin_port),
             "--log-level", config_.log_level,
-            "-X",          "reconnect.backoff.max.ms=1000"};
+            "-X",          "reconnect.backoff.max.ms=1000",
+            "--src-key-file", src_key_file_};
   for (const auto& c : regions_) {
     s.argv.push_back("--cluster");
     s.argv.push_back(c.name + "=" + c.kafka);

@@ -104,6 +104,7 @@ class DemoSystem {
   bool stopping() const { return stop_.load(); }
 
  private:
+  Status WriteSrcKey();
   Status StartKafka();
   Status StartRedis();
   Status StartServices();
@@ -122,6 +123,7 @@ class DemoSystem {
   Console& console_;
   const std::atomic<bool>& stop_;
   std::string redis_program_;  // resolved before anything starts
+  std::string src_key_file_;   // DATA/src-key, written by Start()
   std::vector<RegionInfo> regions_;
   GatewayInfo gateway_;
 };

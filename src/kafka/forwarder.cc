@@ -7,7 +7,9 @@
 #include <thread>
 
 #include "core/log.h"
+#include "core/src_mac.h"
 #include "kafka/forwarder_prefetch.h"
+#include "kafka/forwarder_signer.h"
 #include "kafka/handles.h"
 
 namespace walrus::kafka {
@@ -25,6 +27,7 @@ void* OffsetOpaque(int64_t offset) {
   return reinterpret_cast<void*>(static_cast<uintptr_t>(offset + 1));
 }
 int64_t OpaqueOffset(void* p) { return static_cast<int64_t>(reinterpret_cast<uintptr_t>(p)) - 1; }
+
 
 }  // namespace
 
@@ -50,6 +53,8 @@ struct Forwarder::Impl {
   Totals totals;
   Status failure;
   std::vector<int> route_target;  // route -> index in targets
+  // With a source key: signs on the prefetch thread (declared before it: outlives it).
+  std::unique_ptr<internal::ForwarderSigner> signer;
   std::unique_ptr<internal::ForwarderPrefetch> prefetch;  // serves `queue` once assigned
   std::vector<internal::PrefetchedRecord> buf;
   std::string scratch;  // provenance header value being built
@@ -149,17 +154,27 @@ struct Forwarder::Impl {
   }
 
   // Produces `m` (a consumed record) to its route with `hdrs` (its headers, detached, or null)
-  // plus the provenance header; waits for queue room.
-  Status Forward(rd_kafka_message_t* m, rd_kafka_headers_t* hdrs, int route, int64_t ts) {
+  // plus the provenance header and, with a source key, its walrus-src-mac (prepared by the
+  // prefetch thread in `rec`); waits for queue room.
+  Status Forward(rd_kafka_message_t* m, rd_kafka_headers_t* hdrs, int route, int64_t ts,
+                 const internal::PrefetchedRecord& rec) {
     const Route& r = routes[route];
     scratch.assign(r.provenance);  // capacity kept: no allocation once warm
     char digits[24];
     scratch.append(digits, std::to_chars(digits, digits + sizeof digits, m->offset).ptr);
-    if (hdrs == nullptr) hdrs = rd_kafka_headers_new(1);
+    // The target keeps this create time; the MAC covers it (0 would let librdkafka pick "now").
+    const int64_t ts_out = rec.signed_mac ? rec.ts : internal::ForwarderSigner::CopyTimestamp(ts);
+    if (hdrs == nullptr) hdrs = rd_kafka_headers_new(2);
     internal::HeadersPtr owned(hdrs);
+    if (signer && !rec.signed_mac) {
+      // Cannot happen (the signer sees every routed record); never forward one unsigned.
+      return Error(Errc::kInternal, fmt::format("{}[{}]@{} was not signed", r.topic, r.partition,
+                                                m->offset));
+    }
     rd_kafka_header_add(hdrs, opts.provenance_header.data(),
                         static_cast<ssize_t>(opts.provenance_header.size()), scratch.data(),
                         static_cast<ssize_t>(scratch.size()));
+    if (signer) rd_kafka_header_add(hdrs, kSrcMacHeader, -1, rec.mac, SrcMac::kValueSize);
     rd_kafka_vu_t vus[8];
     vus[0].vtype = RD_KAFKA_VTYPE_RKT;
     vus[0].u.rkt = targets[static_cast<size_t>(route_target[route])].handle.get();
@@ -174,7 +189,7 @@ struct Forwarder::Impl {
     vus[4].u.mem.ptr = m->payload;
     vus[4].u.mem.size = m->len;
     vus[5].vtype = RD_KAFKA_VTYPE_TIMESTAMP;
-    vus[5].u.i64 = ts > 0 ? ts : 0;
+    vus[5].u.i64 = ts_out;
     vus[6].vtype = RD_KAFKA_VTYPE_OPAQUE;
     vus[6].u.ptr = OffsetOpaque(m->offset);
     vus[7].vtype = RD_KAFKA_VTYPE_HEADERS;
@@ -299,7 +314,12 @@ Status Forwarder::Assign(std::vector<Route> routes) {
   if (auto e = rd_kafka_assign(f.consumer.get(), list.get()); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return ToError(e, "assign");
   }
-  f.prefetch = std::make_unique<internal::ForwarderPrefetch>(f.queue.get());
+  internal::ForwarderPrefetch::Prepare prepare;
+  if (f.opts.src_key) {
+    f.signer = std::make_unique<internal::ForwarderSigner>(*f.opts.src_key, f.routes);
+    prepare = [s = f.signer.get()](internal::PrefetchedRecord& r) { s->Sign(r); };
+  }
+  f.prefetch = std::make_unique<internal::ForwarderPrefetch>(f.queue.get(), std::move(prepare));
   f.prefetch->Start();
   return Status::Ok();
 }
@@ -348,7 +368,7 @@ Result<size_t> Forwarder::Pump(size_t max, std::chrono::milliseconds timeout, co
       continue;
     }
     ++p.inflight;
-    if (Status s = f.Forward(m.get(), hdrs, route, p.last_ts); !s.ok()) {
+    if (Status s = f.Forward(m.get(), hdrs, route, p.last_ts, rec); !s.ok()) {
       --p.inflight;
       err = s;
       continue;

@@ -3,7 +3,8 @@
 // Forwarder: the inner loop of a cross-cluster mirror. Reads assigned partitions of a source
 // cluster (no consumer group: the caller keeps positions elsewhere) and writes every record to
 // the same partition number of a target topic, keeping key, value, headers and create time, and
-// appending one provenance header whose value is `<route prefix><source offset>`.
+// appending one provenance header whose value is `<route prefix><source offset>` and, with a
+// source key, a walrus-src-mac header authenticating it (core/src_mac.h) right after it.
 //
 // Built for throughput: nothing is allocated per record on our side, the consumed record's
 // headers are moved (not copied) into the produced one, key and value are copied once (by
@@ -42,6 +43,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "core/src_key_ring.h"
 #include "kafka/types.h"
 
 struct rd_kafka_headers_s;
@@ -54,6 +56,8 @@ class Forwarder {
     Properties source;              // consumer properties (bootstrap.servers, ...)
     Properties target;              // producer properties; transactional.id enables transactions
     std::string provenance_header;  // name of the header appended to every forwarded record
+    // When set, a walrus-src-mac header made with this key follows the provenance header.
+    std::optional<SrcKey> src_key;
     // When set, ends waits for room in the producer queue (Pump then fails, kUnavailable).
     const std::atomic<bool>* cancel = nullptr;
     // true: a delivery report per record keeps acked_next current. false: only failures are

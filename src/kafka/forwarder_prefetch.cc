@@ -10,8 +10,9 @@ constexpr int kPollMs = 100;
 
 }  // namespace
 
-ForwarderPrefetch::ForwarderPrefetch(rd_kafka_queue_t* queue, size_t batch, size_t depth)
-    : queue_(queue), batch_(batch), depth_(depth) {}
+ForwarderPrefetch::ForwarderPrefetch(rd_kafka_queue_t* queue, Prepare prepare, size_t batch,
+                                     size_t depth)
+    : queue_(queue), prepare_(std::move(prepare)), batch_(batch), depth_(depth) {}
 
 ForwarderPrefetch::~ForwarderPrefetch() {
   {
@@ -55,6 +56,7 @@ void ForwarderPrefetch::Run() {
           rd_kafka_message_detach_headers(r.msg, &r.hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR) {
         r.hdrs = nullptr;
       }
+      if (prepare_) prepare_(r);
     }
     {
       std::lock_guard lock(mu_);

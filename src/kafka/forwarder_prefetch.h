@@ -17,10 +17,14 @@
 #include <condition_variable>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#include "core/src_mac.h"
 
 struct rd_kafka_message_s;
 struct rd_kafka_headers_s;
@@ -28,16 +32,24 @@ struct rd_kafka_queue_s;
 
 namespace walrus::kafka::internal {
 
-// A consumed record and its headers, detached from it (nullptr: none, or an error record).
+// A consumed record and its headers, detached from it (nullptr: none, or an error record), plus
+// what the per-record hook prepared (ForwarderSigner: the copy's create time and MAC).
 struct PrefetchedRecord {
   rd_kafka_message_s* msg = nullptr;
   rd_kafka_headers_s* hdrs = nullptr;
+  bool signed_mac = false;  // mac and ts are set
+  int64_t ts = 0;
+  char mac[SrcMac::kValueSize];
 };
 
 class ForwarderPrefetch {
  public:
+  // Runs on the prefetch thread for every record taken, after its headers are detached.
+  using Prepare = std::function<void(PrefetchedRecord&)>;
+
   // `batch`: records per hand-over (at most); `depth`: batches queued before the thread waits.
-  explicit ForwarderPrefetch(rd_kafka_queue_s* queue, size_t batch = 1000, size_t depth = 16);
+  explicit ForwarderPrefetch(rd_kafka_queue_s* queue, Prepare prepare = nullptr,
+                             size_t batch = 1000, size_t depth = 16);
   ~ForwarderPrefetch();
   ForwarderPrefetch(const ForwarderPrefetch&) = delete;
   ForwarderPrefetch& operator=(const ForwarderPrefetch&) = delete;
@@ -52,6 +64,7 @@ class ForwarderPrefetch {
   static void Destroy(std::vector<PrefetchedRecord>& recs);
 
   rd_kafka_queue_s* const queue_;
+  const Prepare prepare_;
   const size_t batch_, depth_;
   std::mutex mu_;
   std::condition_variable ready_cv_, room_cv_;

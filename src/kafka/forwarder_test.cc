@@ -9,6 +9,7 @@
 
 #include <map>
 
+#include "core/src_mac.h"
 #include "kafka/assign_consumer.h"
 #include "kafka/mock_cluster.h"
 #include "kafka/producer.h"
@@ -43,11 +44,12 @@ class ForwarderTest : public ::testing::TestWithParam<bool> {
     ASSERT_TRUE((*p)->Flush(std::chrono::seconds(10)).ok());
   }
 
-  std::unique_ptr<Forwarder> Make(Properties target = {}) {
+  std::unique_ptr<Forwarder> Make(Properties target = {}, std::optional<SrcKey> key = {}) {
     target.insert(target.begin(), {"bootstrap.servers", dst_->bootstraps()});
     auto f = Forwarder::Create({.source = {{"bootstrap.servers", src_->bootstraps()}},
                                 .target = target,
                                 .provenance_header = "prov",
+                                .src_key = std::move(key),
                                 .per_record_acks = GetParam()});
     EXPECT_TRUE(f.ok()) << f.error().message;
     return std::move(*f);
@@ -131,6 +133,41 @@ TEST_P(ForwarderTest, ForwardsRecordsWithProvenanceAndSkips) {
   EXPECT_FALSE(out.at("k9").value.has_value());   // null value kept
   EXPECT_EQ(out.at("k12").header("prov"), "a/in/0/6");
   EXPECT_EQ(out.at("k12").headers.size(), 1u);
+}
+
+// With a source key every copy carries walrus-src-mac right after the provenance header, and it
+// verifies over what the target holds (core/src_mac.h); the key itself never travels.
+TEST_P(ForwarderTest, SignsTheProvenanceWithTheSourceKey) {
+  const std::string secret = "0123456789abcdef0123456789abcdef-test-key";
+  const SrcKey key{secret, SrcKeyRing::KeyId(secret)};
+  auto f = Make({}, key);
+  ASSERT_TRUE(f->Assign({{.topic = "in", .partition = 0, .target_topic = "out", .provenance = "a/in/0/"},
+                         {.topic = "in", .partition = 1, .target_topic = "out", .provenance = "a/in/1/"}})
+                  .ok());
+  PumpAll(*f, {10, 10});
+  auto out = ReadOut();
+  ASSERT_EQ(out.size(), 19u);
+  SrcMac mac(key);
+  for (const auto& [k, c] : out) {
+    ASSERT_GE(c.headers.size(), 2u) << k;
+    const Header& src = c.headers[c.headers.size() - 2];
+    const Header& tag = c.headers.back();
+    ASSERT_EQ(src.name, "prov");
+    ASSERT_EQ(tag.name, kSrcMacHeader);
+    ASSERT_TRUE(tag.value.has_value());
+    auto parsed = ParseSrcMacValue(*tag.value);
+    ASSERT_TRUE(parsed) << *tag.value;
+    EXPECT_EQ(parsed->key_id, key.id);
+    EXPECT_EQ(tag.value->find(secret), std::string::npos);
+    const size_t n = c.headers.size() - 2;
+    auto view = [](const std::optional<std::string>& s) {
+      return s ? std::optional<std::string_view>(*s) : std::nullopt;
+    };
+    mac.Begin({.target_topic = "out", .target_partition = c.partition, .src = *src.value,
+               .timestamp_ms = c.ts, .key = k, .value = view(c.value), .header_count = n});
+    for (size_t i = 0; i < n; ++i) mac.Header(c.headers[i].name, view(c.headers[i].value));
+    EXPECT_TRUE(mac.Matches(*parsed)) << k;
+  }
 }
 
 TEST_P(ForwarderTest, StartsAtTheGivenOffsets) {

@@ -80,6 +80,20 @@ bool Message::position_out_of_range() const {
   return rkm_->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET;
 }
 
+bool Message::header_at(size_t i, std::string_view& name,
+                        std::optional<std::string_view>& value) const {
+  rd_kafka_headers_t* hdrs = nullptr;  // owned by the message
+  if (rd_kafka_message_headers(rkm_, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR) return false;
+  const char* n = nullptr;
+  const void* v = nullptr;
+  size_t size = 0;
+  if (rd_kafka_header_get_all(hdrs, i, &n, &v, &size) != RD_KAFKA_RESP_ERR_NO_ERROR) return false;
+  name = n;
+  value = v == nullptr ? std::nullopt
+                       : std::optional<std::string_view>(std::in_place, static_cast<const char*>(v), size);
+  return true;
+}
+
 Status Message::error() const {
   if (rkm_->err == RD_KAFKA_RESP_ERR_NO_ERROR) return Status::Ok();
   std::string context = "consume";

@@ -43,6 +43,9 @@ class Message {
   // Value of the last header called `name`; nullopt when absent. A header present with a null
   // value yields an empty view.
   std::optional<std::string_view> header(std::string_view name) const;
+  // The i-th header (in record order) without copying; false past the last one. Views stay
+  // valid as long as the Message lives.
+  bool header_at(size_t i, std::string_view& name, std::optional<std::string_view>& value) const;
   // ok() for a record; the error for an error event (then topic/partition may be unset).
   Status error() const;
   // True for the error event librdkafka delivers, with auto.offset.reset=error, when the fetch

@@ -123,6 +123,9 @@ Status FlowRun::Open() {
   auto fw = kafka::Forwarder::Create({.source = cprops,
                                       .target = pprops,
                                       .provenance_header = kSrcHeader,
+                                      .src_key = cfg_.src_keys.empty()
+                                                     ? std::nullopt
+                                                     : std::optional(cfg_.src_keys.signing()),
                                       .cancel = &halt_,
                                       .per_record_acks = !cfg_.transactions});
   if (!fw) return fw.error();

@@ -28,6 +28,14 @@ int RunMirror(Flags& f) {
   try {
     InitLogging(f.log_level, f.log_format == "json" ? LogFormat::kJson : LogFormat::kText);
     flows = BuildFlows(f.m);
+    const std::string ids = ApplySrcAuth(f.m, flows);
+    if (ids.empty()) {
+      Logger("mirror")->warn("--no-src-auth: walrus-src is not authenticated; every walrus apply "
+                             "will dead-letter (category refused) the records of these flows");
+    } else {
+      Logger("mirror")->info("walrus-src signed with source key id {} (key ids loaded: {})",
+                             ids.substr(0, ids.find(',')), ids);
+    }
   } catch (const std::exception& e) {
     std::cerr << "walrus mirror: error: " << e.what() << "\n";
     return 2;
@@ -129,6 +137,15 @@ void AddMirrorCommand(CLI::App& root, int& exit_code) {
   cmd->add_flag("--no-transactions", m.no_transactions,
                 "At-least-once (no target transactions); appliers skip redeliveries by walrus-src")
       ->envname("WALRUS_NO_TRANSACTIONS");
+  cmd->add_option("--src-key-file", m.src_key_file,
+                  "File with the key(s) shared with the appliers: the first signs each record's "
+                  "walrus-src (header walrus-src-mac), so walrus apply trusts its coordinates "
+                  "(one key per line; or env WALRUS_SRC_KEY). Required unless --no-src-auth")
+      ->envname("WALRUS_SRC_KEY_FILE");
+  cmd->add_flag("--no-src-auth", m.no_src_auth,
+                "Mirror without authenticating walrus-src: only for targets no walrus apply "
+                "reads (every walrus apply dead-letters unauthenticated mirrored records)")
+      ->envname("WALRUS_NO_SRC_AUTH");
   cmd->add_option("--commit-interval-ms", m.commit_interval_ms,
                   "How often positions are committed (and transactions closed)")
       ->envname("WALRUS_COMMIT_INTERVAL_MS")

@@ -141,4 +141,21 @@ std::vector<FlowConfig> BuildFlows(const MirrorFlags& f) {
   return out;
 }
 
+std::string ApplySrcAuth(const MirrorFlags& f, std::vector<FlowConfig>& flows) {
+  auto keys = LoadSrcKeys(f.src_key_file);
+  if (!keys) throw std::invalid_argument(keys.error().message);
+  if (keys->empty() && !f.no_src_auth) {
+    throw std::invalid_argument(
+        "no source key: give the key shared with the appliers (--src-key-file or "
+        "WALRUS_SRC_KEY); walrus apply refuses mirrored records whose walrus-src it cannot "
+        "authenticate. --no-src-auth mirrors without (every walrus apply downstream then "
+        "dead-letters these records)");
+  }
+  if (!keys->empty() && f.no_src_auth) {
+    throw std::invalid_argument("--no-src-auth contradicts the source key given");
+  }
+  for (auto& fc : flows) fc.src_keys = *keys;
+  return keys->empty() ? std::string() : keys->Ids();
+}
+
 }  // namespace walrus::mirror

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "core/src_key_ring.h"
 #include "kafka/mirror_state.h"
 #include "kafka/types.h"
 
@@ -41,6 +42,9 @@ struct FlowConfig {
   std::chrono::milliseconds heartbeat_interval{1000};
   size_t batch_max = 10000;
   size_t workers = 1;  // forwarders (clients + thread) sharing the flow's partitions
+  // Signs every walrus-src (walrus-src-mac, core/src_mac.h) with its first key; empty only with
+  // --no-src-auth (then every walrus apply refuses the flow's records). Set by ApplySrcAuth.
+  SrcKeyRing src_keys;
 
   std::string Name() const { return source_alias + ":" + target_alias; }
   std::string TargetTopic(const std::string& source_topic) const {
@@ -63,9 +67,14 @@ struct MirrorFlags {
   int commit_interval_ms = 100;
   int heartbeat_interval_ms = 1000;
   int workers = 1;
+  std::string src_key_file;  // --src-key-file / WALRUS_SRC_KEY_FILE (or env WALRUS_SRC_KEY)
+  bool no_src_auth = false;
 };
 
 std::vector<FlowConfig> BuildFlows(const MirrorFlags& f);
+// Loads the source keys (LoadSrcKeys) into every flow. Throws std::invalid_argument without a
+// key unless --no-src-auth, and with both. Returns the key ring's ids ("" with --no-src-auth).
+std::string ApplySrcAuth(const MirrorFlags& f, std::vector<FlowConfig>& flows);
 
 // "key=value" -> pair; throws std::invalid_argument naming `flag`.
 std::pair<std::string, std::string> ParseKeyValue(const std::string& kv, const std::string& flag);

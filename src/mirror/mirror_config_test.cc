@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <fstream>
+
 #include "mirror/mirror_config.h"
 #include "mirror/record_copy.h"
 
@@ -86,6 +89,31 @@ TEST(RecordCopy, SrcHeaderAndLoopGuard) {
   EXPECT_FALSE(LoopsBack("dr", none, "d"));
   EXPECT_TRUE(LoopsBack(none, "dr", "dr"));
   EXPECT_FALSE(LoopsBack("", "us", "dr"));  // a null walrus-src reads as empty
+}
+
+TEST(MirrorConfig, SourceKeyIsRequiredUnlessNoSrcAuth) {
+  ::unsetenv("WALRUS_SRC_KEY");
+  MirrorFlags f;
+  f.source = "a:1";
+  f.target = "b:2";
+  f.topics = {"t"};
+  auto flows = BuildFlows(f);
+  try {
+    ApplySrcAuth(f, flows);
+    FAIL() << "started without a key";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("--no-src-auth"), std::string::npos) << e.what();
+  }
+  f.no_src_auth = true;
+  EXPECT_EQ(ApplySrcAuth(f, flows), "");
+  EXPECT_TRUE(flows[0].src_keys.empty());
+  const std::string path = ::testing::TempDir() + "/mirror-src-key";
+  std::ofstream(path) << "0123456789abcdef0123456789abcdef-test-key\n";
+  f.src_key_file = path;
+  EXPECT_THROW(ApplySrcAuth(f, flows), std::invalid_argument);  // key and --no-src-auth
+  f.no_src_auth = false;
+  EXPECT_EQ(ApplySrcAuth(f, flows), "52cda59a");
+  EXPECT_EQ(flows[0].src_keys.signing().id, "52cda59a");
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 
     dc = Cluster(procs, walrus_bin, tmp_path, "dc", ["redis-writes:12", "redis-writes.dlq:12"])
     m = Mirror(procs, walrus_bin, ["--source", dc.brokers, "--target", dr.brokers, ...])
+                                       # signs walrus-src with the test's key (src_key_file)
+    dr_app = Applier(..., extra=apply_src_args(procs, ["dc"]))   # trusts what that mirror signs
     m.wait_ready(); m.kill9(); m.restart()
     dc.broker("down"); dc.broker("up")
     assert_same_dataset(dc_redis.client(), dr_redis.client())
@@ -10,9 +12,26 @@
 
 import json
 import os
+import secrets
 import urllib.request
 
 from harness import Applier, RedisServer, free_port, http_get, wait_until, parse_metrics
+
+
+def src_key_file(procs):
+    """The source key of a test (one per Procs workdir, created on first use): shared by its
+    mirrors (they sign walrus-src with it) and appliers (they trust only what it signed)."""
+    path = os.path.join(procs.workdir, "src-key")
+    if not os.path.exists(path):
+        with open(path, "w") as f:
+            f.write("# e2e source key\n%s\n" % secrets.token_hex(32))
+        os.chmod(path, 0o600)
+    return path
+
+
+def apply_src_args(procs, trusted):
+    """`walrus apply` flags trusting the walrus-src of mirrors from the `trusted` aliases."""
+    return ["--src-key-file", src_key_file(procs), "--trusted-source", ",".join(trusted)]
 
 
 class Cluster:
@@ -51,12 +70,16 @@ class Cluster:
 
 
 class Mirror:
-    """`walrus mirror ARGS --admin 127.0.0.1:PORT`; restartable with the same arguments."""
+    """`walrus mirror ARGS --admin 127.0.0.1:PORT`; restartable with the same arguments. Signs
+    with the test's source key (src_key_file) unless ARGS name a key or --no-src-auth."""
 
     def __init__(self, procs, walrus_bin, args, name="mirror"):
         self.procs, self.name = procs, name
         self.admin_port = free_port()
-        self.argv = [walrus_bin, "mirror"] + list(args) + ["--admin", "127.0.0.1:%d" % self.admin_port]
+        args = list(args)
+        if "--src-key-file" not in args and "--no-src-auth" not in args:
+            args += ["--src-key-file", src_key_file(procs)]
+        self.argv = [walrus_bin, "mirror"] + args + ["--admin", "127.0.0.1:%d" % self.admin_port]
         self.proc = None
         self.start()
 
@@ -117,9 +140,10 @@ class RegionMesh:
         self.appliers, self.mirrors = {}, {}
         for r in self.regions:
             others = sum([["--topic", "%s.events" % o] for o in self.regions if o != r], [])
+            auth = apply_src_args(procs, [o for o in self.regions if o != r])
             self.appliers[r] = Applier(procs, walrus_bin, self.clusters[r].brokers,
                                        self.redises[r].url, "g-" + r,
-                                       extra=others + ["--mode", "crdt"] + self.APPLY_X,
+                                       extra=others + ["--mode", "crdt"] + self.APPLY_X + auth,
                                        name="apply-" + r, topic="%s.events" % r)
             flows = sum([["--flow", "%s:%s" % (s, r)] for s in self.regions if s != r], [])
             self.mirrors[r] = Mirror(procs, walrus_bin, cargs + flows, name="mirror-" + r)

@@ -26,7 +26,7 @@ import time
 
 import kafka_io
 from harness import RedisServer, Applier, wait_until, scaled, positions
-from mirror_harness import Cluster, Mirror
+from mirror_harness import Cluster, Mirror, apply_src_args
 
 REGIONS = ["us", "eu", "ap"]
 PARTS = 4
@@ -216,7 +216,7 @@ def test_mesh_crdt_partition_and_heal(procs, walrus_bin, tmp_path, rng):
     for r in REGIONS:
         extra = ["--topic", "%s.events" % REGIONS[(REGIONS.index(r) + 1) % 3],
                  "--topic", "%s.events" % REGIONS[(REGIONS.index(r) + 2) % 3],
-                 "--mode", "crdt"] + APPLY_X
+                 "--mode", "crdt"] + APPLY_X + apply_src_args(procs, [o for o in REGIONS if o != r])
         appliers[r] = Applier(procs, walrus_bin, clusters[r].brokers, redises[r].url, "g-" + r,
                               extra=extra, name="apply-" + r, topic="%s.events" % r)
     cargs = sum([["--cluster", "%s=%s" % (r, c.brokers)] for r, c in clusters.items()], [])

@@ -10,7 +10,8 @@ import random
 
 import kafka_io
 from harness import RedisServer, Applier, wait_applied, wait_until, scaled, TOPIC, PARTITIONS
-from mirror_harness import Cluster, Mirror, counter_ops, assert_same_dataset, status_json
+from mirror_harness import (Cluster, Mirror, counter_ops, assert_same_dataset, status_json,
+                            apply_src_args)
 from workload import Workload
 
 TOPICS = ["%s:%d" % (TOPIC, PARTITIONS), "%s.dlq:%d" % (TOPIC, PARTITIONS)]
@@ -23,7 +24,8 @@ def start_dc_dr(procs, walrus_bin, tmp_path):
     dc_redis = RedisServer(procs, tmp_path / "redis-dc")
     dr_redis = RedisServer(procs, tmp_path / "redis-dr")
     dc_app = Applier(procs, walrus_bin, dc.brokers, dc_redis.url, "dc", extra=APPLY_X, name="apply-dc")
-    dr_app = Applier(procs, walrus_bin, dr.brokers, dr_redis.url, "dr", extra=APPLY_X, name="apply-dr")
+    dr_app = Applier(procs, walrus_bin, dr.brokers, dr_redis.url, "dr",
+                     extra=APPLY_X + apply_src_args(procs, ["dc"]), name="apply-dr")
     return dc, dr, dc_redis, dr_redis, dc_app, dr_app
 
 
