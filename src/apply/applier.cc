@@ -63,10 +63,14 @@ Applier::Applier(ApplyConfig cfg, std::unique_ptr<redis::PrimaryLocator> locator
   }
   tx_.set_prelude(prelude);
   inflight_.tx.set_prelude(std::move(prelude));
-  if (const char* n = std::getenv("WALRUS_TEST_CRASH_AFTER_COMMIT"); n != nullptr && *n != '\0') {
-    crash_after_commit_ = std::atoll(n);
-    Logger("apply")->warn("test hook WALRUS_TEST_CRASH_AFTER_COMMIT={}: exiting after that many "
-                          "committed transactions with dead letters", crash_after_commit_);
+  // Test hooks (documented in docs/dead-letters.md): exit at the two crash windows of a dead
+  // letter, deterministically.
+  for (auto [name, target] : {std::pair{"WALRUS_TEST_CRASH_AFTER_COMMIT", &crash_after_commit_},
+                              std::pair{"WALRUS_TEST_CRASH_AFTER_DLQ_ACK", &crash_after_ack_}}) {
+    if (const char* n = std::getenv(name); n != nullptr && *n != '\0') {
+      *target = std::atoll(n);
+      Logger("apply")->warn("test hook {}={}: the applier will exit on purpose", name, *target);
+    }
   }
   if (cfg_.mode == Mode::kCrdt && cfg_.gc.horizon.count() > 0) {
     gc_ = std::make_unique<GcSweeper>(cfg_.gc, probe_);
@@ -214,6 +218,7 @@ void Applier::OnAssigned(std::vector<kafka::TopicPartition>& parts) {
     if (tp.offset == kafka::kOffsetInvalid) tp.offset = kafka::kOffsetBeginning;
   }
   assigned_once_.store(true);
+  outbox_due_ = true;  // dead letters a crash left in the new partitions' outboxes: DrainOutbox
   probe_.assigned_partitions.Set(static_cast<double>(parts_.size()));
   for (const auto& tp : parts) {
     log->info("assigned topic={} partition={} start_offset={}", tp.topic, tp.partition, tp.offset);
@@ -479,6 +484,8 @@ void Applier::Run() {
 }
 
 void Applier::ProcessBatch(std::vector<kafka::Message>& msgs) {
+  // A failed drain drops Redis: the partitions resync and these records are fetched again.
+  if (outbox_due_ && !DrainOutbox()) return;
   tx_.Clear();
   accepted_.clear();
   if (!SelectRecords(msgs) || tx_.empty() || !conn_) return;
@@ -697,11 +704,9 @@ void Applier::Committed(Transaction& tx, std::vector<kafka::Message>& msgs,
   offsets_dirty_ = true;
   backoff_ = std::chrono::milliseconds(0);
   if (dead == 0) return;
-  if (crash_after_commit_ > 0 && ++commits_with_dead_letters_ == crash_after_commit_) {
-    Logger("apply")->warn("test hook: exiting after committed transaction {} with {} dead letters",
-                          crash_after_commit_, dead);
-    spdlog::shutdown();
-    _exit(86);
+  ++commits_with_dead_letters_;
+  if (crash_after_commit_ == commits_with_dead_letters_) {
+    TestCrash("committed transaction with dead letters", dead);
   }
   // The dead letters' outbox entries are committed: produce, wait for the acks, then delete them.
   std::vector<std::pair<std::string, int64_t>> acked;
@@ -726,7 +731,17 @@ void Applier::Committed(Transaction& tx, std::vector<kafka::Message>& msgs,
     Logger("apply")->warn("stopped with dead letters unacknowledged: they stay in the outbox");
     return;
   }
+  if (crash_after_ack_ == commits_with_dead_letters_) {
+    TestCrash("acknowledged dead letters still in the outbox", dead);
+  }
   for (auto& a : acked) outbox_acked_.push_back(std::move(a));
+}
+
+void Applier::TestCrash(const char* where, size_t dead) {
+  Logger("apply")->warn("test hook: exiting after {} #{} ({} dead letters)", where,
+                        commits_with_dead_letters_, dead);
+  spdlog::shutdown();
+  _exit(86);
 }
 
 void Applier::ClearAckedOutbox(Transaction& tx) {

@@ -111,6 +111,7 @@ class Applier final : public kafka::RebalanceHandler {
   void ClearAckedOutbox(Transaction& tx);
   void FlushAckedOutbox();
   bool DrainOutbox();
+  [[noreturn]] void TestCrash(const char* where, size_t dead);
   void MaybeCommitOffsets(bool force);
   void MaybePing();
   // crdt mode: one GC step between batches when due (GcSweeper).
@@ -135,9 +136,11 @@ class Applier final : public kafka::RebalanceHandler {
   std::unique_ptr<OutboxDrain> outbox_drain_;
   bool outbox_due_ = false;  // a resync happened: drain the outboxes before applying
   std::vector<std::pair<std::string, int64_t>> outbox_acked_;  // (outbox key, offset) in the DLQ
-  // Test hook (WALRUS_TEST_CRASH_AFTER_COMMIT=N): _exit right after the Nth committed
-  // transaction that has dead letters, before producing them. 0: off.
+  // Test hooks: _exit(86) right after the Nth committed transaction that has dead letters,
+  // before producing them (WALRUS_TEST_CRASH_AFTER_COMMIT=N), or after their DLQ acks, before
+  // their outbox entries are deleted (WALRUS_TEST_CRASH_AFTER_DLQ_ACK=N). 0: off.
   int64_t crash_after_commit_ = 0;
+  int64_t crash_after_ack_ = 0;
   int64_t commits_with_dead_letters_ = 0;
   std::unique_ptr<OpDecoder> decoder_;
   std::unique_ptr<redis::Connection> conn_;
