@@ -127,7 +127,8 @@ void Applier::Init() {
   dlq_ = std::make_unique<DeadLetterSink>(
       producer_, [this](const std::string& t) { return cfg_.DlqTopicFor(t); }, probe_);
   outbox_drain_ = std::make_unique<OutboxDrain>(
-      pprops, producer_, *dlq_, [this](const std::string& t) { return cfg_.DlqTopicFor(t); });
+      pprops, producer_, *dlq_, [this](const std::string& t) { return cfg_.DlqTopicFor(t); },
+      probe_);
 
   // DLQ topics for literal source topics (regex subscriptions rely on auto-creation). Done in the
   // background: a cluster without the Admin API (the mock) must not delay start-up.
@@ -475,6 +476,7 @@ void Applier::Run() {
   }
   log->info("stopping: committing offsets and leaving the group");
   SettleInflight();
+  FlushAckedOutbox();
   MaybeCommitOffsets(true);
   consumer_->Close();
   if (auto st = producer_->Flush(std::chrono::seconds(10)); !st) {
@@ -721,6 +723,7 @@ void Applier::Committed(Transaction& tx, std::vector<kafka::Message>& msgs,
     if (rec.outboxed) {
       acked.emplace_back(rec.part->outbox_key, rec.offset);
     } else {
+      probe_.outbox_unguarded.Increment();
       Logger("apply")->error(
           "exec-time rejection without an outbox entry (topic={} partition={} offset={}): its "
           "dead letter is produced now but a crash before the ack would lose it: {}",

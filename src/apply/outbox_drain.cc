@@ -65,11 +65,13 @@ Status ReadRanges(kafka::AssignConsumer& c, const std::vector<kafka::TopicPartit
 }  // namespace
 
 OutboxDrain::OutboxDrain(kafka::Properties props, std::shared_ptr<kafka::Producer> producer,
-                         DeadLetterSink& dlq, DeadLetterSink::TopicFor dlq_topic_for)
+                         DeadLetterSink& dlq, DeadLetterSink::TopicFor dlq_topic_for,
+                         ApplyProbe& probe)
     : props_(std::move(props)),
       producer_(std::move(producer)),
       dlq_(dlq),
-      dlq_topic_for_(std::move(dlq_topic_for)) {}
+      dlq_topic_for_(std::move(dlq_topic_for)),
+      probe_(probe) {}
 
 Result<std::set<OutboxDrain::Coords>> OutboxDrain::ScanDlq(const std::string& dlq, int64_t since_ms,
                                                            const std::atomic<bool>& stop) {
@@ -230,6 +232,10 @@ Status OutboxDrain::Drain(redis::Connection& conn, const std::vector<PartitionSt
     if (!r) return r.error();
     if (r->IsError()) return r->ToError();
   }
+  probe_.outbox_recovered.Add({{"result", "produced"}}).Increment(static_cast<double>(produced));
+  probe_.outbox_recovered.Add({{"result", "body_missing"}}).Increment(static_cast<double>(gone));
+  probe_.outbox_recovered.Add({{"result", "already_in_dlq"}})
+      .Increment(static_cast<double>(already));
   Logger("apply")->warn(
       "dead-letter outbox drained: {} produced ({} without their original record), {} already in "
       "the DLQ",

@@ -45,7 +45,7 @@ class OutboxDrain {
   // `props`: bootstrap and security properties for the scanning consumers. `dlq` and
   // `producer` must outlive the drain.
   OutboxDrain(kafka::Properties props, std::shared_ptr<kafka::Producer> producer,
-              DeadLetterSink& dlq, DeadLetterSink::TopicFor dlq_topic_for);
+              DeadLetterSink& dlq, DeadLetterSink::TopicFor dlq_topic_for, ApplyProbe& probe);
 
   // Drains the outboxes of `parts`. Error: Redis or Kafka failed, or `stop` was set; nothing is
   // lost (what was not deleted stays for the next call).
@@ -62,6 +62,7 @@ class OutboxDrain {
   std::shared_ptr<kafka::Producer> producer_;
   DeadLetterSink& dlq_;
   DeadLetterSink::TopicFor dlq_topic_for_;
+  ApplyProbe& probe_;
 };
 
 }  // namespace walrus::apply
