@@ -30,6 +30,7 @@ import harness
 import kafka_io
 import model
 import workload
+from test_dlq import _check_dlq as check_dlq  # exactly once per coordinate, bodies, reasons
 
 DLQ = harness.TOPIC + ".dlq"
 GROUP = "e2e-dlq-durable"
@@ -75,39 +76,6 @@ def dlq_coords(brokers):
         if h.get("walrus-src-topic") == harness.TOPIC:
             coords[(int(h["walrus-src-partition"]), int(h["walrus-src-offset"]))] += 1
     return recs, coords
-
-
-def check_dlq(dlq, placed):
-    bad = {(p.partition, p.offset): p for p in placed if p.bad}
-    errors, seen = [], collections.Counter()
-    for d in dlq:
-        h = d["headers"]
-        try:
-            coord = (int(h.get("walrus-src-partition")), int(h.get("walrus-src-offset")))
-        except (TypeError, ValueError):
-            errors.append("DLQ record %d/%d without src headers: %s" % (
-                d["partition"], d["offset"], d["raw_headers"]))
-            continue
-        seen[coord] += 1
-        src = bad.get(coord)
-        if src is None:
-            errors.append("DLQ holds a record that is not malformed: %s %r" % (coord, d["value"]))
-            continue
-        if d["key"] != src.key or d["value"] != src.value:
-            errors.append("%s (%s): DLQ key/value %r/%r differ from the source %r/%r" % (
-                coord, src.bad, d["key"], (d["value"] or b"")[:80], src.key, src.value[:80]))
-        if not (h.get("walrus-dlq-reason") or "").strip():
-            errors.append("%s (%s): empty walrus-dlq-reason" % (coord, src.bad))
-    missing = sorted(set(bad) - set(seen))
-    dups = {c: n for c, n in seen.items() if n > 1}
-    if missing:
-        errors.append("%d dead letters missing from the DLQ (by category %s), e.g. %s" % (
-            len(missing), dict(collections.Counter(bad[c].bad for c in missing)),
-            [(c, bad[c].bad, bad[c].value[:80]) for c in missing[:5]]))
-    if dups:
-        errors.append("%d dead letters in the DLQ more than once, e.g. %s" % (
-            len(dups), list(dups.items())[:5]))
-    return errors
 
 
 def wait_exit(app, timeout=120):
