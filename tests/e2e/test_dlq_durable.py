@@ -52,7 +52,10 @@ class HookedApplier(harness.Applier):
         self.admin_port = harness.free_port()
         self.argv = [walrus_bin, "apply", "--brokers", brokers, "--topic", harness.TOPIC,
                      "--group", GROUP, "--redis", redis_url,
-                     "--admin", "127.0.0.1:%d" % self.admin_port] + GROUP_X
+                     "--admin", "127.0.0.1:%d" % self.admin_port,
+                     # several transactions per chunk, each with dead letters, so that the
+                     # Nth one exists
+                     "--batch-max-ops", "500"] + GROUP_X
         env = dict(os.environ)
         env[hook[0]] = str(hook[1])
         self.proc = procs.spawn(name, self.argv, env=env)
