@@ -96,6 +96,7 @@ class Transaction {
   void ClearOutbox(std::string key, int64_t offset) { clears_.emplace_back(std::move(key), offset); }
   // Closes the open apply-script run (EndRecord opens one): commands() is complete after it.
   void Seal();
+  bool sealed() const { return run_records_ == 0; }
 
   // Commands run first inside every MULTI (e.g. SCRIPT LOAD of the merge scripts). Survives Clear().
   void set_prelude(std::vector<Argv> prelude) { prelude_ = std::move(prelude); }

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "apply/partition_state.h"
+#include "core/log.h"
 
 namespace walrus::apply {
 namespace {
@@ -139,7 +140,12 @@ void AppendCommands(redis::Connection& conn, const Transaction& tx, size_t from)
 }
 
 void AppendExec(redis::Connection& conn, Transaction& tx) {
-  tx.Seal();  // a no-op when the caller sealed before its last AppendCommands, as it must
+  if (!tx.sealed()) {
+    // The caller appended every command but the open run: append it now.
+    const size_t n = tx.command_count();
+    tx.Seal();
+    AppendCommands(conn, tx, n);
+  }
   tx.BuildTail();
   char buf[24];
   for (const auto& a : tx.advances()) conn.AppendArgs("SET", a.part->pos_key, Decimal(a.next, buf));
@@ -228,6 +234,14 @@ TxResult ReadExec(redis::Connection& conn, Transaction& tx) {
       continue;
     }
     if (e.IsError()) MarkFailed(records[b], std::string(e.str()));
+  }
+  // The bookkeeping after the commands (positions, sources, stamp, outbox) cannot fail short of
+  // a corrupted walrus: key (refused as ops); if it ever does, say so.
+  for (size_t i = n_pre + n_cmds; i < exec.size(); ++i) {
+    if (exec.element(i).IsError()) {
+      Logger("apply")->error("bookkeeping command {} of a committed transaction failed: {}",
+                             i - n_pre - n_cmds, exec.element(i).str());
+    }
   }
   return {TxOutcome::kCommitted, {}};
 }
