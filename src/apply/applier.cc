@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
+#include <cstdlib>
 #include <limits>
 #include <stdexcept>
 #include <thread>
@@ -9,6 +12,8 @@
 #include "core/json_codec.h"
 #include "core/log.h"
 #include "core/planner.h"
+#include "core/sha1.h"
+#include "apply/outbox.h"
 #include "apply/source_coords.h"
 #include "apply/tx_runner.h"
 #include "kafka/admin.h"
@@ -43,9 +48,30 @@ Applier::Applier(ApplyConfig cfg, std::unique_ptr<redis::PrimaryLocator> locator
       stop_(stop),
       guard_(probe, PartitionGuard::Options{.start_from = cfg_.start_from}) {
   std::vector<Argv> prelude;
-  for (auto& body : planner_->Scripts()) prelude.push_back({"SCRIPT", "LOAD", std::move(body)});
+  const auto scripts = planner_->Scripts();
+  for (const auto& body : scripts) prelude.push_back({"SCRIPT", "LOAD", body});
+  // Dead letters go to the outbox atomically with the effects (outbox.h): crdt mode through the
+  // merge script, plain mode through the apply script.
+  if (cfg_.mode == Mode::kCrdt) {
+    tx_.set_guard(Transaction::Guard::kMergeScript);
+    inflight_.tx.set_guard(Transaction::Guard::kMergeScript);
+  } else {
+    prelude.push_back({"SCRIPT", "LOAD", ApplyScript()});
+    const std::string atomic = scripts.empty() ? std::string() : Sha1Hex(scripts.front());
+    tx_.set_guard(Transaction::Guard::kApplyScript, atomic);
+    inflight_.tx.set_guard(Transaction::Guard::kApplyScript, atomic);
+  }
   tx_.set_prelude(prelude);
   inflight_.tx.set_prelude(std::move(prelude));
+  // Test hooks (documented in docs/dead-letters.md): exit at the two crash windows of a dead
+  // letter, deterministically.
+  for (auto [name, target] : {std::pair{"WALRUS_TEST_CRASH_AFTER_COMMIT", &crash_after_commit_},
+                              std::pair{"WALRUS_TEST_CRASH_AFTER_DLQ_ACK", &crash_after_ack_}}) {
+    if (const char* n = std::getenv(name); n != nullptr && *n != '\0') {
+      *target = std::atoll(n);
+      Logger("apply")->warn("test hook {}={}: the applier will exit on purpose", name, *target);
+    }
+  }
   if (cfg_.mode == Mode::kCrdt && cfg_.gc.horizon.count() > 0) {
     gc_ = std::make_unique<GcSweeper>(cfg_.gc, probe_);
   }
@@ -100,6 +126,9 @@ void Applier::Init() {
   producer_ = std::shared_ptr<kafka::Producer>(std::move(*producer));
   dlq_ = std::make_unique<DeadLetterSink>(
       producer_, [this](const std::string& t) { return cfg_.DlqTopicFor(t); }, probe_);
+  outbox_drain_ = std::make_unique<OutboxDrain>(
+      pprops, producer_, *dlq_, [this](const std::string& t) { return cfg_.DlqTopicFor(t); },
+      probe_);
 
   // DLQ topics for literal source topics (regex subscriptions rely on auto-creation). Done in the
   // background: a cluster without the Admin API (the mock) must not delay start-up.
@@ -190,6 +219,7 @@ void Applier::OnAssigned(std::vector<kafka::TopicPartition>& parts) {
     if (tp.offset == kafka::kOffsetInvalid) tp.offset = kafka::kOffsetBeginning;
   }
   assigned_once_.store(true);
+  outbox_due_ = true;  // dead letters a crash left in the new partitions' outboxes: DrainOutbox
   probe_.assigned_partitions.Set(static_cast<double>(parts_.size()));
   for (const auto& tp : parts) {
     log->info("assigned topic={} partition={} start_offset={}", tp.topic, tp.partition, tp.offset);
@@ -374,6 +404,7 @@ bool Applier::Resync() {
     Logger("apply")->debug("resynced topic={} partition={} next={}", ps->topic, ps->partition,
                            ps->next);
   }
+  outbox_due_ = true;  // DrainOutbox before the next batch
   return true;
 }
 
@@ -429,11 +460,13 @@ void Applier::Run() {
       probe_.discarded.Increment(static_cast<double>(msgs.size()));
       continue;
     }
+    if (outbox_due_ && !DrainOutbox()) continue;
     auto msgs = consumer_->PollBatch(cfg_.batch_max_ops, cfg_.poll_timeout);
     if (!msgs.empty()) {
       ProcessBatch(msgs);
     } else {
       SettleInflight();
+      FlushAckedOutbox();
       MaybePing();
     }
     MaybeCommitOffsets(false);
@@ -443,6 +476,7 @@ void Applier::Run() {
   }
   log->info("stopping: committing offsets and leaving the group");
   SettleInflight();
+  FlushAckedOutbox();
   MaybeCommitOffsets(true);
   consumer_->Close();
   if (auto st = producer_->Flush(std::chrono::seconds(10)); !st) {
@@ -452,6 +486,8 @@ void Applier::Run() {
 }
 
 void Applier::ProcessBatch(std::vector<kafka::Message>& msgs) {
+  // A failed drain drops Redis: the partitions resync and these records are fetched again.
+  if (outbox_due_ && !DrainOutbox()) return;
   tx_.Clear();
   accepted_.clear();
   if (!SelectRecords(msgs) || tx_.empty() || !conn_) return;
@@ -460,10 +496,11 @@ void Applier::ProcessBatch(std::vector<kafka::Message>& msgs) {
   const auto t0 = std::chrono::steady_clock::now();
   AppendFence(*conn_, tx_);
   BeginMulti(*conn_, tx_);
-  size_t sent = 0;
+  size_t sent = 0, planned = 0;
   for (size_t i : accepted_) {
     PlanRecord(msgs, i);
-    if (tx_.command_count() - sent >= kStreamChunk) {
+    if (++planned % kStreamChunk == 0) {
+      tx_.Seal();
       AppendCommands(*conn_, tx_, sent);
       sent = tx_.command_count();
       if (auto st = conn_->Flush(); !st) {
@@ -472,6 +509,7 @@ void Applier::ProcessBatch(std::vector<kafka::Message>& msgs) {
       }
     }
   }
+  tx_.Seal();
   AppendCommands(*conn_, tx_, sent);
   if (inflight_.active) {
     TxResult prev = ReadExec(*conn_, inflight_.tx);
@@ -491,11 +529,8 @@ void Applier::ProcessBatch(std::vector<kafka::Message>& msgs) {
     if (DiscardQueued()) HandleFailure(r);
     return;
   }
-  // Records refused before Redis must be safely in the DLQ before their offsets are stored.
-  if (!dlq_->AwaitAll(stop_)) {
-    DropRedis("stopping with dead letters unacknowledged; transaction discarded");
-    return;
-  }
+  // Records refused before Redis are outbox entries of this transaction (Transaction::Refuse).
+  ClearAckedOutbox(tx_);
   AppendExec(*conn_, tx_);
   if (auto st = conn_->Flush(); !st) {
     DropRedis("sending transaction: " + st.error().message);
@@ -589,7 +624,7 @@ bool Applier::SelectRecords(std::vector<kafka::Message>& msgs) {
       // it is applied only if its source offset is new (mirror redeliveries).
       auto coords = src_auth_.Authenticate(msg);
       if (!coords) {
-        dlq_->Send(msg, CategoryOf(coords.error()), coords.error().message);
+        tx_.Refuse(ps, i, msg.offset(), CategoryOf(coords.error()), coords.error().message);
         continue;
       }
       auto high = SourceHigh(ps, SourceKey(coords->stream));
@@ -613,13 +648,13 @@ void Applier::PlanRecord(std::vector<kafka::Message>& msgs, size_t i) {
   PartitionState* ps = Find(msg.topic(), msg.partition());
   auto write = decoder_->Decode(msg.key(), msg.value());
   if (!write) {
-    dlq_->Send(msg, CategoryOf(write.error()), write.error().message);
+    tx_.Refuse(ps, i, msg.offset(), CategoryOf(write.error()), write.error().message);
     return;
   }
   tx_.BeginRecord(ps, i, msg.offset());
   if (Status st = planner_->Plan(*write, msg.timestamp_ms(), tx_.commands()); !st) {
     tx_.AbortRecord();
-    dlq_->Send(msg, CategoryOf(st.error()), st.error().message);
+    tx_.Refuse(ps, i, msg.offset(), CategoryOf(st.error()), st.error().message);
     return;
   }
   tx_.EndRecord();
@@ -658,11 +693,11 @@ void Applier::Committed(Transaction& tx, std::vector<kafka::Message>& msgs,
   probe_.last_apply_timestamp.SetToCurrentTime();
   for (const auto& a : tx.advances()) a.part->next = a.next;
   for (const auto& src : tx.sources()) src.part->src_high[src.key] = src.offset;
-  size_t applied = 0;
+  size_t applied = 0, dead = tx.refusals().size();
   for (const auto& rec : tx.records()) {
     rec.part->applied_ts_ms = std::max(rec.part->applied_ts_ms, msgs[rec.msg_index].timestamp_ms());
     if (rec.failed) {
-      dlq_->Send(msgs[rec.msg_index], "rejected", rec.error);
+      ++dead;
     } else {
       ++applied;
     }
@@ -670,9 +705,82 @@ void Applier::Committed(Transaction& tx, std::vector<kafka::Message>& msgs,
   probe_.applied.Increment(static_cast<double>(applied));
   offsets_dirty_ = true;
   backoff_ = std::chrono::milliseconds(0);
-  if (!dlq_->AwaitAll(stop_)) {
-    Logger("apply")->error("stopped with dead-letter records unacknowledged");
+  if (dead == 0) return;
+  ++commits_with_dead_letters_;
+  if (crash_after_commit_ == commits_with_dead_letters_) {
+    TestCrash("committed transaction with dead letters", dead);
   }
+  // The dead letters' outbox entries are committed: produce, wait for the acks, then delete them.
+  std::vector<std::pair<std::string, int64_t>> acked;
+  for (const auto& f : tx.refusals()) {
+    f.part->applied_ts_ms = std::max(f.part->applied_ts_ms, msgs[f.msg_index].timestamp_ms());
+    dlq_->SendCommitted(msgs[f.msg_index], f.category, f.reason);
+    acked.emplace_back(f.part->outbox_key, f.offset);
+  }
+  for (const auto& rec : tx.records()) {
+    if (!rec.failed) continue;
+    dlq_->SendCommitted(msgs[rec.msg_index], "rejected", rec.error);
+    if (rec.outboxed) {
+      acked.emplace_back(rec.part->outbox_key, rec.offset);
+    } else {
+      probe_.outbox_unguarded.Increment();
+      Logger("apply")->error(
+          "exec-time rejection without an outbox entry (topic={} partition={} offset={}): its "
+          "dead letter is produced now but a crash before the ack would lose it: {}",
+          rec.part->topic, rec.part->partition, rec.offset, rec.error);
+    }
+  }
+  if (!dlq_->AwaitAll(stop_)) {
+    Logger("apply")->warn("stopped with dead letters unacknowledged: they stay in the outbox");
+    return;
+  }
+  if (crash_after_ack_ == commits_with_dead_letters_) {
+    TestCrash("acknowledged dead letters still in the outbox", dead);
+  }
+  for (auto& a : acked) outbox_acked_.push_back(std::move(a));
+}
+
+void Applier::TestCrash(const char* where, size_t dead) {
+  Logger("apply")->warn("test hook: exiting after {} #{} ({} dead letters)", where,
+                        commits_with_dead_letters_, dead);
+  spdlog::shutdown();
+  _exit(86);
+}
+
+void Applier::ClearAckedOutbox(Transaction& tx) {
+  for (auto& [key, off] : outbox_acked_) tx.ClearOutbox(std::move(key), off);
+  // If the transaction fails the entries stay in Redis: the resync that follows drains them,
+  // finds them in the DLQ and deletes them.
+  outbox_acked_.clear();
+}
+
+void Applier::FlushAckedOutbox() {
+  if (outbox_acked_.empty() || !conn_ || inflight_.active) return;
+  Transaction tx;
+  ClearAckedOutbox(tx);
+  tx.BuildTail();
+  for (const auto& hdel : tx.tail()) {
+    auto r = conn_->Command(hdel);
+    if (!r) {
+      DropRedis("deleting dead-letter outbox entries: " + r.error().message);
+      return;
+    }
+  }
+}
+
+bool Applier::DrainOutbox() {
+  if (!SettleInflight() || !conn_) return false;
+  std::vector<PartitionState*> parts;
+  for (auto& [k, ps] : parts_) {
+    if (ps.synced) parts.push_back(&ps);
+  }
+  if (Status st = outbox_drain_->Drain(*conn_, parts, stop_); !st) {
+    DropRedis("draining the dead-letter outbox: " + st.error().message);
+    return false;
+  }
+  outbox_due_ = false;
+  outbox_acked_.clear();  // the drain deleted whatever was left
+  return true;
 }
 
 void Applier::MaybePing() {

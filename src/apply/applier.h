@@ -29,6 +29,7 @@
 #include "apply/dead_letter.h"
 #include "apply/epoch_fence.h"
 #include "apply/gc_sweeper.h"
+#include "apply/outbox_drain.h"
 #include "apply/partition_guard.h"
 #include "apply/partition_state.h"
 #include "apply/source_auth.h"
@@ -99,8 +100,18 @@ class Applier final : public kafka::RebalanceHandler {
   bool SelectRecords(std::vector<kafka::Message>& msgs);
   void PlanRecord(std::vector<kafka::Message>& msgs, size_t i);
   void HandleFailure(const TxResult& r);
+  // Bookkeeping of a committed transaction; then produces its dead letters (their outbox
+  // entries are committed with it), waits for the acks and queues the entries' deletion.
   void Committed(Transaction& tx, std::vector<kafka::Message>& msgs,
                  std::chrono::steady_clock::time_point t0);
+  // Dead-letter outbox (outbox.h): entries whose DLQ copies were acknowledged are deleted in the
+  // next transaction (ClearAckedOutbox), or by a plain HDEL when the applier is idle
+  // (FlushAckedOutbox). After every resync the partitions' outboxes are drained (DrainOutbox)
+  // before anything else is applied. False if Redis failed (dropped).
+  void ClearAckedOutbox(Transaction& tx);
+  void FlushAckedOutbox();
+  bool DrainOutbox();
+  [[noreturn]] void TestCrash(const char* where, size_t dead);
   void MaybeCommitOffsets(bool force);
   void MaybePing();
   // crdt mode: one GC step between batches when due (GcSweeper).
@@ -122,6 +133,15 @@ class Applier final : public kafka::RebalanceHandler {
   std::unique_ptr<kafka::Consumer> consumer_;
   std::shared_ptr<kafka::Producer> producer_;
   std::unique_ptr<DeadLetterSink> dlq_;
+  std::unique_ptr<OutboxDrain> outbox_drain_;
+  bool outbox_due_ = false;  // a resync happened: drain the outboxes before applying
+  std::vector<std::pair<std::string, int64_t>> outbox_acked_;  // (outbox key, offset) in the DLQ
+  // Test hooks: _exit(86) right after the Nth committed transaction that has dead letters,
+  // before producing them (WALRUS_TEST_CRASH_AFTER_COMMIT=N), or after their DLQ acks, before
+  // their outbox entries are deleted (WALRUS_TEST_CRASH_AFTER_DLQ_ACK=N). 0: off.
+  int64_t crash_after_commit_ = 0;
+  int64_t crash_after_ack_ = 0;
+  int64_t commits_with_dead_letters_ = 0;
   std::unique_ptr<OpDecoder> decoder_;
   std::unique_ptr<redis::Connection> conn_;
   std::future<void> ensure_dlq_;

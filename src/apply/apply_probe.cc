@@ -13,6 +13,15 @@ ApplyProbe::ApplyProbe(metrics::Registry& reg)
       dlq_failures(reg.Counter("walrus_apply_dlq_produce_failures_total",
                                "Dead-letter produce attempts that failed (retried)")
                        .Add({})),
+      outbox_recovered(reg.Counter("walrus_apply_outbox_recovered_total",
+                                   "Dead-letter outbox entries left by a crash, by what the drain "
+                                   "did: produced (of which body_missing: the source record was "
+                                   "gone), already_in_dlq (acknowledged before the crash)")),
+      outbox_unguarded(reg.Counter("walrus_apply_outbox_unguarded_total",
+                                   "Exec-time rejections without an outbox entry (records of over "
+                                   "7000 arguments, or a failed apply script): their dead letter "
+                                   "is produced after the commit, a crash before the ack loses it")
+                           .Add({})),
       batch_ops(reg.Histogram("walrus_apply_batch_ops", "Records per Redis transaction")
                     .Add({}, metrics::SizeBuckets())),
       batch_seconds(reg.Histogram("walrus_apply_batch_seconds",

@@ -25,6 +25,10 @@ struct ApplyProbe {
   prometheus::Counter& discarded;     // records dropped while a partition was resyncing
   prometheus::Family<prometheus::Counter>& dlq;  // by reason: decode, refused, rejected
   prometheus::Counter& dlq_failures;  // DLQ produce failures (retried)
+  // Dead-letter outbox (outbox.h): entries a crash left, by result of the drain
+  // (produced, already_in_dlq, body_missing); exec-time rejections that had no outbox entry.
+  prometheus::Family<prometheus::Counter>& outbox_recovered;
+  prometheus::Counter& outbox_unguarded;
   prometheus::Histogram& batch_ops;
   prometheus::Histogram& batch_seconds;
   prometheus::Counter& transactions;

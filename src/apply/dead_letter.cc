@@ -13,8 +13,8 @@ DeadLetterSink::DeadLetterSink(std::shared_ptr<kafka::Producer> producer, TopicF
                                ApplyProbe& probe)
     : producer_(std::move(producer)), topic_for_(std::move(topic_for)), probe_(probe) {}
 
-void DeadLetterSink::Send(const kafka::Message& msg, const std::string& category,
-                          const std::string& reason) {
+void DeadLetterSink::SendCommitted(const kafka::Message& msg, const std::string& category,
+                                   const std::string& reason) {
   kafka::OutRecord rec;
   rec.topic = topic_for_(std::string(msg.topic()));
   if (auto k = msg.key()) rec.key = std::string(*k);
@@ -30,6 +30,34 @@ void DeadLetterSink::Send(const kafka::Message& msg, const std::string& category
   WALRUS_LOG_EVERY_MS(Logger("apply"), warn, 1000,
                       "dead-letter topic={} partition={} offset={} category={} reason={}",
                       msg.topic(), msg.partition(), msg.offset(), category, reason);
+  pending_.push_back(std::move(rec));
+}
+
+void DeadLetterSink::SendRecovered(const std::string& topic, int32_t partition, int64_t offset,
+                                   const std::string& category, const std::string& reason,
+                                   const kafka::Message* original, const std::string& missing) {
+  kafka::OutRecord rec;
+  rec.topic = topic_for_(topic);
+  int64_t ts = -1;
+  if (original != nullptr) {
+    if (auto k = original->key()) rec.key = std::string(*k);
+    if (auto v = original->value()) rec.value = std::string(*v);
+    rec.headers = original->headers();
+    ts = original->timestamp_ms();
+  }
+  rec.headers.push_back({"walrus-dlq-reason", reason});
+  rec.headers.push_back({"walrus-dlq-category", category});
+  rec.headers.push_back({"walrus-src-topic", topic});
+  rec.headers.push_back({"walrus-src-partition", std::to_string(partition)});
+  rec.headers.push_back({"walrus-src-offset", std::to_string(offset)});
+  rec.headers.push_back({"walrus-src-timestamp", std::to_string(ts)});
+  rec.headers.push_back({"walrus-dlq-recovered", "1"});
+  if (original == nullptr) rec.headers.push_back({"walrus-dlq-body-missing", missing});
+  probe_.Dlq(category).Increment();
+  Logger("apply")->warn(
+      "dead-letter from the outbox topic={} partition={} offset={} category={} reason={}{}", topic,
+      partition, offset, category, reason,
+      original == nullptr ? " (original record gone: " + missing + ")" : std::string());
   pending_.push_back(std::move(rec));
 }
 

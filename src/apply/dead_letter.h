@@ -4,10 +4,17 @@
 // reason and their original coordinates in headers, and waits until Kafka acknowledged them.
 // Applier thread only (the producer's delivery callbacks run on its poll thread).
 //
+// Only ever for records whose outbox entry (outbox.h) is committed in Redis: a dead letter is
+// produced AFTER the transaction that consumed its record, and the entry is deleted only after
+// the acknowledgement, so a crash in between leaves the entry for OutboxDrain.
+//
 // Headers added to the original record's headers:
 //   walrus-dlq-reason     human-readable reason (decoder or Redis error text)
 //   walrus-dlq-category   decode | refused | rejected
 //   walrus-src-topic / walrus-src-partition / walrus-src-offset / walrus-src-timestamp
+//   walrus-dlq-recovered  "1" when produced by OutboxDrain after a restart
+//   walrus-dlq-body-missing  why the original key/value/headers are absent (recovery only: the
+//                         source record was gone, e.g. deleted by retention)
 
 #include <atomic>
 #include <functional>
@@ -27,8 +34,16 @@ class DeadLetterSink {
 
   DeadLetterSink(std::shared_ptr<kafka::Producer> producer, TopicFor topic_for, ApplyProbe& probe);
 
-  // Queues one record for the DLQ. `category` is a low-cardinality label.
-  void Send(const kafka::Message& msg, const std::string& category, const std::string& reason);
+  // Queues one record of a committed transaction for the DLQ. `category` is a low-cardinality
+  // label. (Named so that a call before the commit stands out: refusals go to
+  // Transaction::Refuse, which writes the outbox entry.)
+  void SendCommitted(const kafka::Message& msg, const std::string& category,
+                     const std::string& reason);
+  // Recovery (OutboxDrain): the entry of `topic`/`partition` whose original record is `original`,
+  // or nullptr when it is gone (`missing` says why).
+  void SendRecovered(const std::string& topic, int32_t partition, int64_t offset,
+                     const std::string& category, const std::string& reason,
+                     const kafka::Message* original, const std::string& missing);
   // Waits for every queued record to be acknowledged; on failure re-sends (the records are kept
   // until acknowledged) until it succeeds or `stop` is set. Returns false only when stopped.
   bool AwaitAll(const std::atomic<bool>& stop);

@@ -20,6 +20,7 @@ struct PartitionState {
   std::string topic;
   int32_t partition = 0;
   std::string pos_key;
+  std::string outbox_key;  // OutboxKey(topic, partition) (apply/outbox.h), set on first use
   // Next offset to apply. Only meaningful while `synced`: it then equals the value in Redis.
   int64_t next = 0;
   // The position the batch in flight (EXEC sent, replies not read) stores if it commits; the

@@ -4,9 +4,11 @@
 
 #include <charconv>
 #include <optional>
+#include <utility>
 #include <string_view>
 
 #include "apply/partition_state.h"
+#include "core/log.h"
 
 namespace walrus::apply {
 namespace {
@@ -53,15 +55,26 @@ std::string_view Decimal(int64_t v, char (&buf)[24]) {
 
 bool IsTransient(const Error& e) { return e.Is(Errc::kUnavailable); }
 
-// Finds the record owning command `cmd_index`; `cursor` walks forward as indexes grow.
-Transaction::RecordSpan* RecordOf(std::vector<Transaction::RecordSpan>& records, size_t& cursor,
-                                  size_t cmd_index) {
-  while (cursor < records.size() &&
-         cmd_index >= records[cursor].first_cmd + records[cursor].n_cmds) {
-    ++cursor;
+// The records owning command `cmd_index`: [*first, *last). A native command has one owner; an
+// apply-script run has one per record in it. `cursor` walks forward as indexes grow.
+size_t CmdEnd(const Transaction::RecordSpan& r) {
+  return r.slot > 0 ? r.first_cmd + 1 : r.first_cmd + r.n_cmds;
+}
+std::pair<size_t, size_t> OwnersOf(const std::vector<Transaction::RecordSpan>& records,
+                                   size_t& cursor, size_t cmd_index) {
+  while (cursor < records.size() && CmdEnd(records[cursor]) <= cmd_index) ++cursor;
+  size_t last = cursor;
+  while (last < records.size() && records[last].first_cmd <= cmd_index &&
+         CmdEnd(records[last]) > cmd_index) {
+    ++last;
   }
-  if (cursor < records.size() && cmd_index >= records[cursor].first_cmd) return &records[cursor];
-  return nullptr;
+  return {cursor, last};
+}
+
+void MarkFailed(Transaction::RecordSpan& rec, std::string error) {
+  if (rec.failed) return;
+  rec.failed = true;
+  rec.error = std::move(error);
 }
 
 }  // namespace
@@ -126,22 +139,30 @@ void AppendCommands(redis::Connection& conn, const Transaction& tx, size_t from)
   for (size_t i = from; i < cmds.size(); ++i) conn.Append(cmds[i]);
 }
 
-void AppendExec(redis::Connection& conn, const Transaction& tx) {
+void AppendExec(redis::Connection& conn, Transaction& tx) {
+  if (!tx.sealed()) {
+    // The caller appended every command but the open run: append it now.
+    const size_t n = tx.command_count();
+    tx.Seal();
+    AppendCommands(conn, tx, n);
+  }
+  tx.BuildTail();
   char buf[24];
   for (const auto& a : tx.advances()) conn.AppendArgs("SET", a.part->pos_key, Decimal(a.next, buf));
   for (const auto& src : tx.sources()) conn.AppendArgs("SET", src.key, Decimal(src.offset, buf));
   if (!tx.max_stamp().empty()) {
     conn.AppendArgs("EVAL", kMaxSetScript, "1", kHlcKey, tx.max_stamp());
   }
+  for (const auto& cmd : tx.tail()) conn.Append(cmd);
   conn.Append({"EXEC"});
 }
 
 TxResult ReadExec(redis::Connection& conn, Transaction& tx) {
   const size_t n_pre = tx.prelude().size();
   const size_t n_cmds = tx.command_count();
-  // Position and source SETs, the stamp's max-set.
-  const size_t n_meta =
-      tx.advances().size() + tx.sources().size() + (tx.max_stamp().empty() ? 0 : 1);
+  // Position and source SETs, the stamp's max-set, the outbox HSETs/HDELs.
+  const size_t n_meta = tx.advances().size() + tx.sources().size() +
+                        (tx.max_stamp().empty() ? 0 : 1) + tx.tail().size();
   auto& rs = tx.replies();
   if (auto st = conn.ReadReplies(n_pre + n_cmds + n_meta + 2, &rs); !st) {
     return {TxOutcome::kBroken, st.error().message};
@@ -173,9 +194,9 @@ TxResult ReadExec(redis::Connection& conn, Transaction& tx) {
       detail = err.message;
       continue;
     }
-    if (auto* rec = RecordOf(records, cursor, i)) {
-      rec->failed = true;
-      rec->error = err.message;
+    auto [b, e] = OwnersOf(records, cursor, i);
+    for (size_t k = b; k < e; ++k) {
+      MarkFailed(records[k], err.message);
       queue_rejected = true;
     }
   }
@@ -187,16 +208,39 @@ TxResult ReadExec(redis::Connection& conn, Transaction& tx) {
     auto err = exec.ToError();
     return {IsTransient(err) ? TxOutcome::kRetry : TxOutcome::kBroken, err.message};
   }
-  // Committed. Exec-time errors (WRONGTYPE, not an integer, ...) belong to single records.
+  // Committed. Exec-time errors (WRONGTYPE, not an integer, ...) belong to single records; an
+  // apply-script run answers the list of its records that failed (their outbox entries are
+  // written), or an error if the script itself failed (its records are then all dead letters
+  // without an outbox entry: loud, see Applier::Committed).
   cursor = 0;
   for (size_t i = 0; i < n_cmds && n_pre + i < exec.size(); ++i) {
     auto e = exec.element(n_pre + i);
-    if (!e.IsError()) continue;
-    if (auto* rec = RecordOf(records, cursor, i)) {
-      if (!rec->failed) {
-        rec->failed = true;
-        rec->error = std::string(e.str());
+    auto [b, end] = OwnersOf(records, cursor, i);
+    if (b == end) continue;
+    if (records[b].slot > 0) {
+      if (e.IsError()) {
+        for (size_t k = b; k < end; ++k) {
+          records[k].outboxed = false;
+          MarkFailed(records[k], "apply script failed: " + std::string(e.str()));
+        }
+        continue;
       }
+      for (size_t j = 0; j + 1 < e.size(); j += 2) {
+        const int64_t slot = e.element(j).integer();
+        if (slot >= 1 && static_cast<size_t>(slot) <= end - b) {
+          MarkFailed(records[b + static_cast<size_t>(slot) - 1], std::string(e.element(j + 1).str()));
+        }
+      }
+      continue;
+    }
+    if (e.IsError()) MarkFailed(records[b], std::string(e.str()));
+  }
+  // The bookkeeping after the commands (positions, sources, stamp, outbox) cannot fail short of
+  // a corrupted walrus: key (refused as ops); if it ever does, say so.
+  for (size_t i = n_pre + n_cmds; i < exec.size(); ++i) {
+    if (exec.element(i).IsError()) {
+      Logger("apply")->error("bookkeeping command {} of a committed transaction failed: {}",
+                             i - n_pre - n_cmds, exec.element(i).str());
     }
   }
   return {TxOutcome::kCommitted, {}};
@@ -210,6 +254,7 @@ TxResult FinishMulti(redis::Connection& conn, Transaction& tx) {
 TxResult RunTransaction(redis::Connection& conn, Transaction& tx, EpochFence& epoch) {
   if (TxResult fence = Fence(conn, tx, epoch); fence.outcome != TxOutcome::kCommitted) return fence;
   BeginMulti(conn, tx);
+  tx.Seal();
   AppendCommands(conn, tx, 0);
   return FinishMulti(conn, tx);
 }

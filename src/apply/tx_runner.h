@@ -5,7 +5,11 @@
 //   WATCH pos_keys... walrus:epoch; MGET pos_keys... walrus:epoch
 //        -> positions must equal what the applier expects, the epoch must not be older than the
 //           newest one seen (EpochFence)
-//   MULTI; <record commands>; SET pos_key next ...; [EVAL max-set walrus:hlc stamp]; EXEC
+//   MULTI; <record commands>; SET pos_key next ...; [EVAL max-set walrus:hlc stamp];
+//          [HSET walrus:outbox:<t>:<p> ...]; [HDEL walrus:outbox:<t>:<p> ...]; EXEC
+//
+// Dead letters are as durable as the effects (outbox.h): refusals are HSET into the outbox here;
+// exec-time rejections are written by the apply script (plain) or the merge script (crdt).
 //
 // WATCH fences a second applier that believes it owns the same partition (a zombie after a
 // rebalance): whichever EXEC comes second is discarded, so no record is applied twice. It also
@@ -63,9 +67,10 @@ TxResult Fence(redis::Connection& conn, const Transaction& tx, EpochFence& epoch
 void BeginMulti(redis::Connection& conn, const Transaction& tx);
 // Appends tx.commands()[from, end) to the connection's buffer.
 void AppendCommands(redis::Connection& conn, const Transaction& tx, size_t from);
-// Appends the position/source SETs (and the walrus:hlc max-set when tx.max_stamp() is set) and
-// EXEC.
-void AppendExec(redis::Connection& conn, const Transaction& tx);
+// Appends the position/source SETs (and the walrus:hlc max-set when tx.max_stamp() is set), the
+// dead-letter outbox HSETs/HDELs (Transaction::BuildTail) and EXEC. Precondition: every command
+// was appended (call tx.Seal() before the last AppendCommands).
+void AppendExec(redis::Connection& conn, Transaction& tx);
 // Reads the replies from MULTI to EXEC and classifies the outcome; marks failed records.
 TxResult ReadExec(redis::Connection& conn, Transaction& tx);
 // AppendExec + ReadExec.

@@ -10,6 +10,8 @@
 //   walrus:hlc                        highest HLC stamp applied (active-active)
 //   walrus:m:{tag}:<key>              CRDT metadata sidecar of <key> (src/crdt/merge_script.h)
 //   walrus:c:{tag}:<key>              CRDT counter contributions of <key>
+//   walrus:outbox:<topic>:<partition> dead letters committed, not yet acknowledged by the DLQ
+//                                     (docs/dead-letters.md)
 //   walrus:...                        anything walrus adds later
 //
 // An op that wrote one of these would corrupt walrus's own bookkeeping without an error (a DEL of

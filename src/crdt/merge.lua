@@ -17,6 +17,11 @@
 -- element value = max-stamp base (if newer than x) + contributions newer than that base.
 
 local K, M, C = KEYS[1], KEYS[2], KEYS[3]
+-- KEYS[4] (optional, the applier's record ops): the dead-letter outbox hash of the record's
+-- source partition (src/apply/outbox.h); the last two ARGV are then the record's outbox field
+-- (its offset) and value prefix ("<wall ms>|rejected|"). An op that fails writes its outbox entry
+-- here, atomically with everything else of the transaction, and returns the error.
+local OB = KEYS[4]
 local op, st, emode, eabs, sid = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local A0 = 6 -- first op argument
 
@@ -301,9 +306,10 @@ local function gc()
   return removed
 end
 
+local function main()
 local err
 local a = {}
-for i = A0, #ARGV do a[#a + 1] = ARGV[i] end
+for i = A0, #ARGV - (OB and 2 or 0) do a[#a + 1] = ARGV[i] end
 
 if op == 'SET' then
   err = family('r')
@@ -388,3 +394,20 @@ end
 if err then return redis.error_reply(err) end
 apply_expiry()
 return 'OK'
+end
+
+if not OB then return main() end
+-- Errors raised by redis.call (e.g. WRONGTYPE on a key written outside walrus) and error
+-- replies (family conflicts, INCRBY overflow) alike go to the outbox. Writes the op made before
+-- failing stay (Lua scripts do not roll back), exactly as without the outbox.
+local ok, res = pcall(main)
+local msg
+if not ok then
+  msg = type(res) == 'table' and res.err or tostring(res)
+elseif type(res) == 'table' and res.err then
+  msg = res.err
+else
+  return res
+end
+redis.call('HSET', OB, ARGV[#ARGV - 1], ARGV[#ARGV] .. msg)
+return redis.error_reply(msg)

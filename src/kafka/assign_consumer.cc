@@ -100,6 +100,18 @@ Result<std::pair<int64_t, int64_t>> AssignConsumer::QueryWatermarks(
   return std::make_pair(lo, hi);
 }
 
+Result<int64_t> AssignConsumer::OffsetForTime(const std::string& topic, int32_t partition,
+                                              int64_t timestamp_ms,
+                                              std::chrono::milliseconds timeout) {
+  auto list = internal::ToList({TopicPartition{topic, partition, timestamp_ms}});
+  auto e = rd_kafka_offsets_for_times(impl_->rk.get(), list.get(), static_cast<int>(timeout.count()));
+  if (e == RD_KAFKA_RESP_ERR_NO_ERROR && list->cnt == 1) e = list->elems[0].err;
+  if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return ToError(e, fmt::format("offsets for times {}[{}]", topic, partition));
+  }
+  return list->cnt == 1 ? list->elems[0].offset : kOffsetInvalid;
+}
+
 int64_t AssignConsumer::Position(const std::string& topic, int32_t partition) {
   auto list = internal::ToList({TopicPartition{topic, partition, kOffsetInvalid}});
   if (rd_kafka_position(impl_->rk.get(), list.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) {

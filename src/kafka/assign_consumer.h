@@ -47,6 +47,10 @@ class AssignConsumer {
   // Watermarks asked of the partition leader.
   Result<std::pair<int64_t, int64_t>> QueryWatermarks(const std::string& topic, int32_t partition,
                                                       std::chrono::milliseconds timeout);
+  // The first offset whose timestamp is >= `timestamp_ms` (ListOffsets by time); -1 (kOffsetEnd)
+  // when there is none, or when the broker cannot look timestamps up (the librdkafka mock).
+  Result<int64_t> OffsetForTime(const std::string& topic, int32_t partition, int64_t timestamp_ms,
+                                std::chrono::milliseconds timeout);
   // Next offset this consumer will fetch for an assigned partition (moves past transaction
   // markers too); kOffsetInvalid before the first fetch.
   int64_t Position(const std::string& topic, int32_t partition);
