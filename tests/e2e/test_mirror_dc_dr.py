@@ -42,6 +42,8 @@ def chunks(rng, n_mixed, n_counters, parts):
 
 
 def converge(walrus_bin, dc, dr, dc_redis, dr_redis, dc_app, dr_app, mirror, expected):
+    # The mirror may have been restarted an instant ago: its admin port answers once it is ready.
+    mirror.wait_ready()
     dc_ends = kafka_io.end_offsets(dc.brokers, TOPIC, PARTITIONS)
     wait_until(lambda: mirror.check_alive() or
                mirror.positions(TOPIC) == dict(enumerate(dc_ends)), 180,
