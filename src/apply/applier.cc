@@ -101,6 +101,14 @@ void Applier::Init() {
                                "skip unapplied records); use --start-from for partitions without "
                                "a stored position, `walrus position` for held ones");
     }
+    // A partition whose fetch went out of range is restarted by an incremental re-assign
+    // (Consumer::Seek), which only the cooperative protocol allows: an eager assignor would
+    // leave it stopped and every resync failing.
+    if (k == "partition.assignment.strategy" && v != "cooperative-sticky") {
+      throw std::runtime_error("-X partition.assignment.strategy=" + v +
+                               ": walrus apply needs cooperative-sticky (restarting a partition "
+                               "after a fetch out of range needs the cooperative protocol)");
+    }
   }
   for (const auto& kv : cfg_.kafka_props) cprops.push_back(kv);
   auto consumer = kafka::Consumer::Create(cprops, this);
@@ -866,7 +874,10 @@ void Applier::UpdateLag() {
     auto wm = consumer_->Watermarks(ps.topic, ps.partition);
     if (wm) ps.high_watermark = wm->second;
     if (ps.next >= 0) probe_.position.Add(labels).Set(static_cast<double>(ps.next));
-    if (ps.high_watermark >= 0) {
+    if (ps.hold) {
+      // The position is not in this log: no lag to tell (walrus_apply_gap_records does).
+      if (probe_.lag.Has(labels)) probe_.lag.Remove(&probe_.lag.Add(labels));
+    } else if (ps.high_watermark >= 0) {
       const int64_t from = ps.next >= 0 ? ps.next : (wm ? wm->first : 0);
       probe_.lag.Add(labels).Set(static_cast<double>(std::max<int64_t>(0, ps.high_watermark - from)));
     }

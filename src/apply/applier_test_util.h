@@ -147,6 +147,7 @@ class ApplierHarness {
   SwitchLocator& locator() { return *locator_; }
   Applier& applier() { return *applier_; }
   ApplyProbe& probe() { return probe_; }
+  kafka::MockCluster& cluster() { return *cluster_; }
 
  private:
   std::unique_ptr<kafka::MockCluster> cluster_;

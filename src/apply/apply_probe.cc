@@ -85,7 +85,12 @@ ApplyProbe::ApplyProbe(metrics::Registry& reg)
       fetch_out_of_range(reg.Counter("walrus_apply_fetch_out_of_range_total",
                                      "Fetches whose position was not in the log (never reset "
                                      "automatically)")
-                             .Add({})) {}
+                             .Add({})),
+      lost_holds(reg.Counter("walrus_apply_lost_holds_total",
+                             "Hold keys found gone without an operator decision (position "
+                             "unchanged, none in walrus:decisions; e.g. lost in a Redis "
+                             "failover) and written again")
+                     .Add({})) {}
 
 void ApplyProbe::PrimaryLost() {
   if (!lost_at_) lost_at_ = std::chrono::steady_clock::now();

@@ -60,6 +60,7 @@ struct ApplyProbe {
   prometheus::Family<prometheus::Counter>& holds;      // {reason}: holds taken (or loaded)
   prometheus::Counter& hold_releases;                  // holds lifted after an operator decision
   prometheus::Counter& fetch_out_of_range;             // consumer fetches out of range
+  prometheus::Counter& lost_holds;  // hold keys gone without a decision, written again
 
   prometheus::Counter& Dlq(const std::string& reason) { return dlq.Add({{"reason", reason}}); }
   prometheus::Counter& Holds(const std::string& reason) { return holds.Add({{"reason", reason}}); }

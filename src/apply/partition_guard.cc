@@ -32,6 +32,19 @@ Result<int64_t> ParsePosition(const redis::ReplyView& r, const std::string& key)
   return Error(Errc::kInternal, fmt::format("corrupt position in {}: '{}'", key, r.str()));
 }
 
+// KEYS[1] position, KEYS[2] hold; ARGV[1] the position judged ("" none), ARGV[2] the hold JSON.
+constexpr std::string_view kHoldIfPositionScript = R"(
+local cur = redis.call('GET', KEYS[1])
+if (cur == false and ARGV[1] == '') or cur == ARGV[1] then
+  redis.call('SET', KEYS[2], ARGV[2])
+  return 1
+end
+return 0
+)";
+
+// How far back KeepLostHold looks for the decision that lifted a hold.
+constexpr int kDecisionsScanned = 1000;
+
 }  // namespace
 
 PartitionGuard::PartitionGuard(ApplyProbe& probe, Options o) : probe_(probe), opt_(o) {}
@@ -47,26 +60,34 @@ Status PartitionGuard::CheckAtSeek(redis::Connection& conn, kafka::Consumer& con
   auto log = Logger("apply");
   std::vector<std::string> argv{"MGET"};
   for (auto* ps : parts) argv.push_back(HoldKey(ps->topic, ps->partition));
-  std::map<std::string, size_t> topics;  // topic -> index of its cluster id key in the reply
-  for (auto* ps : parts) {
-    if (topics.emplace(ps->topic, argv.size() - 1).second) argv.push_back(ClusterIdKey(ps->topic));
-  }
+  for (auto* ps : parts) argv.push_back(ClusterIdKey(ps->topic, ps->partition));
   auto r = conn.Command(argv);
   if (!r) return r.error();
   if (r->IsError()) return r->ToError();
   // Positions stored for another Kafka cluster mean nothing here, even inside the new log.
-  std::map<std::string, std::string> changed_from;  // topic -> the cluster stored
+  std::vector<std::optional<std::string>> changed_from(parts.size());  // the cluster stored
   const std::string cluster = CurrentCluster(consumer);
-  for (const auto& [topic, idx] : topics) {
-    const auto stored = r->element(idx);
-    if (cluster.empty()) break;
-    if (stored.IsNil()) {
-      auto set = conn.Command({"SET", ClusterIdKey(topic), cluster, "NX"});
+  if (!cluster.empty()) {
+    std::vector<PartitionState*> unset;
+    for (size_t i = 0; i < parts.size(); ++i) {
+      const auto stored = r->element(parts.size() + i);
+      if (stored.IsNil()) {
+        unset.push_back(parts[i]);
+        conn.Append({"SET", ClusterIdKey(parts[i]->topic, parts[i]->partition), cluster, "NX"});
+      } else if (stored.str() != cluster) {
+        changed_from[i] = std::string(stored.str());
+      }
+    }
+    if (!unset.empty()) {
+      auto set = conn.ReadReplies(unset.size());
       if (!set) return set.error();
-      log->info("positions of {} in this Redis refer to Kafka cluster '{}' ({})", topic, cluster,
-                ClusterIdKey(topic));
-    } else if (stored.str() != cluster) {
-      changed_from[topic] = std::string(stored.str());
+      for (const auto& x : *set) {
+        if (x.IsError()) return x.ToError();
+      }
+      log->info("positions of {} partition(s) ({}[{}], ...) in this Redis refer to Kafka cluster "
+                "'{}' ({})",
+                unset.size(), unset[0]->topic, unset[0]->partition, cluster,
+                ClusterIdKey(unset[0]->topic, unset[0]->partition));
     }
   }
   bool query_failed = false;  // one unreachable leader must not delay every partition
@@ -85,6 +106,9 @@ Status PartitionGuard::CheckAtSeek(redis::Connection& conn, kafka::Consumer& con
       continue;
     }
     if (ps.hold) {
+      auto kept = KeepLostHold(conn, ps, ps.next);
+      if (!kept) return kept.error();
+      if (*kept) continue;
       log->warn("{}[{}]: its hold was removed from Redis; checking position {} again",
                 ps.topic, ps.partition, ps.next);
       Release(ps);
@@ -101,16 +125,16 @@ Status PartitionGuard::CheckAtSeek(redis::Connection& conn, kafka::Consumer& con
     }
     // The offsets' verdict comes first (it has the numbers); a changed cluster holds even a
     // position inside the new log.
-    const auto from = changed_from.find(ps.topic);
+    const auto& from = changed_from[i];
     std::optional<PartitionHold> h;
     if (wm && ClassifyPosition(ps.next, wm->first, wm->second).verdict != Verdict::kInRange) {
       h = MakeHold(ps.topic, ps.partition, ps.next, wm->first, wm->second, WallMs());
-    } else if (from != changed_from.end()) {
+    } else if (from) {
       h = MakeClusterHold(ps.topic, ps.partition, ps.next, wm ? wm->first : -1,
-                          wm ? wm->second : -1, from->second, cluster, WallMs());
+                          wm ? wm->second : -1, *from, cluster, WallMs());
     }
-    if (h && from != changed_from.end()) {
-      h->stored_cluster = from->second;
+    if (h && from) {
+      h->stored_cluster = *from;
       h->cluster = cluster;
     }
     if (h) {
@@ -140,13 +164,16 @@ bool PartitionGuard::OnConsumeError(const kafka::Message& msg, PartitionState* p
 
 bool PartitionGuard::Due() const {
   if (work_) return true;
-  return held_ > 0 && std::chrono::steady_clock::now() >= next_recheck_;
+  const auto now = std::chrono::steady_clock::now();
+  if (retry_ && now >= next_retry_) return true;
+  return held_ > 0 && now >= next_recheck_;
 }
 
 Status PartitionGuard::Tick(redis::Connection& conn, kafka::Consumer& consumer,
                             const std::vector<PartitionState*>& parts) {
   auto log = Logger("apply");
   work_ = false;
+  retry_ = false;
   const auto now = std::chrono::steady_clock::now();
   std::vector<PartitionState*> held, pausing;
   std::vector<kafka::TopicPartition> to_pause;
@@ -156,7 +183,7 @@ Status PartitionGuard::Tick(redis::Connection& conn, kafka::Consumer& consumer,
     }
     if (ps->out_of_range_at != PartitionState::kNoPending && ps->synced) {
       if (now < next_retry_) {
-        work_ = true;
+        retry_ = true;  // not work_: Due() stays false until the deadline
         continue;
       }
       auto wm = Query(consumer, *ps);
@@ -164,7 +191,7 @@ Status PartitionGuard::Tick(redis::Connection& conn, kafka::Consumer& consumer,
         WALRUS_LOG_EVERY_MS(log, warn, 5000, "{}[{}]: could not read the log bounds: {}",
                             ps->topic, ps->partition, wm.error().message);
         next_retry_ = now + std::chrono::seconds(1);
-        work_ = true;
+        retry_ = true;
         continue;
       }
       const int64_t at = ps->out_of_range_at;
@@ -175,10 +202,16 @@ Status PartitionGuard::Tick(redis::Connection& conn, kafka::Consumer& consumer,
         auto h = MakeHold(ps->topic, ps->partition, ps->next, wm->first, wm->second, WallMs());
         if (auto st = Hold(conn, *ps, std::move(h), /*stored=*/false); !st) return st;
       } else {
+        // No position stored (-1): where --start-from says, as at assignment; -1 itself would
+        // be kOffsetEnd and skip the whole log.
+        const int64_t to = SeekTarget(ps->next, opt_.start_from);
         log->warn("{}[{}]: fetch at {} was out of range, but the stored position {} is in the "
-                  "log [{}, {}]: seeking there again",
-                  ps->topic, ps->partition, at, ps->next, wm->first, wm->second);
-        if (auto st = consumer.Seek({{ps->topic, ps->partition, ps->next}}); !st) {
+                  "log [{}, {}]: seeking to {} again",
+                  ps->topic, ps->partition, at, ps->next, wm->first, wm->second,
+                  ps->next >= 0 ? std::to_string(to)
+                  : opt_.start_from == StartFrom::kEarliest ? std::string("the log start")
+                                                            : std::string("the log end"));
+        if (auto st = consumer.Seek({{ps->topic, ps->partition, to}}); !st) {
           return Error(Errc::kUnavailable, "seek after an out-of-range fetch: " +
                                                st.error().message);
         }
@@ -231,6 +264,9 @@ Status PartitionGuard::Recheck(redis::Connection& conn, kafka::Consumer& consume
     }
     auto pos = ParsePosition(r->element(i), ps.pos_key);
     if (!pos) return pos.error();
+    auto kept = KeepLostHold(conn, ps, *pos);
+    if (!kept) return kept.error();
+    if (*kept) continue;
     const PartitionHold was = *ps.hold;
     if (*pos >= 0) {
       auto wm = Query(consumer, ps);
@@ -276,6 +312,44 @@ Status PartitionGuard::Recheck(redis::Connection& conn, kafka::Consumer& consume
   return Status::Ok();
 }
 
+Result<bool> PartitionGuard::KeepLostHold(redis::Connection& conn, PartitionState& ps,
+                                          int64_t pos) {
+  // A decision always records the hold it lifted in kDecisionsKey; it changes the position too,
+  // except when the new one happens to equal the held one. So: position changed => decided;
+  // same position => decided only if a decision names this very hold.
+  if (!ps.hold || pos != ps.hold->position) return false;
+  auto r = conn.Command({"XREVRANGE", kDecisionsKey, "+", "-", "COUNT",
+                         std::to_string(kDecisionsScanned)});
+  if (!r) return r.error();
+  if (r->IsError()) return r->ToError();
+  const std::string part = std::to_string(ps.partition);
+  for (size_t i = 0; i < r->size(); ++i) {
+    if (r->element(i).size() != 2) continue;
+    const auto fields = r->element(i).element(1);
+    std::string_view topic, partition, hold;
+    for (size_t f = 0; f + 1 < fields.size(); f += 2) {
+      const auto name = fields.element(f).str();
+      if (name == "topic") topic = fields.element(f + 1).str();
+      if (name == "partition") partition = fields.element(f + 1).str();
+      if (name == "hold") hold = fields.element(f + 1).str();
+    }
+    if (topic != ps.topic || partition != part || hold.empty()) continue;
+    auto h = PartitionHold::FromJson(hold);
+    if (h && h->position == ps.hold->position && h->reason == ps.hold->reason &&
+        h->since_ms == ps.hold->since_ms) {
+      return false;  // decided
+    }
+  }
+  Logger("apply")->error(
+      "{}[{}]: its hold key {} vanished, but the position is still the held {} and {} names no "
+      "decision about this hold (the hold lost in a Redis failover?): holding it again",
+      ps.topic, ps.partition, HoldKey(ps.topic, ps.partition), pos, kDecisionsKey);
+  probe_.lost_holds.Increment();
+  ps.next = pos;
+  if (auto st = Hold(conn, ps, *ps.hold, /*stored=*/false); !st) return st.error();
+  return true;
+}
+
 std::string PartitionGuard::CurrentCluster(kafka::Consumer& consumer) {
   auto id = consumer.ClusterId(opt_.query_timeout);
   if (id && !id->empty()) {
@@ -291,9 +365,20 @@ std::string PartitionGuard::CurrentCluster(kafka::Consumer& consumer) {
 Status PartitionGuard::Hold(redis::Connection& conn, PartitionState& ps, PartitionHold h,
                             bool stored) {
   if (!stored) {
-    auto r = conn.Command({"SET", HoldKey(ps.topic, ps.partition), h.ToJson()});
+    // Only while the position is still the one judged (ps.next): an operator decision made
+    // meanwhile rewrote it and deleted the hold key, and must not be undone.
+    const std::string expect = ps.next >= 0 ? std::to_string(ps.next) : std::string();
+    auto r = conn.Command({"EVAL", kHoldIfPositionScript, "2", ps.pos_key,
+                           HoldKey(ps.topic, ps.partition), expect, h.ToJson()});
     if (!r) return r.error();
     if (r->IsError()) return r->ToError();
+    if (r->integer() != 1) {
+      Logger("apply")->warn("{}[{}]: its position in Redis is no longer {} (an operator decision "
+                            "meanwhile?): not holding it, reading the positions again",
+                            ps.topic, ps.partition, expect.empty() ? "none" : expect);
+      return Error(Errc::kConflict, fmt::format("position of {}[{}] changed while holding it",
+                                                ps.topic, ps.partition));
+    }
   }
   const bool fresh =
       !ps.hold || ps.hold->position != h.position || ps.hold->reason != h.reason;
@@ -331,7 +416,7 @@ void PartitionGuard::Publish(const PartitionHold& h) {
 
 void PartitionGuard::Unpublish(const std::string& topic, int32_t partition) {
   const std::string part = std::to_string(partition);
-  for (Verdict v : {Verdict::kBeyondEnd, Verdict::kRetentionGap}) {
+  for (Verdict v : {Verdict::kBeyondEnd, Verdict::kRetentionGap, Verdict::kClusterChanged}) {
     const prometheus::Labels l{
         {"topic", topic}, {"partition", part}, {"reason", std::string(VerdictName(v))}};
     probe_.held.Remove(&probe_.held.Add(l));

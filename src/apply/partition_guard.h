@@ -5,7 +5,7 @@
 // never moves a partition by itself; the guard
 //
 //  * at every seek, compares the Kafka cluster id with the one the Redis positions were stored
-//    for (walrus:kafka-cluster-id:<topic>, set on first use): a replaced cluster whose new log is
+//    for (walrus:kafka-cluster-id:<topic>:<partition>, set on first use): a replaced cluster whose new log is
 //    already longer than the positions cannot be told by offsets;
 //  * proactively, at every seek (assignment, resync after a Redis reconnect), reads the
 //    partitions' persisted holds and checks their stored positions against the log's watermarks
@@ -88,13 +88,18 @@ class PartitionGuard {
   Result<std::pair<int64_t, int64_t>> Query(kafka::Consumer& consumer, const PartitionState& ps);
   // The consumer's Kafka cluster id ("" while unknown); the last known one if the query fails.
   std::string CurrentCluster(kafka::Consumer& consumer);
+  // `ps` is held here but its hold key is gone and `pos` was just read as its position. True if
+  // that is no operator decision (same position, no decision in kDecisionsKey naming the hold:
+  // e.g. a hold SET lost in a Redis failover): the hold was written again. False: decided.
+  Result<bool> KeepLostHold(redis::Connection& conn, PartitionState& ps, int64_t pos);
   // Re-reads positions and hold keys of held partitions; releases those decided about.
   Status Recheck(redis::Connection& conn, kafka::Consumer& consumer,
                  const std::vector<PartitionState*>& held);
 
   ApplyProbe& probe_;
   Options opt_;
-  bool work_ = false;  // a noted event or a hold not paused yet
+  bool work_ = false;   // a noted event or a hold not paused yet
+  bool retry_ = false;  // a noted event waits for next_retry_ (a failed watermark query)
   size_t held_ = 0;    // summary_.size(), for Due() without the lock
   std::string cluster_;  // last known Kafka cluster id
   std::chrono::steady_clock::time_point next_recheck_{};

@@ -12,8 +12,8 @@ std::string HoldKey(std::string_view topic, int32_t partition) {
 
 std::string HoldKeyPrefix(std::string_view topic) { return fmt::format("walrus:hold:{}:", topic); }
 
-std::string ClusterIdKey(std::string_view topic) {
-  return fmt::format("walrus:kafka-cluster-id:{}", topic);
+std::string ClusterIdKey(std::string_view topic, int32_t partition) {
+  return fmt::format("walrus:kafka-cluster-id:{}:{}", topic, partition);
 }
 
 Classification ClassifyPosition(int64_t position, int64_t low, int64_t high) {

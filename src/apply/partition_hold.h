@@ -11,7 +11,7 @@
 //   position < low   =>  kRetentionGap:  records [position, low) were deleted before they were
 //                                        applied (retention); they are lost to this Redis.
 //   cluster id differs => kClusterChanged: the positions were stored for another Kafka cluster
-//                                        (ClusterIdKey); even a position inside the new log
+//                                        (ClusterIdKey, per partition); even a position inside the new log
 //                                        means nothing there.
 //
 // A hold is persisted in Redis (HoldKey, JSON) so it survives applier restarts even once the new
@@ -40,9 +40,12 @@ std::string HoldKey(std::string_view topic, int32_t partition);
 std::string HoldKeyPrefix(std::string_view topic);
 // Redis stream of operator decisions about held partitions (`walrus position`), XADD per decision.
 inline constexpr std::string_view kDecisionsKey = "walrus:decisions";
-// Redis key naming the Kafka cluster (its cluster id) the stored positions of `topic` refer to
-// ("walrus:kafka-cluster-id:<topic>"); per topic, as appliers of several topics may share a Redis.
-std::string ClusterIdKey(std::string_view topic);
+// Redis key naming the Kafka cluster (its cluster id) the stored position of `topic`[`partition`]
+// refers to ("walrus:kafka-cluster-id:<topic>:<partition>"). Per partition: an operator decision
+// about one partition re-bases only that partition's position on the cluster decided against,
+// never its siblings' (whose stale positions may lie inside a longer new log). Set by the applier
+// with SET NX on first use, overwritten only by `walrus position` for the partitions it decides.
+std::string ClusterIdKey(std::string_view topic, int32_t partition);
 
 enum class Verdict { kInRange, kBeyondEnd, kRetentionGap, kClusterChanged };
 

@@ -69,7 +69,7 @@ TEST(PartitionHold, RejectsGarbage) {
 TEST(HoldKey, UnderTheWalrusNamespace) {
   EXPECT_EQ(HoldKey("redis-writes", 7), "walrus:hold:redis-writes:7");
   EXPECT_EQ(HoldKeyPrefix("redis-writes"), "walrus:hold:redis-writes:");
-  EXPECT_EQ(ClusterIdKey("us.events"), "walrus:kafka-cluster-id:us.events");
+  EXPECT_EQ(ClusterIdKey("us.events", 3), "walrus:kafka-cluster-id:us.events:3");
 }
 
 }  // namespace

@@ -74,11 +74,16 @@ struct Seen {
   int64_t position = -1;           // -1: none stored
   std::optional<std::string> hold;  // raw JSON
   std::optional<std::pair<int64_t, int64_t>> log;  // low, high
+  std::optional<std::string> cluster;  // the Kafka cluster the position was stored for
 };
 
-std::string Show(const std::string& topic, int32_t p, const Seen& s) {
+std::string Show(const std::string& topic, int32_t p, const Seen& s, const std::string& cluster) {
   std::string out = fmt::format("{}[{}]: position {}", topic, p,
                                 s.position >= 0 ? std::to_string(s.position) : "none");
+  out += fmt::format(" (stored for Kafka cluster '{}'{})", s.cluster.value_or("none"),
+                     !cluster.empty() && s.cluster && *s.cluster != cluster
+                         ? ": CLUSTER CHANGED, positions refer to another log"
+                         : "");
   if (s.log) {
     const auto c = ClassifyPosition(s.position, s.log->first, s.log->second);
     out += fmt::format(", log [{}, {}]: {}", s.log->first, s.log->second, VerdictName(c.verdict));
@@ -231,26 +236,21 @@ int RunPosition(const Flags& f) {
       return 1;
     }
     cluster = *id;
-    auto stored = c.Command({"GET", ClusterIdKey(f.topic)});
-    const std::string was = stored && !stored->IsNil() && !stored->IsError()
-                                ? std::string(stored->str())
-                                : std::string("none");
-    std::cout << "kafka cluster '" << cluster << "'; positions stored for cluster '" << was
-              << "' (" << ClusterIdKey(f.topic) << ")\n";
+    std::cout << "kafka cluster '" << cluster << "'\n";
   }
   int rc = 0;
   for (int32_t p : partitions) {
     const std::string pos_key = PositionKey(f.topic, p), hold_key = HoldKey(f.topic, p);
     if (action != Action::kShow) {
-      auto w = c.Command({"WATCH", pos_key, hold_key, ClusterIdKey(f.topic)});
+      auto w = c.Command({"WATCH", pos_key, hold_key, ClusterIdKey(f.topic, p)});
       if (!w || w->IsError()) {
         std::cerr << "walrus position: WATCH failed\n";
         return 1;
       }
     }
     Seen s;
-    auto got = c.Command({"MGET", pos_key, hold_key});
-    if (!got || got->IsError() || got->size() != 2) {
+    auto got = c.Command({"MGET", pos_key, hold_key, ClusterIdKey(f.topic, p)});
+    if (!got || got->IsError() || got->size() != 3) {
       std::cerr << "walrus position: reading " << pos_key << " failed\n";
       return 1;
     }
@@ -264,6 +264,7 @@ int RunPosition(const Flags& f) {
       }
     }
     if (!got->element(1).IsNil()) s.hold = std::string(got->element(1).str());
+    if (!got->element(2).IsNil()) s.cluster = std::string(got->element(2).str());
     if (kc) {
       auto wm = kc->QueryWatermarks(f.topic, p, timeout);
       if (wm) {
@@ -273,7 +274,7 @@ int RunPosition(const Flags& f) {
                   << wm.error().message << "\n";
       }
     }
-    std::cout << Show(f.topic, p, s) << "\n";
+    std::cout << Show(f.topic, p, s, cluster) << "\n";
     if (action == Action::kShow) continue;
     auto next = Decide(action, f, s);
     if (!next) {
@@ -297,7 +298,7 @@ int RunPosition(const Flags& f) {
               now, "kafka_cluster", cluster.empty() ? std::string_view("unknown") : cluster});
     size_t n = 4;
     if (!cluster.empty()) {
-      c.Append({"SET", ClusterIdKey(f.topic), cluster});
+      c.Append({"SET", ClusterIdKey(f.topic, p), cluster});  // this partition only
       ++n;
     }
     c.Append({"EXEC"});

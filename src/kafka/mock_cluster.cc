@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <vector>
 
 #include "kafka/handles.h"  // rdkafka.h, which rdkafka_mock.h needs first
 
@@ -79,6 +80,12 @@ Status MockCluster::SetBrokerRtt(int32_t broker_id, int rtt_ms) {
   auto e = rd_kafka_mock_broker_set_rtt(impl_->mock.get(), broker_id, rtt_ms);
   if (e != RD_KAFKA_RESP_ERR_NO_ERROR) return ToError(e, fmt::format("broker {} rtt", broker_id));
   return Status::Ok();
+}
+
+void MockCluster::FailNextFetches(size_t count, int error) {
+  constexpr int16_t kFetchApiKey = 1;
+  std::vector<rd_kafka_resp_err_t> errors(count, static_cast<rd_kafka_resp_err_t>(error));
+  rd_kafka_mock_push_request_errors_array(impl_->mock.get(), kFetchApiKey, count, errors.data());
 }
 
 }  // namespace walrus::kafka

@@ -42,6 +42,9 @@ class MockCluster {
   Status SetPartitionLeader(const std::string& topic, int32_t partition, int32_t broker_id);
   // Adds a round-trip delay to every response of a broker (0 removes it).
   Status SetBrokerRtt(int32_t broker_id, int rtt_ms);
+  // The next `count` Fetch requests (any client, any broker) fail with Kafka error code
+  // `error` for every partition they ask for, e.g. 1 (OFFSET_OUT_OF_RANGE).
+  void FailNextFetches(size_t count, int error);
 
   struct Impl;
 

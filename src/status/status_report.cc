@@ -87,6 +87,7 @@ std::string RedisLagCell(const PartitionRow& row) {
   if (!row.held.empty()) return "HELD";
   if (row.redis_state == "beyond_end") return "BEYOND-END";
   if (row.redis_state == "retention_gap") return "GAP";
+  if (row.redis_state == "cluster_changed") return "CLUSTER-CHANGED";
   return Cell(row.redis_lag);
 }
 
@@ -103,6 +104,12 @@ StatusReport CollectStatus(const StatusOptions& o) {
       r.errors.push_back(fmt::format("{}: {}", name, topics.error().message));
       continue;
     }
+    std::string cluster_id;
+    if (auto id = kafka::ClusterId(props, o.timeout)) {
+      cluster_id = *id;
+    } else {
+      r.errors.push_back(fmt::format("{}: cluster id: {}", name, id.error().message));
+    }
     auto consumer = kafka::AssignConsumer::Create(props);
     if (!consumer) {
       r.errors.push_back(fmt::format("{}: {}", name, consumer.error().message));
@@ -113,6 +120,7 @@ StatusReport CollectStatus(const StatusOptions& o) {
       if (!Selected(o, t.name)) continue;
       for (int32_t p = 0; p < t.partitions; ++p) {
         PartitionRow row{.topic = t.name, .partition = p, .cluster = name};
+        row.cluster_id = cluster_id;
         if (auto wm = (*consumer)->QueryWatermarks(t.name, p, o.timeout)) {
           row.end = wm->second;
           row.start = wm->first;
@@ -192,11 +200,16 @@ StatusReport CollectStatus(const StatusOptions& o) {
     for (auto& row : r.rows) {
       if (row.cluster != name || !row.end) continue;
       // Key formats of the applier (src/apply/partition_state.h, partition_hold.h).
-      auto v = (*conn)->Command({"MGET", fmt::format("walrus:pos:{}:{}", row.topic, row.partition),
-                                 fmt::format("walrus:hold:{}:{}", row.topic, row.partition)});
-      if (!v || v->IsError() || v->size() != 2) break;
+      auto v = (*conn)->Command(
+          {"MGET", fmt::format("walrus:pos:{}:{}", row.topic, row.partition),
+           fmt::format("walrus:hold:{}:{}", row.topic, row.partition),
+           fmt::format("walrus:kafka-cluster-id:{}:{}", row.topic, row.partition)});
+      if (!v || v->IsError() || v->size() != 3) break;
       row.redis_state = "ok";
       const auto pos = v->element(0);
+      if (!v->element(2).IsNil()) row.redis_cluster_id = std::string(v->element(2).str());
+      const bool other_cluster = !pos.IsNil() && !row.redis_cluster_id.empty() &&
+                                 !row.cluster_id.empty() && row.redis_cluster_id != row.cluster_id;
       if (pos.IsNil()) {
         row.redis_lag = *row.end - row.start.value_or(0);
       } else if (auto n = ToInt(pos.str())) {
@@ -207,6 +220,9 @@ StatusReport CollectStatus(const StatusOptions& o) {
         } else if (row.start && *n < *row.start) {
           row.redis_state = "retention_gap";
           row.redis_outside = *row.start - *n;
+        } else if (other_cluster) {
+          // Inside the log by its offsets, but they refer to another log: no lag to tell.
+          row.redis_state = "cluster_changed";
         } else {
           row.redis_lag = *row.end - *n;
         }
@@ -221,7 +237,7 @@ StatusReport CollectStatus(const StatusOptions& o) {
 bool AnyOutsideLog(const StatusReport& r) {
   for (const auto& row : r.rows) {
     if (!row.held.empty() || row.redis_state == "beyond_end" ||
-        row.redis_state == "retention_gap") {
+        row.redis_state == "retention_gap" || row.redis_state == "cluster_changed") {
       return true;
     }
   }
@@ -239,7 +255,8 @@ std::string RenderTable(const StatusReport& r) {
                        Cell(row.group_lag), RedisLagCell(row));
   }
   for (const auto& row : r.rows) {
-    if (row.redis_state != "beyond_end" && row.redis_state != "retention_gap" && row.held.empty()) {
+    if (row.redis_state != "beyond_end" && row.redis_state != "retention_gap" &&
+        row.redis_state != "cluster_changed" && row.held.empty()) {
       continue;
     }
     std::string now = "position " + Cell(row.redis_position) + ", log [" + Cell(row.start) + ", " +
@@ -250,6 +267,12 @@ std::string RenderTable(const StatusReport& r) {
     } else if (row.redis_state == "retention_gap") {
       now += fmt::format(": retention gap [{}, {}) of {} records", *row.redis_position,
                          *row.start, *row.redis_outside);
+    }
+    if (!row.redis_cluster_id.empty() && !row.cluster_id.empty() &&
+        row.redis_cluster_id != row.cluster_id) {
+      now += fmt::format("; stored for Kafka cluster '{}', this is cluster '{}' (the position "
+                         "refers to another log)",
+                         row.redis_cluster_id, row.cluster_id);
     }
     out += fmt::format("partition {}[{}] in {}: {}{}{}\n", row.topic, row.partition, row.cluster,
                        now, row.held.empty() ? "" : "; ", row.held);
@@ -282,7 +305,9 @@ std::string RenderJson(const StatusReport& r) {
                                {"redis_position", Opt(row.redis_position)},
                                {"redis_state", row.redis_state},
                                {"redis_outside", Opt(row.redis_outside)},
-                               {"held", row.held}});
+                               {"held", row.held},
+                               {"cluster_id", row.cluster_id},
+                               {"redis_cluster_id", row.redis_cluster_id}});
   }
   for (const auto& h : r.heartbeats) {
     j["heartbeats"].push_back({{"flow", h.flow}, {"cluster", h.cluster}, {"age_ms", h.age_ms}});

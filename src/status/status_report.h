@@ -44,11 +44,15 @@ struct PartitionRow {
   std::optional<int64_t> redis_lag;   // end - walrus:pos in this cluster's Redis (in the log)
   std::optional<int64_t> redis_position;  // walrus:pos (nullopt: none stored / not read)
   // The stored position against the log: "" (not read), "ok", "beyond_end" (position > end:
-  // log replaced or truncated) or "retention_gap" (position < start: records deleted unapplied).
-  // Outside the log, redis_lag is nullopt and redis_outside counts the offsets in between.
+  // log replaced or truncated), "retention_gap" (position < start: records deleted unapplied)
+  // or "cluster_changed" (inside the log by its offsets, but stored for another Kafka cluster
+  // than this one: its offsets refer to another log). Outside the log (or cluster_changed),
+  // redis_lag is nullopt; redis_outside counts the offsets in between (not for cluster_changed).
   std::string redis_state;
   std::optional<int64_t> redis_outside;
   std::string held;  // the applier's hold (walrus:hold:<topic>:<partition>), described; "" none
+  std::string cluster_id;        // this cluster's Kafka cluster id ("" unknown)
+  std::string redis_cluster_id;  // walrus:kafka-cluster-id:<topic>:<partition> ("" none)
 };
 
 struct HeartbeatRow {

@@ -11,7 +11,12 @@
     every new record applies, counters exact, the decision recorded in walrus:decisions.
 
 (a2) The same with a new log already LONGER than the stored positions (20 > 15): offsets cannot
-    tell, the Kafka cluster id stored beside the positions (walrus:kafka-cluster-id:<topic>) does.
+    tell, the Kafka cluster id stored beside each position (walrus:kafka-cluster-id:<topic>:<p>)
+    does.
+
+(a3) The same, but the operator first decides about partition 0 only: partition 1's stale
+    position, inside the new log, stays held by its own cluster id (`walrus status` says
+    CLUSTER-CHANGED for it before the applier even runs).
 
 (b) Retention gap: the applier applied 5 INCRBY and stopped; ~7 MiB of SETs then made devkafka
     (~5 MiB per partition) drop the oldest records, the 5.. unapplied ones included. The restarted
@@ -113,8 +118,9 @@ def replaced_cluster(procs, walrus_bin, tmp_path):
     app = harness.Applier(procs, walrus_bin, old.brokers, redis.url, "g", extra=X)
     app.wait_ready()
     harness.wait_applied(c, [15, 15], [app], topic=TOPIC)
-    old_id = c.get("walrus:kafka-cluster-id:" + TOPIC)
+    old_id = c.get("walrus:kafka-cluster-id:%s:0" % TOPIC)
     assert old_id, "the applier did not record the Kafka cluster id"
+    assert c.get("walrus:kafka-cluster-id:%s:1" % TOPIC) == old_id
     assert app.terminate() == 0
     old.proc.kill9()
     new = harness.DevKafka(procs, walrus_bin, tmp_path, topics=["%s:2" % TOPIC, "%s.dlq:2" % TOPIC])
@@ -206,14 +212,40 @@ def test_replaced_cluster_with_a_longer_log_is_held_by_cluster_id(procs, walrus_
     harness.wait_applied(c, [20, 20], [app], topic=TOPIC)
     assert [int(c.get("ctr:%d" % p)) for p in (0, 1)] == [35, 35]
     app.wait_ready(timeout=30)
-    new_id = c.get("walrus:kafka-cluster-id:" + TOPIC)
+    new_id = c.get("walrus:kafka-cluster-id:%s:0" % TOPIC)
     assert new_id and new_id != old_id, (old_id, new_id)
+    assert c.get("walrus:kafka-cluster-id:%s:1" % TOPIC) == new_id
     assert all(x["kafka_cluster"] == new_id.decode() for x in decisions(c))
     # A restart now finds everything in order.
     assert app.terminate() == 0
     app = harness.Applier(procs, walrus_bin, new.brokers, redis_url, "g", extra=X, name="apply3")
     app.wait_ready()
     assert metric(app, "walrus_apply_partition_held") is None
+
+
+def test_a_decision_about_one_partition_leaves_the_others_held(procs, walrus_bin, tmp_path):
+    new, c, redis_url, old_id = replaced_cluster(procs, walrus_bin, tmp_path)
+    for p in (0, 1):
+        kafka_io.produce(new.brokers, TOPIC, incr(p, 20), str(tmp_path), partition=p)
+    rc, out, err = position(walrus_bin, redis_url, new.brokers, "--partition", "0",
+                            "--reset-to", "0", "--reason", "new cluster, replay partition 0")
+    assert rc == 0 and out.count("decision:") == 1, (rc, out, err)
+    assert c.get("walrus:kafka-cluster-id:%s:1" % TOPIC) == old_id
+    rc, st, table = status(walrus_bin, new.brokers, redis_url)
+    rows = {r["partition"]: r for r in st["partitions"]}
+    assert rc == 1 and rows[0]["redis_state"] == "ok", st
+    assert rows[1]["redis_state"] == "cluster_changed" and rows[1]["redis_lag"] is None, st
+    assert rows[1]["redis_cluster_id"] == old_id.decode() != rows[1]["cluster_id"], st
+    assert "CLUSTER-CHANGED" in table and "refers to another log" in table, table
+
+    app = harness.Applier(procs, walrus_bin, new.brokers, redis_url, "g", extra=X, name="apply2")
+    wait_held(app, ["%s[1] held: Kafka cluster changed" % TOPIC])
+    harness.wait_until(lambda: app.check_alive() or c.get("walrus:pos:%s:0" % TOPIC) == b"20",
+                       60, "partition 0 applied to 20", interval=0.1)
+    assert int(c.get("ctr:0")) == 35
+    assert metric(app, "walrus_apply_partition_held", partition=1, reason="cluster_changed") == 1
+    assert metric(app, "walrus_apply_partition_lag", partition=1) is None
+    assert int(c.get("ctr:1")) == 15 and c.get("walrus:pos:%s:1" % TOPIC) == b"15"
 
 
 @pytest.mark.parametrize("while_running", [False, True], ids=["at_start", "while_running"])
