@@ -76,8 +76,9 @@ Status Flow::RunOnce() {
   const size_t wanted = std::max<size_t>(cfg_.workers, 1);
   std::atomic<bool> halt{false};
   std::vector<std::unique_ptr<FlowRun>> workers;
-  for (size_t i = 0; i < std::min(wanted, routes->size()); ++i) {
-    workers.push_back(std::make_unique<FlowRun>(cfg_, probe_, stop_, halt, i, wanted));
+  const size_t opened = std::min(wanted, routes->size());
+  for (size_t i = 0; i < opened; ++i) {
+    workers.push_back(std::make_unique<FlowRun>(cfg_, probe_, stop_, halt, i, opened));
     if (Status s = workers.back()->Open(); !s.ok()) return s;
   }
   auto state = kafka::ReadMirrorState(cfg_.target_props, std::chrono::seconds(30));
@@ -103,8 +104,9 @@ Status Flow::RunOnce() {
   const size_t total = routes->size();
   SourceHolds::Plan plan = holds_.Check(std::move(*routes), *state, query);
   source.reset();
-  // 3. Partitions dealt to the workers round-robin (held ones are not copied at all).
-  const size_t n = std::clamp<size_t>(wanted, 1, std::max<size_t>(plan.copy.size(), 1));
+  // 3. Partitions dealt to the workers round-robin (held ones are not copied at all; worker 0
+  //    runs even with none, for the heartbeats).
+  const size_t n = std::clamp<size_t>(opened, 1, std::max<size_t>(plan.copy.size(), 1));
   workers.resize(n);
   std::vector<std::vector<RouteSpec>> shares(n);
   std::vector<std::string> warm = {kOffsetsTopic, kHeartbeatsTopic};

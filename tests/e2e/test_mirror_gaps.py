@@ -41,21 +41,6 @@ def incr(p, n):
                                         "args": ["1"]}).encode())] * n
 
 
-def start_offsets(brokers, partitions):
-    """Low watermark of every partition (kcat -Q with timestamp -2 = beginning)."""
-    argv = [kafka_io.KCAT, "-Q", "-b", brokers]
-    for p in range(partitions):
-        argv += ["-t", "%s:%d:-2" % (TOPIC, p)]
-    res = subprocess.run(argv, capture_output=True, timeout=60)
-    out = [None] * partitions
-    for line in res.stdout.decode().splitlines():
-        m = re.match(r"^(\S+) \[(\d+)\] offset (-?\d+)", line.strip())
-        if m and m.group(1) == TOPIC:
-            out[int(m.group(2))] = int(m.group(3))
-    assert res.returncode == 0 and None not in out, res
-    return out
-
-
 def metric(mirror, name, **labels):
     vals = [v for n, l, v in mirror.metrics()
             if n == name and all(l.get(k) == str(v2) for k, v2 in labels.items())]
@@ -118,9 +103,8 @@ def mirror_args(dc, dr):
             "--target-alias", "dr", "--topics", TOPIC]
 
 
-@pytest.mark.parametrize("while_running", [False, True], ids=["at_start", "while_running"])
-def test_retention_gap_is_held_until_the_operator_decides(procs, walrus_bin, tmp_path,
-                                                          while_running):
+def mirrored_five(procs, walrus_bin, tmp_path):
+    """DC and DR devkafka, 5 INCRBY per DC partition, copied by a mirror: (dc, dr, mirror)."""
     dc = Cluster(procs, walrus_bin, tmp_path, "dc", TOPICS)
     dr = Cluster(procs, walrus_bin, tmp_path, "dr", TOPICS)
     for p in (0, 1):
@@ -129,6 +113,13 @@ def test_retention_gap_is_held_until_the_operator_decides(procs, walrus_bin, tmp
     m.wait_ready()
     harness.wait_until(lambda: m.check_alive() or m.positions(TOPIC) == {0: 5, 1: 5}, 60,
                        "mirror positions 5, 5", on_timeout=lambda: m.proc.log_tail())
+    return dc, dr, m
+
+
+@pytest.mark.parametrize("while_running", [False, True], ids=["at_start", "while_running"])
+def test_retention_gap_is_held_until_the_operator_decides(procs, walrus_bin, tmp_path,
+                                                          while_running):
+    dc, dr, m = mirrored_five(procs, walrus_bin, tmp_path)
     if while_running:
         m.proc.signal(signal.SIGSTOP)
     else:
@@ -141,7 +132,7 @@ def test_retention_gap_is_held_until_the_operator_decides(procs, walrus_bin, tmp
         kafka_io.produce(dc.brokers, TOPIC, big[i:i + 10], str(tmp_path), partition=0)
     kafka_io.produce(dc.brokers, TOPIC, incr(0, 10), str(tmp_path), partition=0)
     kafka_io.produce(dc.brokers, TOPIC, incr(1, 3), str(tmp_path), partition=1)
-    low = start_offsets(dc.brokers, 2)[0]
+    low = kafka_io.start_offsets(dc.brokers, TOPIC, 2)[0]
     assert kafka_io.end_offsets(dc.brokers, TOPIC, 2) == [85, 8] and 5 < low < 75, low
 
     if while_running:
@@ -211,14 +202,7 @@ def test_retention_gap_is_held_until_the_operator_decides(procs, walrus_bin, tmp
 
 
 def test_replaced_source_log_is_held_beyond_end(procs, walrus_bin, tmp_path):
-    dc = Cluster(procs, walrus_bin, tmp_path, "dc", TOPICS)
-    dr = Cluster(procs, walrus_bin, tmp_path, "dr", TOPICS)
-    for p in (0, 1):
-        kafka_io.produce(dc.brokers, TOPIC, incr(p, 5), str(tmp_path), partition=p)
-    m = Mirror(procs, walrus_bin, mirror_args(dc, dr))
-    m.wait_ready()
-    harness.wait_until(lambda: m.check_alive() or m.positions(TOPIC) == {0: 5, 1: 5}, 60,
-                       "mirror positions 5, 5", on_timeout=lambda: m.proc.log_tail())
+    dc, dr, m = mirrored_five(procs, walrus_bin, tmp_path)
     m.kill9()
     dc.proc.kill9()
     (tmp_path / "dc2").mkdir()
