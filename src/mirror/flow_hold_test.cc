@@ -18,6 +18,7 @@
 #include "kafka/producer.h"
 #include "metrics/registry.h"
 #include "mirror/flow.h"
+#include "mirror/flow_test_util.h"
 #include "mirror/source_hold.h"
 
 namespace walrus::mirror {
@@ -25,16 +26,9 @@ namespace {
 
 using std::chrono::milliseconds;
 
-bool WaitFor(const std::function<bool()>& pred, milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(milliseconds(20));
-  }
-  return true;
-}
+using testing::WaitFor;
 
-class FlowHoldTest : public ::testing::Test {
+class FlowHoldTest : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
     src_ = kafka::MockCluster::Create(1).value();
@@ -43,18 +37,7 @@ class FlowHoldTest : public ::testing::Test {
     ASSERT_TRUE(dst_->CreateTopic("t", 2).ok());
   }
 
-  FlowConfig Config() {
-    FlowConfig c;
-    c.source_alias = "dc";
-    c.target_alias = "dr";
-    c.source_bootstrap = src_->bootstraps();
-    c.target_bootstrap = dst_->bootstraps();
-    c.topics = {"t"};
-    c.source_props = {{"bootstrap.servers", src_->bootstraps()}};
-    c.target_props = {{"bootstrap.servers", dst_->bootstraps()}};
-    c.transactions = false;
-    return c;
-  }
+  FlowConfig Config() { return testing::TestFlowConfig(*src_, *dst_, GetParam()); }
 
   void Produce(kafka::MockCluster& c, std::string topic, int32_t partition, int n,
                size_t size = 8, std::string key = "k") {
@@ -109,7 +92,7 @@ class FlowHoldTest : public ::testing::Test {
   metrics::Registry registry_;
 };
 
-TEST_F(FlowHoldTest, PositionBeyondTheSourceEndIsHeldUntilDecided) {
+TEST_P(FlowHoldTest, PositionBeyondTheSourceEndIsHeldUntilDecided) {
   Produce(*src_, "t", 0, 10);
   Produce(*src_, "t", 1, 10);
   // The stored position of t[0] (15) is beyond the source log end (10): a replaced log.
@@ -150,7 +133,7 @@ TEST_F(FlowHoldTest, PositionBeyondTheSourceEndIsHeldUntilDecided) {
   EXPECT_EQ(Watermarks(*dst_, "t", 1).second, 10);
 }
 
-TEST_F(FlowHoldTest, RetentionGapIsHeldNotSkippedAndTheRestCopiedAfterTheDecision) {
+TEST_P(FlowHoldTest, RetentionGapIsHeldNotSkippedAndTheRestCopiedAfterTheDecision) {
   Produce(*src_, "t", 0, 5);
   MirrorProbe probe(registry_, "dc:dr");
   {
@@ -192,6 +175,9 @@ TEST_F(FlowHoldTest, RetentionGapIsHeldNotSkippedAndTheRestCopiedAfterTheDecisio
   EXPECT_EQ(Watermarks(*dst_, "t", 0).second, 5 + (end - low));  // exactly the rest
   EXPECT_EQ(State().positions.at("dc/t/0"), end);
 }
+
+INSTANTIATE_TEST_SUITE_P(Modes, FlowHoldTest, ::testing::Values(false, true),
+                         [](const auto& info) { return info.param ? "Transactional" : "AtLeastOnce"; });
 
 }  // namespace
 }  // namespace walrus::mirror
