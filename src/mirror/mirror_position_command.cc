@@ -230,8 +230,12 @@ void AddMirrorPositionCommand(CLI::App& root, int& exit_code) {
       ->envname("WALRUS_SOURCE_ALIAS")
       ->capture_default_str();
   cmd->add_option("--topic", f->topic, "Source topic")->envname("WALRUS_TOPIC")->required();
-  cmd->add_option("--partition", f->partitions, "Partition, repeatable (default: all stored)");
-  cmd->add_flag("--all-held", f->all_held, "Every held partition of --topic");
+  cmd->add_option("--partition", f->partitions, "Partition, repeatable (default: all stored)")
+      ->envname("WALRUS_PARTITION");
+  cmd->add_flag("--all-held", f->all_held, "Every held partition of --topic")
+      ->envname("WALRUS_ALL_HELD");
+  // The decision itself (--accept-gap, --reset-to-log-start, --reset-to) is read from the
+  // command line only: a leftover environment variable must never turn a look into a decision.
   cmd->add_flag("--accept-gap", f->accept_gap,
                 "Decision: accept that the retention gap is lost to the target; copy from the "
                 "source log start");
@@ -239,12 +243,15 @@ void AddMirrorPositionCommand(CLI::App& root, int& exit_code) {
                 "Decision: copy from the source log start (a replaced or truncated log: its "
                 "records were never copied)");
   cmd->add_option("--reset-to", f->reset_to, "Decision: copy from OFFSET (inside the source log)");
-  cmd->add_option("--reason", f->reason, "Why (recorded with the decision; required for one)");
+  cmd->add_option("--reason", f->reason, "Why (recorded with the decision; required for one)")
+      ->envname("WALRUS_REASON");
   cmd->add_option("--operator", f->op, "Who decides (default: $USER)")->envname("WALRUS_OPERATOR");
   cmd->add_option("-X", f->x_props, "librdkafka property key=value for both sides (security)");
   cmd->add_option("--source-X", f->source_x, "librdkafka property for the source only");
   cmd->add_option("--target-X", f->target_x, "librdkafka property for the target only");
-  cmd->add_option("--timeout-ms", f->timeout_ms, "Per-request timeout")->capture_default_str();
+  cmd->add_option("--timeout-ms", f->timeout_ms, "Per-request timeout")
+      ->envname("WALRUS_TIMEOUT_MS")
+      ->capture_default_str();
   cmd->callback([f, &exit_code] { exit_code = Run(*f); });
 }
 
