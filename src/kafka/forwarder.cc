@@ -476,6 +476,14 @@ const std::vector<Forwarder::OutOfRange>& Forwarder::out_of_range() const {
   return impl_->out_of_range;
 }
 
+Result<std::string> Forwarder::SourceClusterId(std::chrono::milliseconds timeout) const {
+  char* id = rd_kafka_clusterid(impl_->consumer.get(), static_cast<int>(timeout.count()));
+  if (id == nullptr) return Error(Errc::kUnavailable, "source cluster id: not known (yet)");
+  std::string out(id);
+  rd_kafka_mem_free(impl_->consumer.get(), id);
+  return out;
+}
+
 Result<std::pair<int64_t, int64_t>> Forwarder::Watermarks(size_t route) const {
   const Route& r = impl_->routes.at(route);
   int64_t lo = kOffsetInvalid, hi = kOffsetInvalid;

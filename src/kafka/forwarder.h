@@ -155,6 +155,8 @@ class Forwarder {
   // Every fetch out of the log seen by Pump since Assign (the partition's fetching stopped).
   const std::vector<OutOfRange>& out_of_range() const;
   const Totals& totals() const;
+  // The id of the source Kafka cluster (from metadata; may wait for it).
+  Result<std::string> SourceClusterId(std::chrono::milliseconds timeout) const;
   // Source watermarks of a route, cached from fetches (no round trip); kNotFound before one.
   Result<std::pair<int64_t, int64_t>> Watermarks(size_t route) const;
 

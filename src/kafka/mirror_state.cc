@@ -72,11 +72,16 @@ std::optional<int64_t> ParseInt(std::string_view s) {
 Result<MirrorState> ReadMirrorState(const Properties& target_props,
                                     std::chrono::milliseconds timeout) {
   MirrorState out;
-  const std::string_view hold = kMirrorHoldSuffix;
+  const std::string_view hold = kMirrorHoldSuffix, cluster = kMirrorClusterIdSuffix;
+  auto ends_with = [](std::string_view k, std::string_view suffix) {
+    return k.size() > suffix.size() && k.substr(k.size() - suffix.size()) == suffix;
+  };
   Status s = ReadTopic(target_props, kMirrorOffsetsTopic, timeout,
                        [&](std::string_view k, std::string_view v) {
-                         if (k.size() > hold.size() && k.substr(k.size() - hold.size()) == hold) {
+                         if (ends_with(k, hold)) {
                            out.holds[std::string(k.substr(0, k.size() - hold.size()))] = v;
+                         } else if (ends_with(k, cluster)) {
+                           out.clusters[std::string(k.substr(0, k.size() - cluster.size()))] = v;
                          } else if (auto n = ParseInt(v)) {
                            out.positions[std::string(k)] = *n;
                          }

@@ -10,7 +10,8 @@
 // The same topic holds the state of held source partitions (docs/log-gaps.md, "walrus mirror";
 // src/mirror/source_hold.h): key "<position key>/hold", value a JSON hold record (state held,
 // decided or released; the last one counts), and one audit record per operator decision, key
-// "<position key>/decision/<unix ms>" (unique, so compaction keeps every decision).
+// "<position key>/decision/<unix ms>" (unique, so compaction keeps every decision); and the
+// source Kafka cluster id the positions of a source alias refer to, key "<alias>/cluster-id".
 //
 //   auto pos = ReadMirrorPositions(target_props, std::chrono::seconds(30));
 //   int64_t next = pos->count("dc/redis-writes/3") ? pos->at("dc/redis-writes/3") : -2;
@@ -32,11 +33,14 @@ inline constexpr const char* kMirrorHeartbeatsTopic = "walrus-heartbeats";
 
 inline constexpr const char* kMirrorHoldSuffix = "/hold";
 inline constexpr const char* kMirrorDecisionInfix = "/decision/";
+inline constexpr const char* kMirrorClusterIdSuffix = "/cluster-id";
 
 // Everything `walrus mirror` keeps in the target's offsets topic, last value per key.
 struct MirrorState {
   std::map<std::string, int64_t> positions;  // position key -> next source offset
   std::map<std::string, std::string> holds;  // position key -> its last hold record (JSON)
+  // source alias -> the source Kafka cluster id its positions refer to ("<alias>/cluster-id")
+  std::map<std::string, std::string> clusters;
 };
 
 // The whole offsets topic of the target (empty when the topic does not exist); kTimeout when

@@ -102,7 +102,9 @@ Status Flow::RunOnce() {
     return source->QueryWatermarks(topic, p, milliseconds(5000));
   };
   const size_t total = routes->size();
-  SourceHolds::Plan plan = holds_.Check(std::move(*routes), *state, query);
+  auto cluster = workers[0]->SourceClusterId();
+  SourceHolds::Plan plan =
+      holds_.Check(std::move(*routes), *state, cluster ? *cluster : std::string(), query);
   source.reset();
   // 3. Partitions dealt to the workers round-robin (held ones are not copied at all; worker 0
   //    runs even with none, for the heartbeats).

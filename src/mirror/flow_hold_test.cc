@@ -176,6 +176,41 @@ TEST_P(FlowHoldTest, RetentionGapIsHeldNotSkippedAndTheRestCopiedAfterTheDecisio
   EXPECT_EQ(State().positions.at("dc/t/0"), end);
 }
 
+// A replaced source cluster whose new log is already longer than the stored position: offsets
+// cannot tell, the cluster id stored beside the positions does.
+TEST_P(FlowHoldTest, PositionsOfAnotherSourceClusterAreHeld) {
+  Produce(*src_, "t", 0, 10);
+  Produce(*src_, "t", 1, 4);
+  {
+    auto p = kafka::Producer::Create({{"bootstrap.servers", dst_->bootstraps()}}).value();
+    ASSERT_TRUE(p->ProduceSync({.topic = kOffsetsTopic, .key = "dc/t/0", .value = "5"},
+                               milliseconds(10000)).ok());
+    ASSERT_TRUE(p->ProduceSync({.topic = kOffsetsTopic, .key = "dc/cluster-id",
+                                .value = "the-old-cluster"}, milliseconds(10000)).ok());
+  }
+  MirrorProbe probe(registry_, "dc:dr");
+  std::atomic<bool> stop{false};
+  Flow flow(Config(), probe, stop);
+  std::thread t([&] { flow.Run(); });
+  ASSERT_TRUE(WaitFor([&] { return probe.records.Value() >= 4; }, milliseconds(20000)));  // t[1]
+  ASSERT_TRUE(WaitFor([&] { return !flow.HeldSummary().empty(); }, milliseconds(5000)));
+  EXPECT_NE(flow.HeldSummary().find("t[0] held: source Kafka cluster changed (positions stored "
+                                    "for cluster 'the-old-cluster'"),
+            std::string::npos)
+      << flow.HeldSummary();
+  EXPECT_EQ(Held("cluster_changed"), 1);
+  EXPECT_EQ(Watermarks(*dst_, "t", 0).second, 0);
+  auto st = State();
+  ASSERT_EQ(st.clusters.count("dc"), 1u);
+  EXPECT_NE(st.clusters.at("dc"), "the-old-cluster");  // the new one, recorded after the hold
+  Decide("dc/t/0", "reset-to-log-start", 0);
+  ASSERT_TRUE(WaitFor([&] { return Watermarks(*dst_, "t", 0).second == 10; }, milliseconds(20000)));
+  EXPECT_TRUE(WaitFor([&] { return flow.HeldSummary().empty(); }, milliseconds(5000)));
+  stop = true;
+  t.join();
+  EXPECT_EQ(Watermarks(*dst_, "t", 0).second, 10);
+}
+
 INSTANTIATE_TEST_SUITE_P(Modes, FlowHoldTest, ::testing::Values(false, true),
                          [](const auto& info) { return info.param ? "Transactional" : "AtLeastOnce"; });
 

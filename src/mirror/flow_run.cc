@@ -134,6 +134,10 @@ Status FlowRun::Open() {
   return Status::Ok();
 }
 
+Result<std::string> FlowRun::SourceClusterId() const {
+  return fw_->SourceClusterId(milliseconds(5000));
+}
+
 Status FlowRun::Start(std::vector<RouteSpec> routes, const std::vector<std::string>& warm,
                       const std::vector<std::pair<std::string, std::string>>& state) {
   // The producer learns the metadata of every topic it writes now, not on the first record

@@ -54,6 +54,8 @@ class FlowRun {
   // for the offsets topic, SourceHolds::Plan::records) before copying.
   Status Start(std::vector<RouteSpec> routes, const std::vector<std::string>& warm,
                const std::vector<std::pair<std::string, std::string>>& state = {});
+  // The source cluster's id (Open first).
+  Result<std::string> SourceClusterId() const;
   // Copies until stopped (then commits what was taken) or an error; sets `halt` on return. A
   // source fetch out of the log ends the copy too (after committing what was taken): the run
   // restarts and SourceHolds checks the stored positions.

@@ -14,7 +14,19 @@ SourceClassification ClassifySourcePosition(int64_t position, int64_t low, int64
 }
 
 std::string_view HoldReasonName(HoldReason r) {
-  return r == HoldReason::kRetentionGap ? "retention_gap" : "beyond_end";
+  switch (r) {
+    case HoldReason::kRetentionGap:
+      return "retention_gap";
+    case HoldReason::kClusterChanged:
+      return "cluster_changed";
+    case HoldReason::kBeyondEnd:
+      break;
+  }
+  return "beyond_end";
+}
+
+std::string ClusterIdKey(std::string_view source_alias) {
+  return fmt::format("{}/cluster-id", source_alias);
 }
 
 std::string_view StateName(SourceHold::State s) {
@@ -39,7 +51,13 @@ std::string DecisionRecordKey(std::string_view position_key, int64_t at_ms) {
 
 std::string SourceHold::Describe() const {
   std::string out;
-  if (reason == HoldReason::kRetentionGap) {
+  if (reason == HoldReason::kClusterChanged) {
+    out = fmt::format(
+        "source partition {}[{}] held: source Kafka cluster changed (positions stored for "
+        "cluster '{}', reading cluster '{}'): stored position {} refers to another log (source "
+        "log now [{}, {}])",
+        topic, partition, stored_cluster, cluster, position, low, high);
+  } else if (reason == HoldReason::kRetentionGap) {
     out = fmt::format(
         "source partition {}[{}] held: retention gap [{}, {}) of {} records deleted from the "
         "source before they were mirrored (stored position {}, source log [{}, {}])",
@@ -63,6 +81,9 @@ std::string SourceHold::ToJson() const {
                       {"reason", HoldReasonName(reason)}, {"position", position},
                       {"low", low},                {"high", high},
                       {"count", count},            {"since_ms", since_ms}};
+  if (reason == HoldReason::kClusterChanged) {
+    j.update({{"stored_cluster", stored_cluster}, {"cluster", cluster}});
+  }
   if (state != State::kHeld) {
     j.update({{"action", action}, {"new_position", new_position}, {"why", why}, {"by", by},
               {"host", host}, {"decided_ms", decided_ms}});
@@ -86,10 +107,17 @@ Result<SourceHold> SourceHold::FromJson(std::string_view json) {
       return Error(Errc::kDecode, "hold record: unknown state '" + state + "'");
     }
     const std::string reason = j.at("reason").get<std::string>();
-    if (reason != "beyond_end" && reason != "retention_gap") {
+    if (reason == "retention_gap") {
+      h.reason = HoldReason::kRetentionGap;
+    } else if (reason == "cluster_changed") {
+      h.reason = HoldReason::kClusterChanged;
+    } else if (reason == "beyond_end") {
+      h.reason = HoldReason::kBeyondEnd;
+    } else {
       return Error(Errc::kDecode, "hold record: unknown reason '" + reason + "'");
     }
-    h.reason = reason == "retention_gap" ? HoldReason::kRetentionGap : HoldReason::kBeyondEnd;
+    h.stored_cluster = j.value("stored_cluster", std::string());
+    h.cluster = j.value("cluster", std::string());
     h.source_alias = j.value("source", std::string());
     h.topic = j.at("topic").get<std::string>();
     h.partition = j.at("partition").get<int32_t>();

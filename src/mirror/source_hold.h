@@ -10,6 +10,9 @@
 //                                       NEW records the target never got.
 //   position < low   =>  kRetentionGap: records [position, low) were deleted from the source
 //                                       (retention) before they were mirrored: lost to the target.
+//   cluster id differs => kClusterChanged: the positions were stored for another source Kafka
+//                                       cluster (ClusterIdKey); even a position inside the new
+//                                       log means nothing there.
 //
 // A hold is persisted in the target's walrus-mirror.offsets (key HoldRecordKey, this JSON), so it
 // survives mirror restarts, also once a replaced log has grown past the old position. Its state:
@@ -33,7 +36,7 @@
 
 namespace walrus::mirror {
 
-enum class HoldReason { kBeyondEnd, kRetentionGap };
+enum class HoldReason { kBeyondEnd, kRetentionGap, kClusterChanged };
 
 struct SourceClassification {
   std::optional<HoldReason> reason;  // nullopt: the position is in the log (or none is stored)
@@ -44,13 +47,15 @@ struct SourceClassification {
 // position == high is normal (everything copied).
 SourceClassification ClassifySourcePosition(int64_t position, int64_t low, int64_t high);
 
-// "beyond_end" / "retention_gap" (metric label and JSON value).
+// "beyond_end" / "retention_gap" / "cluster_changed" (metric label and JSON value).
 std::string_view HoldReasonName(HoldReason r);
 
 // Key of a partition's hold record: "<position key>/hold"; of a decision's audit record:
 // "<position key>/decision/<at_ms>".
 std::string HoldRecordKey(std::string_view position_key);
 std::string DecisionRecordKey(std::string_view position_key, int64_t at_ms);
+// Key of the source cluster id the flow's positions refer to: "<source-alias>/cluster-id".
+std::string ClusterIdKey(std::string_view source_alias);
 
 struct SourceHold {
   enum class State { kHeld, kDecided, kReleased };
@@ -64,6 +69,8 @@ struct SourceHold {
   int64_t high = -1;     // source log end then
   int64_t count = 0;
   int64_t since_ms = 0;
+  // kClusterChanged: the cluster the positions were stored for, and the one read now.
+  std::string stored_cluster, cluster;
   // kDecided / kReleased: the operator's decision.
   std::string action;  // accept-gap | reset-to-log-start | reset-to
   int64_t new_position = -1;

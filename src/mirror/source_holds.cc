@@ -34,10 +34,24 @@ void SourceHolds::Hold(const std::string& key, const SourceHold& h, bool stored)
 }
 
 SourceHolds::Plan SourceHolds::Check(std::vector<RouteSpec> routes,
-                                     const kafka::MirrorState& state,
+                                     const kafka::MirrorState& state, const std::string& cluster,
                                      const QueryWatermarks& query) {
   auto log = Logger("mirror");
   Plan plan;
+  // Positions stored for another source cluster mean nothing here, even inside the new log.
+  std::string changed_from;
+  bool record_cluster = false;  // written after the holds it causes
+  if (cluster.empty()) {
+    log->warn("flow {}: the source Kafka cluster id is not known; positions are checked by "
+              "offsets only", cfg_.Name());
+  } else if (auto it = state.clusters.find(cfg_.source_alias);
+             it == state.clusters.end() || it->second != cluster) {
+    if (it != state.clusters.end()) changed_from = it->second;
+    record_cluster = true;
+    log->info("flow {}: positions of source {} refer to Kafka cluster '{}' ({}){}", cfg_.Name(),
+              cfg_.source_alias, cluster, ClusterIdKey(cfg_.source_alias),
+              changed_from.empty() ? "" : fmt::format(", was '{}'", changed_from));
+  }
   held_records_.clear();
   {
     std::lock_guard lock(mu_);
@@ -84,9 +98,20 @@ SourceHolds::Plan SourceHolds::Check(std::vector<RouteSpec> routes,
                   "fetch out of the log will still stop it",
                   cfg_.Name(), topic, part, r.route.start, wm.error().message);
       }
-      if (wm && ClassifySourcePosition(r.route.start, wm->first, wm->second).reason) {
-        SourceHold h = MakeSourceHold(cfg_.source_alias, topic, part, r.route.start, wm->first,
-                                      wm->second, WallMs());
+      // The offsets' verdict first (it has the numbers); a changed cluster holds even a
+      // position inside the new log, unless an operator decided against the new log.
+      const bool out = wm && ClassifySourcePosition(r.route.start, wm->first, wm->second).reason;
+      if (out || (!changed_from.empty() && !decided)) {
+        SourceHold h = MakeSourceHold(cfg_.source_alias, topic, part, r.route.start,
+                                      wm ? wm->first : -1, wm ? wm->second : -1, WallMs());
+        if (!out) {
+          h.reason = HoldReason::kClusterChanged;
+          h.count = 0;
+        }
+        if (!changed_from.empty()) {
+          h.stored_cluster = changed_from;
+          h.cluster = cluster;
+        }
         if (decided) plan.records.emplace_back(key, std::to_string(r.route.start));
         std::string json = h.ToJson();
         plan.records.emplace_back(HoldRecordKey(key), json);
@@ -108,6 +133,7 @@ SourceHolds::Plan SourceHolds::Check(std::vector<RouteSpec> routes,
     }
     plan.copy.push_back(std::move(r));
   }
+  if (record_cluster) plan.records.emplace_back(ClusterIdKey(cfg_.source_alias), cluster);
   held_count_ = plan.held;
   return plan;
 }

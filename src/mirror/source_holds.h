@@ -9,6 +9,10 @@
 //    it durable: position, hold released);
 //  * checks every other stored position against the source log's watermarks (asked of the
 //    leaders) and holds a partition whose position is beyond the log end or below its start;
+//  * compares the source Kafka cluster id with the one the positions were stored for
+//    ("<alias>/cluster-id", recorded on first use): a replaced source cluster whose new log is
+//    already longer than the positions cannot be told by offsets; every partition with a stored
+//    position is then held (cluster_changed) and the new id recorded;
 //  * holds = not copied at all (not even assigned: the other partitions flow unchanged), one
 //    ERROR log line each, metrics (walrus_mirror_partition_held, walrus_mirror_gap_records),
 //    /readyz 503 (Summary()), and the hold persisted in the target.
@@ -59,10 +63,11 @@ class SourceHolds {
   SourceHolds(const FlowConfig& cfg, MirrorProbe& probe);
 
   // `routes` start at their stored positions (route.start; kOffsetBeginning when none), `state`
-  // is the mirror state read from the target. A watermark query that fails is logged; that
-  // partition is copied (a fetch out of the log would still stop it and end the run).
+  // is the mirror state read from the target, `cluster` the source cluster id ("" unknown: not
+  // compared). A watermark query that fails is logged; that partition is copied (a fetch out of
+  // the log would still stop it and end the run).
   Plan Check(std::vector<RouteSpec> routes, const kafka::MirrorState& state,
-             const QueryWatermarks& query);
+             const std::string& cluster, const QueryWatermarks& query);
 
   // True when the hold record of a partition held by the last Check changed in `state` (an
   // operator decided): the run should restart to apply it.

@@ -90,8 +90,14 @@ std::string DescribeMirrorHold(std::string_view json) {
   const std::string state = j.value("state", std::string());
   if (state == "released") return "";
   const auto num = [&](const char* k) { return j.value(k, int64_t{-1}); };
+  const std::string reason = j.value("reason", std::string());
   std::string out =
-      j.value("reason", std::string()) == "retention_gap"
+      reason == "cluster_changed"
+          ? fmt::format("mirror held: source Kafka cluster changed (positions stored for cluster "
+                        "'{}', reading cluster '{}'): stored position {} (source log [{}, {}] then)",
+                        j.value("stored_cluster", std::string()), j.value("cluster", std::string()),
+                        num("position"), num("low"), num("high"))
+      : reason == "retention_gap"
           ? fmt::format("mirror held: retention gap [{}, {}) of {} records deleted from the "
                         "source before they were mirrored (source log [{}, {}] then)",
                         num("position"), num("low"), num("count"), num("low"), num("high"))

@@ -12,10 +12,11 @@ operator decides (issue 12, `walrus mirror`; docs/log-gaps.md).
     documented decision, recorded in the target's walrus-mirror.offsets) lets the running mirror
     copy the rest: DR partition 0 holds exactly source offsets 0..4 and low..84 (kcat).
 
-(b) Replaced source log: the DC cluster is replaced by a new, empty devkafka with 3 records per
-    partition; the stored positions (5) are beyond its end (3): both partitions are held
-    (beyond_end by 2), nothing copied, until `--all-held --reset-to-log-start`; then the 3 new
-    records of each partition are copied, exactly once.
+(b) Replaced source cluster: the DC cluster is replaced by a new, empty devkafka with 3 (or 8)
+    records per partition; the stored positions (5) are beyond its end (3): both partitions are
+    held (beyond_end by 2); with 8 records offsets cannot tell, the source cluster id recorded in
+    the target does (cluster_changed). Nothing is copied, also after a mirror restart, until
+    `--all-held --reset-to-log-start`; then the new records of each partition are copied, once.
 
 Today (auto.offset.reset=earliest on the mirror's source consumer) (a) silently copies from the
 new log start and (b) from offset 0 with /readyz 200: both fail at the first /readyz check.
@@ -201,26 +202,38 @@ def test_retention_gap_is_held_until_the_operator_decides(procs, walrus_bin, tmp
     assert metric(m, "walrus_mirror_partition_held") is None
 
 
-def test_replaced_source_log_is_held_beyond_end(procs, walrus_bin, tmp_path):
+@pytest.mark.parametrize("new_records", [3, 8], ids=["shorter", "longer"])
+def test_replaced_source_cluster_is_held(procs, walrus_bin, tmp_path, new_records):
+    """shorter: the new log (3) ends below the stored positions (5): beyond_end by 2. longer: the
+    new log (8) is already past them: offsets cannot tell, the source cluster id stored beside
+    the positions ("dc/cluster-id") does (devkafka derives it from an address, so two processes
+    differ)."""
     dc, dr, m = mirrored_five(procs, walrus_bin, tmp_path)
     m.kill9()
     dc.proc.kill9()
     (tmp_path / "dc2").mkdir()
     dc = Cluster(procs, walrus_bin, tmp_path / "dc2", "dc", TOPICS)  # a new, empty DC cluster
     for p in (0, 1):
-        kafka_io.produce(dc.brokers, TOPIC, incr(p, 3), str(tmp_path), partition=p)
+        kafka_io.produce(dc.brokers, TOPIC, incr(p, new_records), str(tmp_path), partition=p)
     m = Mirror(procs, walrus_bin, mirror_args(dc, dr), name="mirror2")
+    if new_records < 5:
+        clause, reason = "stored position 5 beyond source log end 3 by 2", "beyond_end"
+    else:
+        clause, reason = "source Kafka cluster changed (positions stored for cluster", \
+            "cluster_changed"
     body = wait_held(m, ["2 partition(s) held"] + [
-        "source partition %s[%d] held: stored position 5 beyond source log end 3 by 2" % (TOPIC, p)
-        for p in (0, 1)])
-    assert "source log replaced or truncated" in body, body
+        "source partition %s[%d] held: %s" % (TOPIC, p, clause) for p in (0, 1)])
     for p in (0, 1):
-        assert metric(m, "walrus_mirror_partition_held", partition=p, reason="beyond_end") == 1
-        assert metric(m, "walrus_mirror_gap_records", partition=p) == 2
+        assert metric(m, "walrus_mirror_partition_held", partition=p, reason=reason) == 1, body
     assert kafka_io.end_offsets(dr.brokers, TOPIC, 2) == [5, 5]  # nothing copied
     rc, rows, table = status(walrus_bin, dc, dr)
-    assert rc == 1 and rows[("dr", 0)]["mirror_state"] == "beyond_end", rows
-    assert "BEYOND-END" in table or "HELD" in table, table
+    assert rc == 1 and rows[("dr", 0)]["mirror_held"], rows
+    assert "HELD" in table, table
+    # A restart keeps them held (the holds are stored in the target), also once the cluster id
+    # of the new cluster is recorded.
+    m.restart()
+    wait_held(m, ["2 partition(s) held"])
+    harness.wait_until(lambda: "hold stored in the target" in m.proc.log_text(), 30, "log line")
 
     rc, out, err = mirror_position(walrus_bin, dc, dr, "--all-held", "--accept-gap",
                                    "--reason", "no gap here")
@@ -229,8 +242,8 @@ def test_replaced_source_log_is_held_beyond_end(procs, walrus_bin, tmp_path):
                                    "--reason", "DC Kafka rebuilt (e2e)")
     assert rc == 0 and out.count("decision: dc/%s[" % TOPIC) == 2 \
         and "reset-to-log-start position 5 -> 0" in out, (rc, out, err)
-    wait_ends(dr.brokers, [8, 8], "the new logs copied", m)
+    wait_ends(dr.brokers, [5 + new_records] * 2, "the new logs copied", m)
     m.wait_ready(timeout=30)
-    for p in (0, 1):  # the old 5 records, then the new log's 3, each once
-        assert src_offsets(dr.brokers, p) == list(range(5)) + list(range(3))
+    for p in (0, 1):  # the old 5 records, then the new log's, each once
+        assert src_offsets(dr.brokers, p) == list(range(5)) + list(range(new_records))
     assert len(decisions(dr.brokers)) == 2
