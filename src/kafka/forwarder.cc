@@ -51,6 +51,7 @@ struct Forwarder::Impl {
   std::vector<Progress> progress;
   std::vector<Topic> sources, targets;
   Totals totals;
+  std::vector<OutOfRange> out_of_range;
   Status failure;
   std::vector<int> route_target;  // route -> index in targets
   // With a source key: signs on the prefetch thread (declared before it: outlives it).
@@ -235,11 +236,16 @@ Result<std::unique_ptr<Forwarder>> Forwarder::Create(Options opts) {
   auto prod = internal::NewClient(RD_KAFKA_PRODUCER, std::move(*pconf));
   if (!prod) return prod.error();
   impl->producer = std::move(*prod);
-  // Consumer: assignment only (never joins or commits to the group).
+  // Consumer: assignment only (never joins or commits to the group); never resets a position.
+  if (internal::HasProperty(opts.source, "auto.offset.reset")) {
+    return Error(Errc::kInvalidArgument,
+                 "forwarder: auto.offset.reset cannot be set for the source (a position outside "
+                 "the source log is reported, never reset: docs/log-gaps.md)");
+  }
   auto cconf = internal::MakeConf({{"group.id", "walrus-forwarder"},
                                    {"enable.auto.commit", "false"},
                                    {"enable.auto.offset.store", "false"},
-                                   {"auto.offset.reset", "earliest"},
+                                   {"auto.offset.reset", "error"},
                                    {"enable.partition.eof", "false"}},
                                   opts.source);
   if (!cconf) return cconf.error();
@@ -342,6 +348,14 @@ Result<size_t> Forwarder::Pump(size_t max, std::chrono::milliseconds timeout, co
     if (!err.ok()) continue;  // after an error: only release the rest
     if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) continue;
+      if (m->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET && m->rkt != nullptr) {
+        // auto.offset.reset=error: the fetch position is not in the log; fetching stopped.
+        const int route = Impl::RouteOf(f.sources, m->rkt, m->partition);
+        if (route >= 0) {
+          f.out_of_range.push_back({static_cast<size_t>(route), m->offset});
+          continue;
+        }
+      }
       char fatal[512] = {0};
       if (auto e = rd_kafka_fatal_error(f.consumer.get(), fatal, sizeof fatal); e) {
         err = ToError(e, "source consumer fatal error", fatal);
@@ -457,6 +471,18 @@ bool Forwarder::InTransaction() const { return impl_->in_tx; }
 const std::vector<Forwarder::Progress>& Forwarder::progress() const { return impl_->progress; }
 
 const Forwarder::Totals& Forwarder::totals() const { return impl_->totals; }
+
+const std::vector<Forwarder::OutOfRange>& Forwarder::out_of_range() const {
+  return impl_->out_of_range;
+}
+
+Result<std::string> Forwarder::SourceClusterId(std::chrono::milliseconds timeout) const {
+  char* id = rd_kafka_clusterid(impl_->consumer.get(), static_cast<int>(timeout.count()));
+  if (id == nullptr) return Error(Errc::kUnavailable, "source cluster id: not known (yet)");
+  std::string out(id);
+  rd_kafka_mem_free(impl_->consumer.get(), id);
+  return out;
+}
 
 Result<std::pair<int64_t, int64_t>> Forwarder::Watermarks(size_t route) const {
   const Route& r = impl_->routes.at(route);

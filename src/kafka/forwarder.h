@@ -13,6 +13,13 @@
 // the target acknowledged and what is still in flight; Committable() is where a restart may
 // resume without losing an acknowledged record.
 //
+// Source positions are never moved by librdkafka (auto.offset.reset=error; setting it in the
+// source properties is refused): a fetch whose position is not in the source log (deleted by
+// retention, log replaced or truncated) stops that partition's fetching and is reported in
+// out_of_range() for the caller to decide (the mirror re-checks from its stored positions and
+// holds the partition, src/mirror/source_holds.h). A route without an absolute start begins at
+// kOffsetBeginning, sought explicitly.
+//
 // Transactions: with `transactional.id` in the target properties call InitTransactions() once;
 // the first Pump() or Produce() after a commit begins a transaction implicitly, which
 // CommitTransaction() / AbortTransaction() closes.
@@ -85,6 +92,12 @@ class Forwarder {
     int64_t Committable() const { return inflight == 0 ? taken_next : acked_next; }
   };
 
+  // A source fetch out of the log, as reported by the consumer (an error event, not a record).
+  struct OutOfRange {
+    size_t route = 0;
+    int64_t offset = -1;  // the fetch position that is not in the log
+  };
+
   // Totals over every route.
   struct Totals {
     uint64_t acked = 0;    // records the target acknowledged
@@ -139,7 +152,11 @@ class Forwarder {
   bool InTransaction() const;
 
   const std::vector<Progress>& progress() const;
+  // Every fetch out of the log seen by Pump since Assign (the partition's fetching stopped).
+  const std::vector<OutOfRange>& out_of_range() const;
   const Totals& totals() const;
+  // The id of the source Kafka cluster (from metadata; may wait for it).
+  Result<std::string> SourceClusterId(std::chrono::milliseconds timeout) const;
   // Source watermarks of a route, cached from fetches (no round trip); kNotFound before one.
   Result<std::pair<int64_t, int64_t>> Watermarks(size_t route) const;
 

@@ -201,6 +201,37 @@ TEST_P(ForwarderTest, DeliveryFailureIsSticky) {
   EXPECT_EQ(f->progress()[0].Committable(), 4);
 }
 
+// A start beyond the source log end (a replaced or truncated source log) is reported, never
+// reset: nothing is forwarded (librdkafka's auto.offset.reset=earliest copied from 0 silently).
+TEST_P(ForwarderTest, PositionOutOfTheSourceLogIsReportedNotReset) {
+  auto f = Make();
+  ASSERT_TRUE(f->Assign({{.topic = "in", .partition = 0, .start = 50, .target_topic = "out", .provenance = "p/"},
+                         {.topic = "in", .partition = 1, .start = 4, .target_topic = "out", .provenance = "p/"}})
+                  .ok());
+  ASSERT_TRUE(WaitFor([&] {
+    auto n = f->Pump(100, milliseconds(50), nullptr);
+    EXPECT_TRUE(n.ok());
+    return !f->out_of_range().empty() && f->progress()[1].taken_next >= 10;
+  }, milliseconds(20000)));
+  ASSERT_EQ(f->out_of_range().size(), 1u);
+  EXPECT_EQ(f->out_of_range()[0].route, 0u);
+  EXPECT_EQ(f->out_of_range()[0].offset, 50);
+  // Not moved anywhere: nothing of in[0] arrives, even when waiting.
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(f->Pump(100, milliseconds(50), nullptr).ok());
+  EXPECT_EQ(f->progress()[0].taken_next, 50);
+  ASSERT_TRUE(f->Flush(std::chrono::seconds(10)).ok());
+  EXPECT_EQ(f->totals().acked, 6u);  // in[1] offsets 4..9 only
+}
+
+TEST_P(ForwarderTest, RefusesAnAutoOffsetResetForTheSource) {
+  auto f = Forwarder::Create({.source = {{"bootstrap.servers", src_->bootstraps()},
+                                         {"auto.offset.reset", "earliest"}},
+                              .target = {{"bootstrap.servers", dst_->bootstraps()}},
+                              .provenance_header = "prov"});
+  ASSERT_FALSE(f.ok());
+  EXPECT_NE(f.error().message.find("auto.offset.reset"), std::string::npos);
+}
+
 INSTANTIATE_TEST_SUITE_P(Acks, ForwarderTest, ::testing::Values(true, false),
                          [](const auto& info) { return info.param ? "PerRecord" : "OnFlush"; });
 

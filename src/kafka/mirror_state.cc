@@ -69,15 +69,32 @@ std::optional<int64_t> ParseInt(std::string_view s) {
 
 }  // namespace
 
-Result<std::map<std::string, int64_t>> ReadMirrorPositions(const Properties& target_props,
-                                                           std::chrono::milliseconds timeout) {
-  std::map<std::string, int64_t> out;
+Result<MirrorState> ReadMirrorState(const Properties& target_props,
+                                    std::chrono::milliseconds timeout) {
+  MirrorState out;
+  const std::string_view hold = kMirrorHoldSuffix, cluster = kMirrorClusterIdSuffix;
+  auto ends_with = [](std::string_view k, std::string_view suffix) {
+    return k.size() > suffix.size() && k.substr(k.size() - suffix.size()) == suffix;
+  };
   Status s = ReadTopic(target_props, kMirrorOffsetsTopic, timeout,
                        [&](std::string_view k, std::string_view v) {
-                         if (auto n = ParseInt(v)) out[std::string(k)] = *n;
+                         if (ends_with(k, hold)) {
+                           out.holds[std::string(k.substr(0, k.size() - hold.size()))] = v;
+                         } else if (ends_with(k, cluster)) {
+                           out.clusters[std::string(k.substr(0, k.size() - cluster.size()))] = v;
+                         } else if (auto n = ParseInt(v)) {
+                           out.positions[std::string(k)] = *n;
+                         }
                        });
   if (!s.ok()) return s.error();
   return out;
+}
+
+Result<std::map<std::string, int64_t>> ReadMirrorPositions(const Properties& target_props,
+                                                           std::chrono::milliseconds timeout) {
+  auto st = ReadMirrorState(target_props, timeout);
+  if (!st) return st.error();
+  return std::move(st->positions);
 }
 
 Result<std::map<std::string, int64_t>> ReadMirrorHeartbeats(const Properties& target_props,

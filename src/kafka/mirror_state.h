@@ -7,6 +7,12 @@
 // transaction as (transactional) the records they cover; ReadMirrorPositions reads the whole topic back
 // up to its end (read_committed) and keeps the last value per key.
 //
+// The same topic holds the state of held source partitions (docs/log-gaps.md, "walrus mirror";
+// src/mirror/source_hold.h): key "<position key>/hold", value a JSON hold record (state held,
+// decided or released; the last one counts), and one audit record per operator decision, key
+// "<position key>/decision/<unix ms>" (unique, so compaction keeps every decision); and the
+// source Kafka cluster id the positions of a source alias refer to, key "<alias>/cluster-id".
+//
 //   auto pos = ReadMirrorPositions(target_props, std::chrono::seconds(30));
 //   int64_t next = pos->count("dc/redis-writes/3") ? pos->at("dc/redis-writes/3") : -2;
 //
@@ -24,6 +30,23 @@ namespace walrus::kafka {
 
 inline constexpr const char* kMirrorOffsetsTopic = "walrus-mirror.offsets";
 inline constexpr const char* kMirrorHeartbeatsTopic = "walrus-heartbeats";
+
+inline constexpr const char* kMirrorHoldSuffix = "/hold";
+inline constexpr const char* kMirrorDecisionInfix = "/decision/";
+inline constexpr const char* kMirrorClusterIdSuffix = "/cluster-id";
+
+// Everything `walrus mirror` keeps in the target's offsets topic, last value per key.
+struct MirrorState {
+  std::map<std::string, int64_t> positions;  // position key -> next source offset
+  std::map<std::string, std::string> holds;  // position key -> its last hold record (JSON)
+  // source alias -> the source Kafka cluster id its positions refer to ("<alias>/cluster-id")
+  std::map<std::string, std::string> clusters;
+};
+
+// The whole offsets topic of the target (empty when the topic does not exist); kTimeout when
+// its end could not be reached in time.
+Result<MirrorState> ReadMirrorState(const Properties& target_props,
+                                    std::chrono::milliseconds timeout);
 
 // Every position in the target's offsets topic (empty when the topic does not exist).
 // kTimeout when the topic's end could not be reached in time.

@@ -4,8 +4,9 @@
 //
 // Each run: create the target producer (transactional unless disabled), resolve the source
 // topics, check or create the target topics (same partition count or more; fewer is refused),
-// read the flow's positions back from the target's `walrus-mirror.offsets`, assign the source
-// partitions there, then copy records partition to partition, appending `walrus-src`. Positions
+// read the flow's positions back from the target's `walrus-mirror.offsets`, check them against
+// the source log (SourceHolds: a position outside it holds the partition, never reset), assign
+// the other source partitions there, then copy records partition to partition, appending `walrus-src`. Positions
 // are written to the target only for records the target acknowledged (at-least-once mode) or in
 // the same transaction as the records, after they were acknowledged (transactional mode).
 // Any runtime error (consumer fatal, delivery failure, transaction failure) ends the run; the
@@ -29,6 +30,7 @@
 #include "core/result.h"
 #include "mirror/mirror_config.h"
 #include "mirror/mirror_probe.h"
+#include "mirror/source_holds.h"
 
 namespace walrus::mirror {
 
@@ -40,6 +42,8 @@ class Flow {
   bool Ready() const { return ready_.load(); }
   bool Fatal() const { return fatal_.load(); }
   std::string Detail() const;
+  // "" unless source partitions are held (then /readyz is 503 with this text). Any thread.
+  std::string HeldSummary() const { return holds_.Summary(); }
   const FlowConfig& config() const { return cfg_; }
 
  private:
@@ -49,6 +53,7 @@ class Flow {
   const FlowConfig cfg_;
   MirrorProbe& probe_;
   const std::atomic<bool>& stop_;
+  SourceHolds holds_;
   std::atomic<bool> ready_{false};
   std::atomic<bool> fatal_{false};
   mutable std::mutex detail_mu_;

@@ -134,7 +134,12 @@ Status FlowRun::Open() {
   return Status::Ok();
 }
 
-Status FlowRun::Start(std::vector<RouteSpec> routes, const std::vector<std::string>& warm) {
+Result<std::string> FlowRun::SourceClusterId() const {
+  return fw_->SourceClusterId(milliseconds(5000));
+}
+
+Status FlowRun::Start(std::vector<RouteSpec> routes, const std::vector<std::string>& warm,
+                      const std::vector<std::pair<std::string, std::string>>& state) {
   // The producer learns the metadata of every topic it writes now, not on the first record
   // (~1 s each for a topic librdkafka does not know yet). Best effort.
   if (Status s = fw_->WarmUp(warm, kAdminTimeout); !s.ok()) {
@@ -160,6 +165,9 @@ Status FlowRun::Start(std::vector<RouteSpec> routes, const std::vector<std::stri
         !s.ok()) {
       return s;
     }
+  }
+  for (const auto& [key, value] : state) {
+    if (Status s = fw_->Produce(kOffsetsTopic, key, value); !s.ok()) return s;
   }
   if (Status s = Commit(false); !s.ok()) return s;
   if (!cfg_.transactions) (void)fw_->Flush(kAdminTimeout);
@@ -225,11 +233,15 @@ Status FlowRun::Copy() {
   const kafka::Forwarder::SkipFn loop_guard = [&target](const kafka::Forwarder::View& v) {
     return LoopsBack(v.header(kSrcHeader), v.header(kOriginHeader), target);
   };
-  Status result;
+  Status result, stopped;
   while (!Halted()) {
     auto n = fw_->Pump(cfg_.batch_max, milliseconds(50), loop_guard);
     if (!n) {
       result = n.error();
+      break;
+    }
+    if (!fw_->out_of_range().empty()) {  // rare: an error event, checked once per batch
+      stopped = OutOfRange();
       break;
     }
     const auto now = Clock::now();
@@ -249,7 +261,24 @@ Status FlowRun::Copy() {
   }
   halt_ = true;  // the run's other workers stop too
   // Graceful stop: everything taken so far is committed.
-  return result.ok() ? Commit(true) : result;
+  if (!result.ok()) return result;
+  if (Status s = Commit(true); !s.ok()) return s;
+  return stopped;
+}
+
+Status FlowRun::OutOfRange() {
+  auto log = Logger("mirror");
+  std::string what;
+  for (const auto& e : fw_->out_of_range()) {
+    const auto& r = routes_[e.route].route;
+    probe_.fetch_out_of_range.Increment();
+    log->warn("flow {}: source fetch position {} of {}[{}] is not in the source log; not "
+              "resetting it, re-checking the stored position against the log",
+              name_, e.offset, r.topic, r.partition);
+    if (what.empty()) what = fmt::format("{}[{}] at {}", r.topic, r.partition, e.offset);
+  }
+  return Error(Errc::kUnavailable,
+               fmt::format("source fetch position out of the log ({}); re-checking", what));
 }
 
 void FlowRun::UpdateStats(Clock::time_point now) {

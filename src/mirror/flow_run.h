@@ -50,13 +50,21 @@ class FlowRun {
   // transaction, which must happen before the positions are read.
   Status Open();
   // Assigns `routes` (their start offsets set), learns the metadata of `warm` topics, and
-  // commits once (worker 0: a heartbeat and a "<src>:<dst>/started" marker) before copying.
-  Status Start(std::vector<RouteSpec> routes, const std::vector<std::string>& warm);
-  // Copies until stopped (then commits what was taken) or an error; sets `halt` on return.
+  // commits once (worker 0: a heartbeat and a "<src>:<dst>/started" marker; `state`: records
+  // for the offsets topic, SourceHolds::Plan::records) before copying.
+  Status Start(std::vector<RouteSpec> routes, const std::vector<std::string>& warm,
+               const std::vector<std::pair<std::string, std::string>>& state = {});
+  // The source cluster's id (Open first).
+  Result<std::string> SourceClusterId() const;
+  // Copies until stopped (then commits what was taken) or an error; sets `halt` on return. A
+  // source fetch out of the log ends the copy too (after committing what was taken): the run
+  // restarts and SourceHolds checks the stored positions.
   Status Copy();
 
  private:
   Status Commit(bool final);
+  // The error ending the copy for the fetches out of the log reported by the forwarder.
+  Status OutOfRange();
   void UpdateStats(std::chrono::steady_clock::time_point now);
   bool Halted() const { return stop_.load() || halt_.load(); }
 

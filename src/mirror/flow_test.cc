@@ -13,6 +13,7 @@
 #include "kafka/producer.h"
 #include "metrics/registry.h"
 #include "mirror/flow.h"
+#include "mirror/flow_test_util.h"
 #include "kafka/mirror_state.h"
 
 namespace walrus::mirror {
@@ -20,14 +21,7 @@ namespace {
 
 using std::chrono::milliseconds;
 
-bool WaitFor(const std::function<bool()>& pred, milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(milliseconds(20));
-  }
-  return true;
-}
+using testing::WaitFor;
 
 struct Copied {
   std::string key, value;
@@ -44,18 +38,7 @@ class FlowTest : public ::testing::TestWithParam<bool> {
     ASSERT_TRUE(src_->CreateTopic("t", 3).ok());
   }
 
-  FlowConfig Config() {
-    FlowConfig c;
-    c.source_alias = "dc";
-    c.target_alias = "dr";
-    c.source_bootstrap = src_->bootstraps();
-    c.target_bootstrap = dst_->bootstraps();
-    c.topics = {"t"};
-    c.source_props = {{"bootstrap.servers", src_->bootstraps()}};
-    c.target_props = {{"bootstrap.servers", dst_->bootstraps()}};
-    c.transactions = GetParam();
-    return c;
-  }
+  FlowConfig Config() { return testing::TestFlowConfig(*src_, *dst_, GetParam()); }
 
   void ProduceSource(int from, int to) {
     auto p = kafka::Producer::Create({{"bootstrap.servers", src_->bootstraps()}});

@@ -12,6 +12,7 @@
 #include "metrics/registry.h"
 #include "mirror/flow.h"
 #include "mirror/mirror_config.h"
+#include "mirror/mirror_position_command.h"
 
 namespace walrus::mirror {
 namespace {
@@ -63,9 +64,12 @@ int RunMirror(Flags& f) {
     bool ok = true;
     std::string detail;
     for (const auto& r : runners) {
-      const bool good = ready ? r->Ready() : !r->Fatal();
+      // Held source partitions make the mirror unready (not unlive): an operator must decide.
+      const std::string held = ready ? r->HeldSummary() : std::string();
+      const bool good = ready ? r->Ready() && held.empty() : !r->Fatal();
       ok = ok && good;
-      detail += (detail.empty() ? "" : "; ") + r->config().Name() + ": " + r->Detail();
+      detail += (detail.empty() ? "" : "; ") + r->config().Name() + ": " + r->Detail() +
+                (held.empty() ? "" : "; " + held);
     }
     return std::pair{ok, detail};
   };
@@ -170,6 +174,7 @@ void AddMirrorCommand(CLI::App& root, int& exit_code) {
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
   cmd->callback([flags, &exit_code] { exit_code = RunMirror(*flags); });
+  AddMirrorPositionCommand(root, exit_code);
 }
 
 }  // namespace walrus::mirror

@@ -56,6 +56,16 @@ std::vector<FlowConfig> BuildFlows(const MirrorFlags& f) {
   kafka::Properties common, src_x, dst_x;
   for (const auto& kv : f.x_props) common.push_back(ParseKeyValue(kv, "-X"));
   for (const auto& kv : f.source_x) src_x.push_back(ParseKeyValue(kv, "--source-X"));
+  for (const auto* props : {&common, &src_x}) {
+    for (const auto& [k, v] : *props) {
+      if (k == "auto.offset.reset") {
+        throw std::invalid_argument(
+            std::string(props == &common ? "-X" : "--source-X") +
+            " auto.offset.reset: refused, the mirror never resets a source position (one outside "
+            "the source log holds the partition until an operator decides: docs/log-gaps.md)");
+      }
+    }
+  }
   for (const auto& kv : f.target_x) dst_x.push_back(ParseKeyValue(kv, "--target-X"));
   base.transactions = !f.no_transactions;
   if (f.commit_interval_ms < 1) throw std::invalid_argument("--commit-interval-ms must be >= 1");

@@ -116,5 +116,27 @@ TEST(MirrorConfig, SourceKeyIsRequiredUnlessNoSrcAuth) {
   EXPECT_EQ(flows[0].src_keys.signing().id, "52cda59a");
 }
 
+// The mirror never lets librdkafka reset a source position (docs/log-gaps.md).
+TEST(MirrorConfig, RefusesAutoOffsetResetForTheSource) {
+  MirrorFlags f;
+  f.source = "s:1";
+  f.target = "t:1";
+  f.topics = {"t"};
+  f.source_x = {"auto.offset.reset=earliest"};
+  try {
+    BuildFlows(f);
+    FAIL() << "accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("--source-X auto.offset.reset: refused"), std::string::npos)
+        << e.what();
+  }
+  f.source_x.clear();
+  f.x_props = {"auto.offset.reset=latest"};
+  EXPECT_THROW(BuildFlows(f), std::invalid_argument);
+  f.x_props.clear();
+  f.target_x = {"auto.offset.reset=latest"};  // the target side has no consumer: harmless
+  EXPECT_NO_THROW(BuildFlows(f));
+}
+
 }  // namespace
 }  // namespace walrus::mirror

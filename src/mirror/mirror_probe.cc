@@ -19,8 +19,45 @@ MirrorProbe::MirrorProbe(metrics::Registry& r, const std::string& flow)
                    .Add({{"flow", flow}})),
       commits(r.Counter("walrus_mirror_commits_total", "Position commits to the target")
                   .Add({{"flow", flow}})),
+      fetch_out_of_range(r.Counter("walrus_mirror_fetch_out_of_range_total",
+                                   "Source fetches whose position was not in the source log "
+                                   "(never reset automatically)")
+                             .Add({{"flow", flow}})),
       registry_(r),
-      flow_(flow) {}
+      flow_(flow),
+      held_(r.Gauge("walrus_mirror_partition_held",
+                    "1 while a source partition is held: its stored position is outside the "
+                    "source log; nothing of it is copied until an operator decides")),
+      gap_(r.Gauge("walrus_mirror_gap_records",
+                   "Held source partition: records deleted before they were mirrored, or the "
+                   "distance beyond the source log end")),
+      holds_total_(r.Counter("walrus_mirror_holds_total",
+                             "Source partitions held (taken, or found stored at a flow start)")) {}
+
+void MirrorProbe::SetHeld(const std::string& topic, int32_t partition, const std::string& reason,
+                          int64_t count) {
+  ClearHeld(topic, partition);
+  std::lock_guard lock(mu_);
+  const std::string p = std::to_string(partition);
+  auto* held = &held_.Add({{"flow", flow_}, {"topic", topic}, {"partition", p}, {"reason", reason}});
+  auto* gap = &gap_.Add({{"flow", flow_}, {"topic", topic}, {"partition", p}});
+  held->Set(1);
+  gap->Set(static_cast<double>(count));
+  held_parts_[{topic, partition}] = {held, gap};
+}
+
+void MirrorProbe::ClearHeld(const std::string& topic, int32_t partition) {
+  std::lock_guard lock(mu_);
+  auto it = held_parts_.find({topic, partition});
+  if (it == held_parts_.end()) return;
+  held_.Remove(it->second.first);
+  gap_.Remove(it->second.second);
+  held_parts_.erase(it);
+}
+
+void MirrorProbe::CountHold(const std::string& reason) {
+  holds_total_.Add({{"flow", flow_}, {"reason", reason}}).Increment();
+}
 
 PartitionGauges& MirrorProbe::Partition(const std::string& topic, int32_t partition) {
   std::lock_guard lock(mu_);

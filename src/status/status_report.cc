@@ -83,6 +83,41 @@ std::string DescribeHold(std::string_view json) {
                      num("position"), num("high"), num("count"), num("low"), num("high"), changed);
 }
 
+// A mirror's hold record (JSON, src/mirror/source_hold.h) as one line; "" when released.
+std::string DescribeMirrorHold(std::string_view json) {
+  auto j = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return "held (unreadable hold record)";
+  const std::string state = j.value("state", std::string());
+  if (state == "released") return "";
+  const auto num = [&](const char* k) { return j.value(k, int64_t{-1}); };
+  const std::string reason = j.value("reason", std::string());
+  std::string out =
+      reason == "cluster_changed"
+          ? fmt::format("mirror held: source Kafka cluster changed (positions stored for cluster "
+                        "'{}', reading cluster '{}'): stored position {} (source log [{}, {}] then)",
+                        j.value("stored_cluster", std::string()), j.value("cluster", std::string()),
+                        num("position"), num("low"), num("high"))
+      : reason == "retention_gap"
+          ? fmt::format("mirror held: retention gap [{}, {}) of {} records deleted from the "
+                        "source before they were mirrored (source log [{}, {}] then)",
+                        num("position"), num("low"), num("count"), num("low"), num("high"))
+          : fmt::format("mirror held: stored position {} beyond source log end {} by {} (source "
+                        "log replaced or truncated; source log [{}, {}] then)",
+                        num("position"), num("high"), num("count"), num("low"), num("high"));
+  if (state == "decided") {
+    out += fmt::format("; decided ({} -> {}), applied at the mirror's next run",
+                       j.value("action", std::string()), num("new_position"));
+  }
+  return out;
+}
+
+std::string MirrorLagCell(const PartitionRow& row) {
+  if (!row.mirror_held.empty()) return "HELD";
+  if (row.mirror_state == "beyond_end") return "BEYOND-END";
+  if (row.mirror_state == "retention_gap") return "GAP";
+  return Cell(row.mirror_lag);
+}
+
 std::string RedisLagCell(const PartitionRow& row) {
   if (!row.held.empty()) return "HELD";
   if (row.redis_state == "beyond_end") return "BEYOND-END";
@@ -96,7 +131,7 @@ std::string RedisLagCell(const PartitionRow& row) {
 StatusReport CollectStatus(const StatusOptions& o) {
   StatusReport r;
   // end[cluster][{topic, partition}]
-  std::map<std::string, std::map<std::pair<std::string, int32_t>, int64_t>> end;
+  std::map<std::string, std::map<std::pair<std::string, int32_t>, int64_t>> end, start;
   for (const auto& [name, boot] : o.clusters) {
     const kafka::Properties props = {{"bootstrap.servers", boot}};
     auto topics = kafka::ListTopics(props, o.timeout);
@@ -125,6 +160,7 @@ StatusReport CollectStatus(const StatusOptions& o) {
           row.end = wm->second;
           row.start = wm->first;
           end[name][{t.name, p}] = wm->second;
+          start[name][{t.name, p}] = wm->first;
         }
         parts.push_back({t.name, p});
         r.rows.push_back(std::move(row));
@@ -150,26 +186,59 @@ StatusReport CollectStatus(const StatusOptions& o) {
   // Mirror positions and heartbeats stored in each cluster.
   for (const auto& [name, boot] : o.clusters) {
     const kafka::Properties props = {{"bootstrap.servers", boot}};
-    if (auto pos = kafka::ReadMirrorPositions(props, o.timeout * 2)) {
-      for (const auto& [key, next] : *pos) {
-        // key: <source>/<topic>/<partition>
+    if (auto st = kafka::ReadMirrorState(props, o.timeout * 2)) {
+      // key: <source>/<topic>/<partition>
+      auto parse = [](const std::string& key, std::string& src, std::string& topic) {
         const auto a = key.find('/'), b = key.rfind('/');
-        if (a == std::string::npos || b == a) continue;
-        const std::string src = key.substr(0, a), topic = key.substr(a + 1, b - a - 1);
-        const auto part = ToInt(key.substr(b + 1));
-        if (!part) continue;
-        auto src_end = end[src].find({topic, static_cast<int32_t>(*part)});
+        if (a == std::string::npos || b == a) return std::optional<int64_t>();
+        src = key.substr(0, a);
+        topic = key.substr(a + 1, b - a - 1);
+        return ToInt(key.substr(b + 1));
+      };
+      auto rows_of = [&](const std::string& src, const std::string& topic, int64_t part) {
+        std::vector<PartitionRow*> out;
         for (auto& row : r.rows) {
-          if (row.cluster != name || row.partition != *part ||
-              (row.topic != topic && row.topic != src + "." + topic)) {
-            continue;
+          if (row.cluster == name && row.partition == part &&
+              (row.topic == topic || row.topic == src + "." + topic)) {
+            out.push_back(&row);
           }
-          row.mirror_source = src;
-          if (src_end != end[src].end()) row.mirror_lag = std::max<int64_t>(0, src_end->second - next);
+        }
+        return out;
+      };
+      for (const auto& [key, next] : st->positions) {
+        std::string src, topic;
+        const auto part = parse(key, src, topic);
+        if (!part) continue;
+        const std::pair<std::string, int32_t> tp{topic, static_cast<int32_t>(*part)};
+        auto src_end = end[src].find(tp);
+        auto src_start = start[src].find(tp);
+        for (PartitionRow* row : rows_of(src, topic, *part)) {
+          row->mirror_source = src;
+          row->mirror_position = next;
+          if (src_end == end[src].end()) continue;
+          row->mirror_state = "ok";
+          if (next > src_end->second) {
+            row->mirror_state = "beyond_end";
+            row->mirror_outside = next - src_end->second;
+          } else if (src_start != start[src].end() && next < src_start->second) {
+            row->mirror_state = "retention_gap";
+            row->mirror_outside = src_start->second - next;
+          } else {
+            row->mirror_lag = std::max<int64_t>(0, src_end->second - next);
+          }
+        }
+      }
+      for (const auto& [key, json] : st->holds) {
+        std::string src, topic;
+        const auto part = parse(key, src, topic);
+        if (!part) continue;
+        for (PartitionRow* row : rows_of(src, topic, *part)) {
+          row->mirror_source = src;
+          row->mirror_held = DescribeMirrorHold(json);
         }
       }
     } else {
-      r.errors.push_back(fmt::format("{}: mirror positions: {}", name, pos.error().message));
+      r.errors.push_back(fmt::format("{}: mirror positions: {}", name, st.error().message));
     }
     if (auto hb = kafka::ReadMirrorHeartbeats(props, o.timeout * 2)) {
       for (const auto& [flow, ms] : *hb) r.heartbeats.push_back({flow, name, WallMs() - ms});
@@ -237,7 +306,9 @@ StatusReport CollectStatus(const StatusOptions& o) {
 bool AnyOutsideLog(const StatusReport& r) {
   for (const auto& row : r.rows) {
     if (!row.held.empty() || row.redis_state == "beyond_end" ||
-        row.redis_state == "retention_gap" || row.redis_state == "cluster_changed") {
+        row.redis_state == "retention_gap" || row.redis_state == "cluster_changed" ||
+        !row.mirror_held.empty() || row.mirror_state == "beyond_end" ||
+        row.mirror_state == "retention_gap") {
       return true;
     }
   }
@@ -251,7 +322,7 @@ std::string RenderTable(const StatusReport& r) {
   for (const auto& row : r.rows) {
     out += fmt::format("{:<24} {:>4} {:<10} {:>10} {:<10} {:>10} {:>10} {:>10}\n", row.topic,
                        row.partition, row.cluster, Cell(row.end),
-                       row.mirror_source.empty() ? "-" : row.mirror_source, Cell(row.mirror_lag),
+                       row.mirror_source.empty() ? "-" : row.mirror_source, MirrorLagCell(row),
                        Cell(row.group_lag), RedisLagCell(row));
   }
   for (const auto& row : r.rows) {
@@ -276,6 +347,24 @@ std::string RenderTable(const StatusReport& r) {
     }
     out += fmt::format("partition {}[{}] in {}: {}{}{}\n", row.topic, row.partition, row.cluster,
                        now, row.held.empty() ? "" : "; ", row.held);
+  }
+  for (const auto& row : r.rows) {
+    if (row.mirror_state != "beyond_end" && row.mirror_state != "retention_gap" &&
+        row.mirror_held.empty()) {
+      continue;
+    }
+    std::string now = fmt::format("mirror position {} (from {})", Cell(row.mirror_position),
+                                  row.mirror_source);
+    if (row.mirror_state == "beyond_end") {
+      now += fmt::format(": beyond the source log end by {} (source log replaced or truncated)",
+                         *row.mirror_outside);
+    } else if (row.mirror_state == "retention_gap") {
+      now += fmt::format(": retention gap [{}, {}) of {} records in the source",
+                         *row.mirror_position, *row.mirror_position + *row.mirror_outside,
+                         *row.mirror_outside);
+    }
+    out += fmt::format("partition {}[{}] in {}: {}{}{}\n", row.topic, row.partition, row.cluster,
+                       now, row.mirror_held.empty() ? "" : "; ", row.mirror_held);
   }
   for (const auto& h : r.heartbeats) {
     out += fmt::format("heartbeat {} (in {}): {} ms ago\n", h.flow, h.cluster, h.age_ms);
@@ -307,7 +396,11 @@ std::string RenderJson(const StatusReport& r) {
                                {"redis_outside", Opt(row.redis_outside)},
                                {"held", row.held},
                                {"cluster_id", row.cluster_id},
-                               {"redis_cluster_id", row.redis_cluster_id}});
+                               {"redis_cluster_id", row.redis_cluster_id},
+                               {"mirror_position", Opt(row.mirror_position)},
+                               {"mirror_state", row.mirror_state},
+                               {"mirror_outside", Opt(row.mirror_outside)},
+                               {"mirror_held", row.mirror_held}});
   }
   for (const auto& h : r.heartbeats) {
     j["heartbeats"].push_back({{"flow", h.flow}, {"cluster", h.cluster}, {"age_ms", h.age_ms}});

@@ -53,6 +53,14 @@ struct PartitionRow {
   std::string held;  // the applier's hold (walrus:hold:<topic>:<partition>), described; "" none
   std::string cluster_id;        // this cluster's Kafka cluster id ("" unknown)
   std::string redis_cluster_id;  // walrus:kafka-cluster-id:<topic>:<partition> ("" none)
+  // The mirror's stored source position (walrus-mirror.offsets in this cluster) against the
+  // source log: "" (none), "ok", "beyond_end" or "retention_gap" (then mirror_lag is nullopt and
+  // mirror_outside counts the offsets in between); mirror_held: the mirror's hold record
+  // (src/mirror/source_hold.h), described; "" none.
+  std::optional<int64_t> mirror_position;
+  std::string mirror_state;
+  std::optional<int64_t> mirror_outside;
+  std::string mirror_held;
 };
 
 struct HeartbeatRow {
@@ -76,7 +84,8 @@ struct StatusReport {
 };
 
 StatusReport CollectStatus(const StatusOptions& o);
-// True if some partition is held or its stored position is outside the log.
+// True if some partition is held (by an applier or a mirror) or a stored position (applier or
+// mirror) is outside its log.
 bool AnyOutsideLog(const StatusReport& r);
 std::string RenderTable(const StatusReport& r);
 std::string RenderJson(const StatusReport& r);

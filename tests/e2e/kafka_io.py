@@ -6,6 +6,7 @@ the tests read timestamps back with the consumer (read_topic) to compute expecte
     produce(brokers, "redis-writes", recs)                 # blocks until all are delivered
     log = read_topic(brokers, "redis-writes")              # [{partition, offset, ts, key, ...}]
     ends = end_offsets(brokers, "redis-writes", 12)        # high watermarks per partition
+    starts = start_offsets(brokers, "redis-writes", 12)    # low watermarks (log start)
     with Stream(brokers, "redis-writes", tmpdir) as s:     # a kcat fed over time from Python
         s.send(recs[:1000]); s.send(recs[1000:])
 """
@@ -123,9 +124,18 @@ _Q_RE = re.compile(r"^(\S+) \[(\d+)\] offset (-?\d+)")
 
 def end_offsets(brokers, topic, partitions, timeout=60):
     """High watermark of every partition (kcat -Q with timestamp -1 = latest)."""
+    return _query_offsets(brokers, topic, partitions, -1, timeout)
+
+
+def start_offsets(brokers, topic, partitions, timeout=60):
+    """Low watermark (log start) of every partition (kcat -Q with timestamp -2 = beginning)."""
+    return _query_offsets(brokers, topic, partitions, -2, timeout)
+
+
+def _query_offsets(brokers, topic, partitions, which, timeout):
     argv = [KCAT, "-Q", "-b", brokers]
     for p in range(partitions):
-        argv += ["-t", "%s:%d:-1" % (topic, p)]
+        argv += ["-t", "%s:%d:%d" % (topic, p, which)]
     res = subprocess.run(argv, capture_output=True, timeout=timeout)
     ends = [None] * partitions
     for line in res.stdout.decode().splitlines():
