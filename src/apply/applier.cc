@@ -467,6 +467,7 @@ void Applier::Run() {
   while (!stop_.load()) {
     last_progress_ms_.store(NowMs());
     if (halted_.load()) {
+      SettleInflight();  // a batch pipelined behind the aborted one: its dead letters go out
       PollDiscarding();
       continue;
     }
