@@ -1,6 +1,7 @@
 #include "apply/applier.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <unistd.h>
 
@@ -67,7 +68,10 @@ Applier::Applier(ApplyConfig cfg, std::unique_ptr<redis::PrimaryLocator> locator
   // letter, deterministically.
   for (auto [name, target] : {std::pair{"WALRUS_TEST_CRASH_AFTER_COMMIT", &crash_after_commit_},
                               std::pair{"WALRUS_TEST_CRASH_AFTER_DLQ_ACK", &crash_after_ack_}}) {
-    if (const char* n = std::getenv(name); n != nullptr && *n != '\0') {
+    const char* n = std::getenv(name);
+    if (n != nullptr && *n != '\0' && !cfg_.enable_test_hooks) {
+      Logger("apply")->warn("{} is set but ignored: test hooks need --enable-test-hooks", name);
+    } else if (n != nullptr && *n != '\0') {
       *target = std::atoll(n);
       Logger("apply")->warn("test hook {}={}: the applier will exit on purpose", name, *target);
     }
@@ -133,10 +137,10 @@ void Applier::Init() {
   if (!producer) throw std::runtime_error("kafka producer: " + producer.error().message);
   producer_ = std::shared_ptr<kafka::Producer>(std::move(*producer));
   dlq_ = std::make_unique<DeadLetterSink>(
-      producer_, [this](const std::string& t) { return cfg_.DlqTopicFor(t); }, probe_);
+      producer_, [this](const std::string& t) { return cfg_.DlqTopicFor(t); }, probe_, cfg_.group);
   outbox_drain_ = std::make_unique<OutboxDrain>(
       pprops, producer_, *dlq_, [this](const std::string& t) { return cfg_.DlqTopicFor(t); },
-      probe_);
+      probe_, cfg_.group);
 
   // DLQ topics for literal source topics (regex subscriptions rely on auto-creation). Done in the
   // background: a cluster without the Admin API (the mock) must not delay start-up.
@@ -169,7 +173,15 @@ void Applier::Init() {
 
 std::pair<bool, std::string> Applier::Ready() const {
   if (!assigned_once_.load()) return {false, "waiting for consumer group assignment"};
+  if (halted_.load()) {
+    std::lock_guard lock(status_mu_);
+    return {false, halt_reason_};
+  }
   if (!redis_ok_.load()) return {false, "no Redis primary reachable"};
+  {
+    std::lock_guard lock(status_mu_);
+    if (!drain_error_.empty()) return {false, "draining the dead-letter outbox: " + drain_error_};
+  }
   if (auto held = guard_.HeldSummary(); !held.empty()) return {false, held};
   return {true, "assigned and connected"};
 }
@@ -462,13 +474,21 @@ void Applier::Run() {
   log->info("applier running: {}", cfg_.Describe());
   while (!stop_.load()) {
     last_progress_ms_.store(NowMs());
+    if (halted_.load()) {
+      SettleInflight();  // a batch pipelined behind the aborted one: its dead letters go out
+      PollDiscarding();
+      continue;
+    }
     if (!EnsureRedis()) {
       PauseUnsynced();
       auto msgs = consumer_->PollBatch(cfg_.batch_max_ops, std::chrono::milliseconds(100));
       probe_.discarded.Increment(static_cast<double>(msgs.size()));
       continue;
     }
-    if (outbox_due_ && !DrainOutbox()) continue;
+    if (outbox_due_ && !DrainOutbox()) {
+      if (drain_failed_) PollDiscarding();
+      continue;
+    }
     auto msgs = consumer_->PollBatch(cfg_.batch_max_ops, cfg_.poll_timeout);
     if (!msgs.empty()) {
       ProcessBatch(msgs);
@@ -702,7 +722,13 @@ void Applier::Committed(Transaction& tx, std::vector<kafka::Message>& msgs,
   for (const auto& a : tx.advances()) a.part->next = a.next;
   for (const auto& src : tx.sources()) src.part->src_high[src.key] = src.offset;
   size_t applied = 0, dead = tx.refusals().size();
+  for (const auto& c : tx.clears()) outbox_acked_known_.erase(c);
+  bool aborted = false;
   for (const auto& rec : tx.records()) {
+    if (rec.aborted) {
+      aborted = true;
+      continue;
+    }
     rec.part->applied_ts_ms = std::max(rec.part->applied_ts_ms, msgs[rec.msg_index].timestamp_ms());
     if (rec.failed) {
       ++dead;
@@ -713,6 +739,7 @@ void Applier::Committed(Transaction& tx, std::vector<kafka::Message>& msgs,
   probe_.applied.Increment(static_cast<double>(applied));
   offsets_dirty_ = true;
   backoff_ = std::chrono::milliseconds(0);
+  if (aborted) Halt(tx);
   if (dead == 0) return;
   ++commits_with_dead_letters_;
   if (crash_after_commit_ == commits_with_dead_letters_) {
@@ -745,7 +772,47 @@ void Applier::Committed(Transaction& tx, std::vector<kafka::Message>& msgs,
   if (crash_after_ack_ == commits_with_dead_letters_) {
     TestCrash("acknowledged dead letters still in the outbox", dead);
   }
-  for (auto& a : acked) outbox_acked_.push_back(std::move(a));
+  for (auto& a : acked) {
+    outbox_acked_known_.insert(a);
+    outbox_acked_.push_back(std::move(a));
+  }
+}
+
+void Applier::Halt(const Transaction& tx) {
+  // Positions are SET in the same MULTI as the script, after it: they committed past records
+  // the script never ran. Moving them back in a second transaction would not be atomic with
+  // this one (and the records after the script's run did run), so stop, loudly, and name them.
+  std::map<std::pair<std::string, int32_t>, std::vector<int64_t>> offsets;
+  std::string why;
+  for (const auto& rec : tx.records()) {
+    if (!rec.aborted) continue;
+    offsets[{rec.part->topic, rec.part->partition}].push_back(rec.offset);
+    why = rec.error;
+  }
+  std::string list;
+  for (const auto& [tp, offs] : offsets) {
+    list += fmt::format("{}topic={} partition={} offsets {}", list.empty() ? "" : "; ", tp.first,
+                        tp.second, fmt::join(offs, ","));
+  }
+  Logger("apply")->error(
+      "{} in a committed transaction: records {} may not have been applied (the first of each "
+      "partition may be partly applied) although their positions moved past them. Stopping: "
+      "nothing more is applied by this process, they are NOT dead-lettered. Apply them by hand "
+      "(or move the position back with `walrus position`), then restart walrus apply",
+      why, list);
+  {
+    std::lock_guard lock(status_mu_);
+    halt_reason_ = fmt::format("stopped: records {} were not applied ({}); see the ERROR log",
+                               list, why);
+  }
+  probe_.halted.Set(1);
+  halted_.store(true);
+}
+
+void Applier::PollDiscarding() {
+  PauseUnsynced();
+  auto msgs = consumer_->PollBatch(cfg_.batch_max_ops, std::chrono::milliseconds(100));
+  probe_.discarded.Increment(static_cast<double>(msgs.size()));
 }
 
 void Applier::TestCrash(const char* where, size_t dead) {
@@ -757,8 +824,9 @@ void Applier::TestCrash(const char* where, size_t dead) {
 
 void Applier::ClearAckedOutbox(Transaction& tx) {
   for (auto& [key, off] : outbox_acked_) tx.ClearOutbox(std::move(key), off);
-  // If the transaction fails the entries stay in Redis: the resync that follows drains them,
-  // finds them in the DLQ and deletes them.
+  // If the transaction fails the entries stay in Redis: the drain after the resync deletes them
+  // without a DLQ scan (outbox_acked_known_ keeps them until a transaction carrying the HDEL
+  // commits, FlushAckedOutbox succeeds, or a drain ends).
   outbox_acked_.clear();
 }
 
@@ -774,20 +842,52 @@ void Applier::FlushAckedOutbox() {
       return;
     }
   }
+  for (const auto& c : tx.clears()) outbox_acked_known_.erase(c);
 }
 
 bool Applier::DrainOutbox() {
   if (!SettleInflight() || !conn_) return false;
+  if (drain_failed_) {
+    // Records were discarded meanwhile: re-read the positions and seek (Resync) first.
+    if (std::chrono::steady_clock::now() < next_drain_) return false;
+    if (!Resync()) {
+      DropRedis("resync before draining the dead-letter outbox failed");
+      return false;
+    }
+  }
   std::vector<PartitionState*> parts;
   for (auto& [k, ps] : parts_) {
     if (ps.synced) parts.push_back(&ps);
   }
-  if (Status st = outbox_drain_->Drain(*conn_, parts, stop_); !st) {
-    DropRedis("draining the dead-letter outbox: " + st.error().message);
+  if (Status st = outbox_drain_->Drain(*conn_, parts, outbox_acked_known_, stop_); !st) {
+    // Not a Redis failure: keep the connection (and the failover metrics) as they are; apply
+    // nothing until a drain succeeds (the partitions are paused and resynced before the retry).
+    probe_.outbox_drain_failures.Increment();
+    drain_failed_ = true;
+    drain_backoff_ = std::min(std::max(drain_backoff_ * 2, std::chrono::milliseconds(500)),
+                              std::max(cfg_.backoff_max, std::chrono::milliseconds(500)));
+    next_drain_ = std::chrono::steady_clock::now() + drain_backoff_;
+    for (auto& [k, ps] : parts_) ps.synced = false;
+    {
+      std::lock_guard lock(status_mu_);
+      drain_error_ = st.error().message;
+    }
+    WALRUS_LOG_EVERY_MS(Logger("apply"), warn, 5000,
+                        "draining the dead-letter outbox failed, nothing is applied until it "
+                        "succeeds (retry in {} ms): {}",
+                        drain_backoff_.count(), st.error().message);
     return false;
+  }
+  if (drain_failed_) Logger("apply")->info("dead-letter outbox drain succeeded after failures");
+  drain_failed_ = false;
+  drain_backoff_ = std::chrono::milliseconds(0);
+  {
+    std::lock_guard lock(status_mu_);
+    drain_error_.clear();
   }
   outbox_due_ = false;
   outbox_acked_.clear();  // the drain deleted whatever was left
+  outbox_acked_known_.clear();
   return true;
 }
 

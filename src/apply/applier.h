@@ -20,6 +20,8 @@
 #include <future>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -111,6 +113,12 @@ class Applier final : public kafka::RebalanceHandler {
   void ClearAckedOutbox(Transaction& tx);
   void FlushAckedOutbox();
   bool DrainOutbox();
+  // While a drain is failing, or after Halt: keeps the group membership, applies nothing.
+  void PollDiscarding();
+  // The apply script aborted part way in a committed transaction (Transaction::RecordSpan::
+  // aborted): the positions moved past records that may not have run. Logs them (ERROR), makes
+  // readiness false and stops applying for good; never dead-letters them.
+  void Halt(const Transaction& tx);
   [[noreturn]] void TestCrash(const char* where, size_t dead);
   void MaybeCommitOffsets(bool force);
   void MaybePing();
@@ -136,9 +144,22 @@ class Applier final : public kafka::RebalanceHandler {
   std::unique_ptr<OutboxDrain> outbox_drain_;
   bool outbox_due_ = false;  // a resync happened: drain the outboxes before applying
   std::vector<std::pair<std::string, int64_t>> outbox_acked_;  // (outbox key, offset) in the DLQ
+  // Entries this process saw acknowledged whose HDEL has not committed yet: a drain deletes
+  // them without looking for them in the DLQ.
+  OutboxDrain::Acked outbox_acked_known_;
+  // A failed drain: retried after drain_backoff_ (the partitions are resynced first), without
+  // dropping the Redis connection. drain_error_ (status_mu_) feeds Ready().
+  bool drain_failed_ = false;
+  std::chrono::milliseconds drain_backoff_{0};
+  std::chrono::steady_clock::time_point next_drain_{};
+  std::atomic<bool> halted_{false};
+  mutable std::mutex status_mu_;
+  std::string drain_error_;  // guarded by status_mu_
+  std::string halt_reason_;  // guarded by status_mu_
   // Test hooks: _exit(86) right after the Nth committed transaction that has dead letters,
   // before producing them (WALRUS_TEST_CRASH_AFTER_COMMIT=N), or after their DLQ acks, before
-  // their outbox entries are deleted (WALRUS_TEST_CRASH_AFTER_DLQ_ACK=N). 0: off.
+  // their outbox entries are deleted (WALRUS_TEST_CRASH_AFTER_DLQ_ACK=N). 0: off. Read only
+  // with the hidden flag --enable-test-hooks (ApplyConfig::enable_test_hooks).
   int64_t crash_after_commit_ = 0;
   int64_t crash_after_ack_ = 0;
   int64_t commits_with_dead_letters_ = 0;

@@ -286,6 +286,10 @@ void AddApplyCommand(CLI::App& root, int& exit_code) {
   cmd->add_option("--dlq-topic", c.dlq_topic,
                   "Dead-letter topic (default: <topic>.dlq for each source topic)")
       ->envname("WALRUS_DLQ_TOPIC");
+  // Hidden, and deliberately not read from env (docs/dead-letters.md, Test hooks).
+  cmd->add_flag("--enable-test-hooks", c.enable_test_hooks,
+                "Tests only: honour WALRUS_TEST_CRASH_AFTER_COMMIT / _AFTER_DLQ_ACK")
+      ->group("");
   cmd->add_option("--admin", c.admin, "Admin HTTP address for /healthz /readyz /metrics")
       ->envname("WALRUS_ADMIN")
       ->capture_default_str();

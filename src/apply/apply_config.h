@@ -36,6 +36,9 @@ struct ApplyConfig {
   std::string master_name;
   Mode mode = Mode::kPlain;
   std::string dlq_topic;             // empty: "<topic>.dlq" per source topic
+  // Hidden --enable-test-hooks (never from env): only then are the WALRUS_TEST_CRASH_* variables
+  // read (docs/dead-letters.md), so an env copied from a test cannot make a production applier exit.
+  bool enable_test_hooks = false;
   std::string admin = "127.0.0.1:0";
   std::vector<std::pair<std::string, std::string>> kafka_props;  // -X key=value
   StartFrom start_from = StartFrom::kEarliest;  // where to start a partition with no stored position

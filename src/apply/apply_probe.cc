@@ -22,6 +22,14 @@ ApplyProbe::ApplyProbe(metrics::Registry& reg)
                                    "7000 arguments, or a failed apply script): their dead letter "
                                    "is produced after the commit, a crash before the ack loses it")
                            .Add({})),
+      outbox_drain_failures(reg.Counter("walrus_apply_outbox_drain_failures_total",
+                                        "Dead-letter outbox drains that failed (retried with "
+                                        "backoff; nothing is applied meanwhile)")
+                                .Add({})),
+      halted(reg.Gauge("walrus_apply_halted",
+                       "1: the applier stopped because an apply script aborted part way in a "
+                       "committed transaction (records named in the ERROR log were not applied)")
+                 .Add({})),
       batch_ops(reg.Histogram("walrus_apply_batch_ops", "Records per Redis transaction")
                     .Add({}, metrics::SizeBuckets())),
       batch_seconds(reg.Histogram("walrus_apply_batch_seconds",

@@ -29,6 +29,9 @@ struct ApplyProbe {
   // (produced, already_in_dlq, body_missing); exec-time rejections that had no outbox entry.
   prometheus::Family<prometheus::Counter>& outbox_recovered;
   prometheus::Counter& outbox_unguarded;
+  prometheus::Counter& outbox_drain_failures;  // drains that failed (retried with backoff)
+  // 1 once the applier stopped on records an apply script aborted in a committed transaction.
+  prometheus::Gauge& halted;
   prometheus::Histogram& batch_ops;
   prometheus::Histogram& batch_seconds;
   prometheus::Counter& transactions;

@@ -10,8 +10,11 @@
 namespace walrus::apply {
 
 DeadLetterSink::DeadLetterSink(std::shared_ptr<kafka::Producer> producer, TopicFor topic_for,
-                               ApplyProbe& probe)
-    : producer_(std::move(producer)), topic_for_(std::move(topic_for)), probe_(probe) {}
+                               ApplyProbe& probe, std::string group)
+    : producer_(std::move(producer)),
+      topic_for_(std::move(topic_for)),
+      probe_(probe),
+      group_(std::move(group)) {}
 
 void DeadLetterSink::SendCommitted(const kafka::Message& msg, const std::string& category,
                                    const std::string& reason) {
@@ -22,6 +25,7 @@ void DeadLetterSink::SendCommitted(const kafka::Message& msg, const std::string&
   rec.headers = msg.headers();
   rec.headers.push_back({"walrus-dlq-reason", reason});
   rec.headers.push_back({"walrus-dlq-category", category});
+  rec.headers.push_back({"walrus-dlq-group", group_});
   rec.headers.push_back({"walrus-src-topic", std::string(msg.topic())});
   rec.headers.push_back({"walrus-src-partition", std::to_string(msg.partition())});
   rec.headers.push_back({"walrus-src-offset", std::to_string(msg.offset())});
@@ -47,6 +51,7 @@ void DeadLetterSink::SendRecovered(const std::string& topic, int32_t partition, 
   }
   rec.headers.push_back({"walrus-dlq-reason", reason});
   rec.headers.push_back({"walrus-dlq-category", category});
+  rec.headers.push_back({"walrus-dlq-group", group_});
   rec.headers.push_back({"walrus-src-topic", topic});
   rec.headers.push_back({"walrus-src-partition", std::to_string(partition)});
   rec.headers.push_back({"walrus-src-offset", std::to_string(offset)});

@@ -11,6 +11,7 @@
 // Headers added to the original record's headers:
 //   walrus-dlq-reason     human-readable reason (decoder or Redis error text)
 //   walrus-dlq-category   decode | refused | rejected
+//   walrus-dlq-group      the applier's consumer group (several groups may share one DLQ)
 //   walrus-src-topic / walrus-src-partition / walrus-src-offset / walrus-src-timestamp
 //   walrus-dlq-recovered  "1" when produced by OutboxDrain after a restart
 //   walrus-dlq-body-missing  why the original key/value/headers are absent (recovery only: the
@@ -32,7 +33,10 @@ class DeadLetterSink {
  public:
   using TopicFor = std::function<std::string(const std::string& source_topic)>;
 
-  DeadLetterSink(std::shared_ptr<kafka::Producer> producer, TopicFor topic_for, ApplyProbe& probe);
+  // `group`: the consumer group, written as walrus-dlq-group on every dead letter (OutboxDrain
+  // matches on it).
+  DeadLetterSink(std::shared_ptr<kafka::Producer> producer, TopicFor topic_for, ApplyProbe& probe,
+                 std::string group);
 
   // Queues one record of a committed transaction for the DLQ. `category` is a low-cardinality
   // label. (Named so that a call before the commit stands out: refusals go to
@@ -53,6 +57,7 @@ class DeadLetterSink {
   std::shared_ptr<kafka::Producer> producer_;
   TopicFor topic_for_;
   ApplyProbe& probe_;
+  std::string group_;
   std::vector<kafka::OutRecord> pending_;
 };
 

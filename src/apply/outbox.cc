@@ -29,6 +29,11 @@ local function fail(err)
   failed[#failed + 1] = slot
   failed[#failed + 1] = err
 end
+-- The loop runs under pcall: a Lua runtime error (or a redis.call that raises, e.g. the outbox
+-- HSET) must not hide which records ran. The reply then ends with {-slot, error}: records before
+-- `slot` are done (applied, or failed and listed), record `slot` is in an unknown state, the
+-- ones after it never ran (the applier stops: Applier::Committed).
+local function run()
 local pos, last = 3, #ARGV
 while pos <= last do
   local count, argc = tonumber(ARGV[pos]), tonumber(ARGV[pos + 1])
@@ -89,6 +94,13 @@ while pos <= last do
       fail(err)
     end
   end
+end
+end
+local ok, e = pcall(run)
+if not ok then
+  if slot < 1 then slot = 1 end
+  failed[#failed + 1] = -slot
+  failed[#failed + 1] = type(e) == 'table' and tostring(e.err) or tostring(e)
 end
 return failed
 )lua";

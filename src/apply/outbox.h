@@ -47,7 +47,9 @@ std::optional<OutboxEntry> DecodeOutboxEntry(std::string_view field, std::string
 //   is  count, argc, name, then count x argc arguments;  a record of several commands (multi,
 //   or an op plus its PEXPIREAT) is  1, -1, nkeys, keys..., n, (argc, argv...) x n  (the tail
 //   of PlainPlanner's all-or-nothing EVALSHA). Returns {slot, error, ...} for the records that
-//   failed (slot: 1-based place of the record in the run).
+//   failed (slot: 1-based place of the record in the run); if the script itself failed part way
+//   (a Lua error, a redis.call that raised) the list ends with {-slot, error}: records before
+//   `slot` ran, record `slot` is in an unknown state, the later ones never ran.
 const std::string& ApplyScript();
 const std::string& ApplyScriptSha1();
 

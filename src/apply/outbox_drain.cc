@@ -16,7 +16,6 @@ namespace walrus::apply {
 namespace {
 
 constexpr auto kKafkaTimeout = std::chrono::seconds(10);
-constexpr auto kScanDeadline = std::chrono::seconds(120);
 
 std::optional<int64_t> ToInt(std::optional<std::string_view> s) {
   if (!s) return std::nullopt;
@@ -34,7 +33,8 @@ Status ReadRanges(kafka::AssignConsumer& c, const std::vector<kafka::TopicPartit
   if (auto st = c.Assign(tps); !st) return st;
   std::map<int32_t, int64_t> next;
   for (const auto& tp : tps) next[tp.partition] = tp.offset;
-  const auto deadline = std::chrono::steady_clock::now() + kScanDeadline;
+  // No fixed total deadline (a large backlog may take long): fail only when nothing new arrives.
+  auto deadline = std::chrono::steady_clock::now() + OutboxDrain::kNoProgress;
   auto done = [&] {
     for (const auto& [p, end] : ends) {
       if (next[p] < end && c.Position(tps.front().topic, p) < end) return false;
@@ -44,8 +44,9 @@ Status ReadRanges(kafka::AssignConsumer& c, const std::vector<kafka::TopicPartit
   while (!done()) {
     if (stop.load()) return Error(Errc::kUnavailable, "stopping");
     if (std::chrono::steady_clock::now() > deadline) {
-      return Error(Errc::kTimeout, fmt::format("reading {} took over {} s", tps.front().topic,
-                                               kScanDeadline.count()));
+      return Error(Errc::kTimeout,
+                   fmt::format("reading {}: no progress for {} s", tps.front().topic,
+                               OutboxDrain::kNoProgress.count()));
     }
     for (auto& m : c.PollBatch(1000, std::chrono::milliseconds(200))) {
       if (!m.error()) {
@@ -56,6 +57,7 @@ Status ReadRanges(kafka::AssignConsumer& c, const std::vector<kafka::TopicPartit
       auto it = ends.find(m.partition());
       if (it == ends.end() || m.offset() >= it->second) continue;
       next[m.partition()] = std::max(next[m.partition()], m.offset() + 1);
+      deadline = std::chrono::steady_clock::now() + OutboxDrain::kNoProgress;
       fn(m);
     }
   }
@@ -66,16 +68,17 @@ Status ReadRanges(kafka::AssignConsumer& c, const std::vector<kafka::TopicPartit
 
 OutboxDrain::OutboxDrain(kafka::Properties props, std::shared_ptr<kafka::Producer> producer,
                          DeadLetterSink& dlq, DeadLetterSink::TopicFor dlq_topic_for,
-                         ApplyProbe& probe)
+                         ApplyProbe& probe, std::string group)
     : props_(std::move(props)),
       producer_(std::move(producer)),
       dlq_(dlq),
       dlq_topic_for_(std::move(dlq_topic_for)),
-      probe_(probe) {}
+      probe_(probe),
+      group_(std::move(group)) {}
 
-Result<std::set<OutboxDrain::Coords>> OutboxDrain::ScanDlq(const std::string& dlq, int64_t since_ms,
-                                                           const std::atomic<bool>& stop) {
-  std::set<Coords> found;
+Result<OutboxDrain::DlqIndex> OutboxDrain::ScanDlq(const std::string& dlq, int64_t since_ms,
+                                                   const std::atomic<bool>& stop) {
+  DlqIndex found;
   auto n = producer_->PartitionCount(dlq, kKafkaTimeout);
   if (!n) {
     if (n.error().Is(Errc::kNotFound)) return found;  // no DLQ topic yet: nothing in it
@@ -110,17 +113,23 @@ Result<std::set<OutboxDrain::Coords>> OutboxDrain::ScanDlq(const std::string& dl
     ends[p] = wm->second;
   }
   auto st = ReadRanges(**c, tps, ends, stop, [&](const kafka::Message& m) {
+    // Another group's dead letter (or one without the header: an older walrus) is not ours: at
+    // worst ours is produced a second time, never dropped.
+    if (m.header("walrus-dlq-group") != std::optional<std::string_view>(group_)) return;
     auto topic = m.header("walrus-src-topic");
     auto part = ToInt(m.header("walrus-src-partition"));
     auto off = ToInt(m.header("walrus-src-offset"));
-    if (topic && part && off) found.emplace(std::string(*topic), static_cast<int32_t>(*part), *off);
+    auto ts = ToInt(m.header("walrus-src-timestamp"));
+    if (!topic || !part || !off || !ts) return;
+    found.exact.emplace(std::string(*topic), static_cast<int32_t>(*part), *off, *ts);
+    found.coords.emplace(std::string(*topic), static_cast<int32_t>(*part), *off);
   });
   if (!st) return st.error();
   return found;
 }
 
 Status OutboxDrain::Drain(redis::Connection& conn, const std::vector<PartitionState*>& parts,
-                          const std::atomic<bool>& stop) {
+                          const Acked& acked, const std::atomic<bool>& stop) {
   if (parts.empty()) return Status::Ok();
   for (auto* ps : parts) {
     if (ps->outbox_key.empty()) ps->outbox_key = OutboxKey(ps->topic, ps->partition);
@@ -131,14 +140,20 @@ Status OutboxDrain::Drain(redis::Connection& conn, const std::vector<PartitionSt
   struct Work {
     PartitionState* part;
     std::vector<OutboxEntry> entries;
+    std::vector<const OutboxEntry*> todo;  // not known to be in the DLQ
+    std::map<int64_t, kafka::Message> originals;
+    int64_t log_start = 0, log_end = 0;
   };
+  // Declared before `work`: the Messages in Work::originals must be destroyed before their
+  // consumers (a consumer's destructor waits for them).
+  std::vector<std::unique_ptr<kafka::AssignConsumer>> readers;
   std::vector<Work> work;
-  std::map<std::string, int64_t> since;  // DLQ topic -> oldest wall time
+  size_t produced = 0, already = 0, gone = 0;
   for (size_t i = 0; i < parts.size(); ++i) {
     const auto& r = (*replies)[i];
     if (r.IsError()) return r.ToError();
     if (r.size() == 0) continue;
-    Work w{parts[i], {}};
+    Work w{parts[i], {}, {}, {}};
     for (size_t j = 0; j + 1 < r.size(); j += 2) {
       auto e = DecodeOutboxEntry(r.element(j).str(), r.element(j + 1).str());
       if (!e) {
@@ -151,11 +166,6 @@ Status OutboxDrain::Drain(redis::Connection& conn, const std::vector<PartitionSt
     if (w.entries.empty()) continue;
     std::sort(w.entries.begin(), w.entries.end(),
               [](const auto& a, const auto& b) { return a.offset < b.offset; });
-    const std::string dlq = dlq_topic_for_(w.part->topic);
-    int64_t oldest = w.entries.front().wall_ms;
-    for (const auto& e : w.entries) oldest = std::min(oldest, e.wall_ms);
-    auto [it, fresh] = since.emplace(dlq, oldest);
-    if (!fresh) it->second = std::min(it->second, oldest);
     Logger("apply")->warn("dead-letter outbox {}: {} entries left by an earlier run (offsets {}..{})",
                           w.part->outbox_key, w.entries.size(), w.entries.front().offset,
                           w.entries.back().offset);
@@ -163,63 +173,86 @@ Status OutboxDrain::Drain(redis::Connection& conn, const std::vector<PartitionSt
   }
   if (work.empty()) return Status::Ok();
 
-  std::map<std::string, std::set<Coords>> in_dlq;
-  for (const auto& [dlq, oldest] : since) {
-    auto found = ScanDlq(dlq, oldest - kClockMargin.count(), stop);
-    if (!found) return found.error();
-    in_dlq[dlq] = std::move(*found);
-  }
-
-  size_t produced = 0, already = 0, gone = 0;
-  for (const auto& w : work) {
-    const auto& topic = w.part->topic;
-    const int32_t partition = w.part->partition;
-    const auto& found = in_dlq[dlq_topic_for_(topic)];
-    std::vector<const OutboxEntry*> todo;
+  // Entries acknowledged to this process are only deleted; the others' originals are re-read
+  // (the Messages must not outlive their consumers: `readers` keeps them).
+  std::map<std::string, int64_t> since;  // DLQ topic -> oldest wall time of an entry to look up
+  for (auto& w : work) {
     for (const auto& e : w.entries) {
-      if (found.count(Coords{topic, partition, e.offset})) {
+      if (acked.count({w.part->outbox_key, e.offset})) {
         ++already;
         Logger("apply")->info(
-            "dead-letter outbox: {}[{}] offset {} is already in the DLQ: not produced again", topic,
-            partition, e.offset);
+            "dead-letter outbox: {}[{}] offset {} was acknowledged to this process: not produced "
+            "again", w.part->topic, w.part->partition, e.offset);
       } else {
-        todo.push_back(&e);
+        w.todo.push_back(&e);
       }
     }
-    if (todo.empty()) continue;
-    // Re-read the originals: [first todo offset, last todo offset] of the source partition.
+    if (w.todo.empty()) continue;
+    const std::string dlq = dlq_topic_for_(w.part->topic);
+    int64_t oldest = w.todo.front()->wall_ms;
+    for (const auto* e : w.todo) oldest = std::min(oldest, e->wall_ms);
+    auto [it, fresh] = since.emplace(dlq, oldest);
+    if (!fresh) it->second = std::min(it->second, oldest);
     auto c = kafka::AssignConsumer::Create(props_);
     if (!c) return c.error();
-    auto wm = (*c)->QueryWatermarks(topic, partition, kKafkaTimeout);
+    auto wm = (*c)->QueryWatermarks(w.part->topic, w.part->partition, kKafkaTimeout);
     if (!wm) return wm.error();
-    std::map<int64_t, kafka::Message> originals;
-    const int64_t from = std::max(todo.front()->offset, wm->first);
-    const int64_t to = std::min(todo.back()->offset + 1, wm->second);
+    w.log_start = wm->first;
+    w.log_end = wm->second;
+    const int64_t from = std::max(w.todo.front()->offset, wm->first);
+    const int64_t to = std::min(w.todo.back()->offset + 1, wm->second);
     if (from < to) {
-      auto st = ReadRanges(**c, {{topic, partition, from}}, {{partition, to}}, stop,
-                           [&](kafka::Message& m) {
-                             for (auto* e : todo) {
+      auto st = ReadRanges(**c, {{w.part->topic, w.part->partition, from}},
+                           {{w.part->partition, to}}, stop, [&](kafka::Message& m) {
+                             for (auto* e : w.todo) {
                                if (e->offset == m.offset()) {
-                                 originals.emplace(m.offset(), std::move(m));
+                                 w.originals.emplace(m.offset(), std::move(m));
                                  break;
                                }
                              }
                            });
       if (!st) return st;
     }
-    for (auto* e : todo) {
-      auto it = originals.find(e->offset);
+    readers.push_back(std::move(*c));
+  }
+
+  std::map<std::string, DlqIndex> in_dlq;
+  for (const auto& [dlq, oldest] : since) {
+    auto found = ScanDlq(dlq, oldest - kClockMargin.count(), stop);
+    if (!found) return found.error();
+    in_dlq[dlq] = std::move(*found);
+  }
+
+  for (auto& w : work) {
+    const auto& topic = w.part->topic;
+    const int32_t partition = w.part->partition;
+    const auto& found = in_dlq[dlq_topic_for_(topic)];
+    for (const auto* e : w.todo) {
+      auto it = w.originals.find(e->offset);
+      const bool have = it != w.originals.end();
+      // With the source record, its timestamp tells a recreated topic's record apart; without
+      // it (retention) only the coordinates are left to compare.
+      const bool in = have ? found.exact.count({topic, partition, e->offset,
+                                                it->second.timestamp_ms()}) > 0
+                           : found.coords.count({topic, partition, e->offset}) > 0;
+      if (in) {
+        ++already;
+        Logger("apply")->info(
+            "dead-letter outbox: {}[{}] offset {} is already in the DLQ: not produced again", topic,
+            partition, e->offset);
+        continue;
+      }
       std::string why;
-      if (it == originals.end()) {
+      if (!have) {
         ++gone;
-        why = e->offset < wm->first
+        why = e->offset < w.log_start
                   ? fmt::format("deleted from the source log (its start is now offset {})",
-                                wm->first)
-                  : fmt::format("not in the source log (log offsets {}..{})", wm->first,
-                                wm->second);
+                                w.log_start)
+                  : fmt::format("not in the source log (log offsets {}..{})", w.log_start,
+                                w.log_end);
       }
       dlq_.SendRecovered(topic, partition, e->offset, e->category, e->reason,
-                         it == originals.end() ? nullptr : &it->second, why);
+                         have ? &it->second : nullptr, why);
       ++produced;
     }
   }

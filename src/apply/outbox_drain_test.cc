@@ -92,26 +92,40 @@ class OutboxDrainTest : public ::testing::Test {
   std::atomic<bool> stop_{false};
 };
 
+int64_t WallMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Source record i has timestamp kTs0 + i.
+constexpr int64_t kTs0 = 1700000000000;
+
+// A DLQ copy naming t[0] `offset`, as DeadLetterSink writes it.
+kafka::OutRecord DlqCopy(const std::string& group, int64_t offset, int64_t src_ts) {
+  return {.topic = "t.dlq", .partition = 0, .key = "k" + std::to_string(offset),
+          .value = "v" + std::to_string(offset),
+          .headers = {{"walrus-dlq-group", group}, {"walrus-src-topic", "t"},
+                      {"walrus-src-partition", "0"}, {"walrus-src-offset", std::to_string(offset)},
+                      {"walrus-src-timestamp", std::to_string(src_ts)}}};
+}
+
 TEST_F(OutboxDrainTest, ProducesWhatTheDlqLacksOnceAndDeletesEverything) {
   for (int i = 0; i < 3; ++i) {
     Produce({.topic = "t", .partition = 0, .key = "k" + std::to_string(i),
-             .value = "v" + std::to_string(i), .headers = {{"h", "x"}}});
+             .value = "v" + std::to_string(i), .headers = {{"h", "x"}}, .timestamp_ms = kTs0 + i});
   }
   // Offset 1's dead letter was acknowledged before the crash.
-  Produce({.topic = "t.dlq", .partition = 0, .key = "k1", .value = "v1",
-           .headers = {{"walrus-src-topic", "t"}, {"walrus-src-partition", "0"},
-                       {"walrus-src-offset", "1"}}});
-  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
+  Produce(DlqCopy("g", 1, kTs0 + 1));
+  const int64_t now = WallMs();
   const std::string key = OutboxKey("t", 0);
   ASSERT_TRUE(conn_->Command({"HSET", key, "0", EncodeOutboxValue(now, "decode", "not JSON"), "1",
                               EncodeOutboxValue(now, "rejected", "WRONGTYPE x"), "7",
                               EncodeOutboxValue(now, "rejected", "not an integer")}));
-  DeadLetterSink sink(producer_, [](const std::string& t) { return t + ".dlq"; }, probe_);
+  DeadLetterSink sink(producer_, [](const std::string& t) { return t + ".dlq"; }, probe_, "g");
   OutboxDrain drain(props_, producer_, sink, [](const std::string& t) { return t + ".dlq"; },
-                    probe_);
-  ASSERT_TRUE(drain.Drain(*conn_, {&part_}, stop_));
+                    probe_, "g");
+  ASSERT_TRUE(drain.Drain(*conn_, {&part_}, {}, stop_));
 
   auto left = conn_->Command({"HLEN", key});
   ASSERT_TRUE(left);
@@ -134,6 +148,8 @@ TEST_F(OutboxDrainTest, ProducesWhatTheDlqLacksOnceAndDeletesEverything) {
   EXPECT_EQ(d0->header("walrus-dlq-reason"), std::optional<std::string_view>("not JSON"));
   EXPECT_EQ(d0->header("walrus-dlq-recovered"), std::optional<std::string_view>("1"));
   EXPECT_FALSE(d0->header("walrus-dlq-body-missing"));
+  EXPECT_EQ(d0->header("walrus-dlq-group"), std::optional<std::string_view>("g"));
+  EXPECT_EQ(d0->header("walrus-src-timestamp"), std::optional<std::string_view>("1700000000000"));
   ASSERT_TRUE(by_offset.count("7"));
   const auto* d7 = by_offset["7"];
   EXPECT_FALSE(d7->value);
@@ -144,8 +160,57 @@ TEST_F(OutboxDrainTest, ProducesWhatTheDlqLacksOnceAndDeletesEverything) {
   EXPECT_FALSE(by_offset["1"]->header("walrus-dlq-recovered"));  // the original, not a copy
 
   // Nothing left: a second drain produces nothing.
-  ASSERT_TRUE(drain.Drain(*conn_, {&part_}, stop_));
+  ASSERT_TRUE(drain.Drain(*conn_, {&part_}, {}, stop_));
   EXPECT_EQ(ReadDlq().size(), 3u);
+}
+
+// Two consumer groups share t.dlq, and t was recreated (its offsets start again at 0): a copy of
+// another group, or one of the same group for an earlier record at the same offset (another
+// source timestamp), is not this entry's dead letter. Before, the drain matched on topic,
+// partition and offset only and deleted both entries without producing them: lost.
+TEST_F(OutboxDrainTest, CopiesOfAnotherGroupOrAnotherIncarnationDoNotCount) {
+  for (int i = 0; i < 2; ++i) {
+    Produce({.topic = "t", .partition = 0, .key = "k" + std::to_string(i),
+             .value = "v" + std::to_string(i), .timestamp_ms = kTs0 + i});
+  }
+  Produce(DlqCopy("other", 0, kTs0));        // another group's dead letter of the same record
+  Produce(DlqCopy("g", 1, kTs0 - 86400000));  // ours, of the topic's earlier incarnation
+  const int64_t now = WallMs();
+  const std::string key = OutboxKey("t", 0);
+  ASSERT_TRUE(conn_->Command({"HSET", key, "0", EncodeOutboxValue(now, "decode", "not JSON"), "1",
+                              EncodeOutboxValue(now, "rejected", "WRONGTYPE x")}));
+  DeadLetterSink sink(producer_, [](const std::string& t) { return t + ".dlq"; }, probe_, "g");
+  OutboxDrain drain(props_, producer_, sink, [](const std::string& t) { return t + ".dlq"; },
+                    probe_, "g");
+  ASSERT_TRUE(drain.Drain(*conn_, {&part_}, {}, stop_));
+  auto dlq = ReadDlq();
+  ASSERT_EQ(dlq.size(), 4u);  // the two copies above and both entries, produced now
+  int recovered = 0;
+  for (const auto& m : dlq) {
+    if (m.header("walrus-dlq-recovered")) {
+      ++recovered;
+      EXPECT_EQ(m.header("walrus-dlq-group"), std::optional<std::string_view>("g"));
+    }
+  }
+  EXPECT_EQ(recovered, 2);
+  auto left = conn_->Command({"HLEN", key});
+  ASSERT_TRUE(left);
+  EXPECT_EQ(left->integer(), 0);
+}
+
+// Entries this process saw acknowledged (their HDEL had not committed yet, e.g. a fence fired
+// after the ack) are deleted without a DLQ scan and not produced again.
+TEST_F(OutboxDrainTest, EntriesAcknowledgedToThisProcessAreOnlyDeleted) {
+  const std::string key = OutboxKey("t", 0);
+  ASSERT_TRUE(conn_->Command({"HSET", key, "5", EncodeOutboxValue(WallMs(), "decode", "x")}));
+  DeadLetterSink sink(producer_, [](const std::string& t) { return t + ".dlq"; }, probe_, "g");
+  OutboxDrain drain(props_, producer_, sink, [](const std::string& t) { return t + ".dlq"; },
+                    probe_, "g");
+  ASSERT_TRUE(drain.Drain(*conn_, {&part_}, {{key, 5}}, stop_));
+  auto left = conn_->Command({"HLEN", key});
+  ASSERT_TRUE(left);
+  EXPECT_EQ(left->integer(), 0);
+  EXPECT_EQ(ReadDlq().size(), 0u);
 }
 
 }  // namespace

@@ -239,6 +239,34 @@ TEST_F(OutboxTest, CrdtMergeScriptWritesItsOwnOutboxEntry) {
   EXPECT_NE(e3->reason.find("WRONGTYPE"), std::string::npos) << e3->reason;
 }
 
+// The apply script itself fails part way inside a committed EXEC: here the outbox key was
+// overwritten with a string, so the HSET of the rejected record's entry raises WRONGTYPE. Before,
+// the EVALSHA answered an error and every record of the run became a dead letter without an
+// outbox entry although record 0 was applied and record 2 never ran (double and loss). Now the
+// script answers where it stopped: record 0 ran, records 1 and 2 are aborted (never failed, never
+// dead letters), and the applier stops on them (Applier::Committed).
+TEST_F(OutboxTest, ScriptFailingPartWayReportsWhereItStopped) {
+  ASSERT_TRUE(conn_->Command({"SET", OutboxKey("t", 0), "not a hash"}));
+  ASSERT_TRUE(conn_->Command({"SET", "s", "abc"}));
+  Add(0, 0, {MakeOp("INCRBY", "c", {"1"})});
+  Add(0, 1, {MakeOp("INCR", "s")});  // not an integer: its outbox HSET raises WRONGTYPE
+  Add(0, 2, {MakeOp("INCRBY", "c", {"2"})});
+  auto r = RunTransaction(*conn_, tx_, epoch_);
+  ASSERT_EQ(r.outcome, TxOutcome::kCommitted) << r.detail;
+  EXPECT_EQ(Get("c"), "1");  // record 2 never ran
+  ASSERT_EQ(tx_.records().size(), 3u);
+  const auto& recs = tx_.records();
+  EXPECT_FALSE(recs[0].failed);
+  EXPECT_FALSE(recs[0].aborted);
+  for (size_t i : {1u, 2u}) {
+    EXPECT_TRUE(recs[i].aborted) << i;
+    EXPECT_FALSE(recs[i].failed) << i;  // never a dead letter
+    EXPECT_FALSE(recs[i].outboxed) << i;
+    EXPECT_NE(recs[i].error.find("apply script aborted"), std::string::npos) << recs[i].error;
+    EXPECT_NE(recs[i].error.find("WRONGTYPE"), std::string::npos) << recs[i].error;
+  }
+}
+
 TEST(OutboxEntryTest, EncodesAndDecodes) {
   auto e = DecodeOutboxEntry("42", EncodeOutboxValue(1700000000000, "decode", "bad | json"));
   ASSERT_TRUE(e);

@@ -49,6 +49,10 @@ class Transaction {
     std::string error;    // Redis' error text when failed
     uint32_t slot = 0;    // 1-based place in the apply-script run commands_[first_cmd]; 0: none
     bool outboxed = false;  // its outbox entry is written by the transaction (script or HSET)
+    // The apply script stopped at or before this record (a Lua error, SCRIPT KILL): the record
+    // may not have run although the transaction committed. Never a dead letter (failed stays
+    // false); the applier stops (Applier::Committed). `error` says why.
+    bool aborted = false;
   };
   // A record refused before Redis (decode error, refused command, queue-time rejection): no
   // effects, an outbox entry written with the positions.
@@ -94,6 +98,7 @@ class Transaction {
               std::string reason);
   // Deletes an outbox entry (already acknowledged by the DLQ) in this transaction.
   void ClearOutbox(std::string key, int64_t offset) { clears_.emplace_back(std::move(key), offset); }
+  const std::vector<std::pair<std::string, int64_t>>& clears() const { return clears_; }
   // Closes the open apply-script run (EndRecord opens one): commands() is complete after it.
   void Seal();
   bool sealed() const { return run_records_ == 0; }

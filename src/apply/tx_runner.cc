@@ -210,8 +210,18 @@ TxResult ReadExec(redis::Connection& conn, Transaction& tx) {
   }
   // Committed. Exec-time errors (WRONGTYPE, not an integer, ...) belong to single records; an
   // apply-script run answers the list of its records that failed (their outbox entries are
-  // written), or an error if the script itself failed (its records are then all dead letters
-  // without an outbox entry: loud, see Applier::Committed).
+  // written). If the script itself stopped part way ({-slot, error} at the end of the list, or an
+  // error reply when even its pcall could not answer, e.g. SCRIPT KILL) the records from that
+  // slot on are marked aborted, never failed: they may not have run, yet the positions moved
+  // past them in this same EXEC, so they are neither skipped silently nor dead-lettered: the
+  // applier stops (Applier::Committed).
+  auto abort_from = [&](size_t from, size_t end, std::string_view why) {
+    for (size_t k = from; k < end; ++k) {
+      records[k].aborted = true;
+      records[k].outboxed = false;
+      records[k].error = "apply script aborted: " + std::string(why);
+    }
+  };
   cursor = 0;
   for (size_t i = 0; i < n_cmds && n_pre + i < exec.size(); ++i) {
     auto e = exec.element(n_pre + i);
@@ -219,15 +229,14 @@ TxResult ReadExec(redis::Connection& conn, Transaction& tx) {
     if (b == end) continue;
     if (records[b].slot > 0) {
       if (e.IsError()) {
-        for (size_t k = b; k < end; ++k) {
-          records[k].outboxed = false;
-          MarkFailed(records[k], "apply script failed: " + std::string(e.str()));
-        }
+        abort_from(b, end, e.str());
         continue;
       }
       for (size_t j = 0; j + 1 < e.size(); j += 2) {
         const int64_t slot = e.element(j).integer();
-        if (slot >= 1 && static_cast<size_t>(slot) <= end - b) {
+        if (slot <= -1 && static_cast<size_t>(-slot) <= end - b) {
+          abort_from(b + static_cast<size_t>(-slot) - 1, end, e.element(j + 1).str());
+        } else if (slot >= 1 && static_cast<size_t>(slot) <= end - b) {
           MarkFailed(records[b + static_cast<size_t>(slot) - 1], std::string(e.element(j + 1).str()));
         }
       }

@@ -48,7 +48,7 @@ HOOK_RC = 86
 class HookedApplier(harness.Applier):
     """harness.Applier with one test-hook variable in its environment."""
 
-    def __init__(self, procs, walrus_bin, brokers, redis_url, hook, name):
+    def __init__(self, procs, walrus_bin, brokers, redis_url, hook, name, enable=True):
         self.admin_port = harness.free_port()
         self.argv = [walrus_bin, "apply", "--brokers", brokers, "--topic", harness.TOPIC,
                      "--group", GROUP, "--redis", redis_url,
@@ -56,6 +56,8 @@ class HookedApplier(harness.Applier):
                      # several transactions per chunk, each with dead letters, so that the
                      # Nth one exists
                      "--batch-max-ops", "500"] + GROUP_X
+        if enable:
+            self.argv.append("--enable-test-hooks")  # hidden; without it the variables are ignored
         env = dict(os.environ)
         env[hook[0]] = str(hook[1])
         self.proc = procs.spawn(name, self.argv, env=env)
@@ -95,6 +97,22 @@ def test_dlq_durable(devkafka, redis_server, start_applier, procs, walrus_bin, r
     recs = wl.mixed(CHUNK_GOOD)
     kafka_io.produce(brokers, harness.TOPIC, recs, work)
     witnessed = []
+
+    # Without --enable-test-hooks the variable is ignored (an env copied from a test must not make
+    # a production applier exit): the applier commits a chunk with dead letters and runs on.
+    chunk = wl.interleaved(CHUNK_GOOD, CHUNK_BAD, start=0.0)
+    recs += chunk
+    kafka_io.produce(brokers, harness.TOPIC, chunk, work)
+    app = HookedApplier(procs, walrus_bin, brokers, redis_server.url,
+                        ("WALRUS_TEST_CRASH_AFTER_COMMIT", 1), "apply-hook-ignored", enable=False)
+    harness.wait_until(lambda: "test hooks need --enable-test-hooks" in app.proc.log_text(), 60,
+                       "the applier to say it ignores the test hook", on_timeout=app.log_tail)
+    harness.wait_until(lambda: not app.alive() or (dlq_coords(brokers)[1] and not outbox(client)),
+                       120, "dead letters in the DLQ with an empty outbox", interval=0.5,
+                       on_timeout=app.log_tail)
+    app.check_alive()
+    assert app.terminate() == 0, app.log_tail()
+    witnessed.append("hook variable without --enable-test-hooks: ignored, the applier ran on")
 
     for i, hook in enumerate(HOOKS):
         chunk = wl.interleaved(CHUNK_GOOD, CHUNK_BAD, start=0.0)
