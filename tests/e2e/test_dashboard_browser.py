@@ -185,6 +185,12 @@ def drive_dashboard(system, walrus_bin, tmp_path, rng, t0):
         assert len(b.css("#event-log .event-row")) <= 200
 
         phase("events arrived everywhere")
+        # The indicator must show the regions apart while traffic flows. Wait for it with the
+        # simulator still running: 20 rows now arrive in ~0.4 s, and stopping right after them
+        # left too few convergence rounds under load to see one (['converged', 'converged']).
+        b.wait(lambda: "diverged" in (b.js("return window.__conv") or []), 30,
+               "the convergence indicator to show divergence under load")
+        phase("divergence shown under load")
         # 3. Stop; the indicator turns green and the regions are identical.
         b.one("#sim-stop").click()
         phase("stop clicked")
