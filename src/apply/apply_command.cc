@@ -9,6 +9,7 @@
 #include "apply/applier.h"
 #include "apply/apply_config.h"
 #include "core/log.h"
+#include "core/secret_file.h"
 #include "core/signals.h"
 #include "core/src_key_ring.h"
 #include "http/admin_server.h"
@@ -52,17 +53,6 @@ CLI::AsNumberWithUnit DurationMs() {
                                                               {"h", 3600 * 1000},
                                                               {"d", 24 * 3600 * 1000}},
                                CLI::AsNumberWithUnit::CASE_SENSITIVE, "DURATION");
-}
-
-std::string ReadSecretFile(const std::string& path,
-                           const std::string& flag = "--redis-password-file") {
-  std::ifstream in(path);
-  if (!in) throw std::invalid_argument(flag + ": cannot read '" + path + "'");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string s = ss.str();
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-  return s;
 }
 
 // The locator for --redis or --sentinel: credentials, db and TLS of the data connection from
@@ -114,7 +104,9 @@ int RunApply(Flags& f) {
     if (auto st = kafka::AppendPropertyFlags(f.x_props, "-X", cfg.kafka_props); !st) {
       throw std::invalid_argument(st.error().message);
     }
-    if (!f.password_file.empty()) cfg.redis_password = ReadSecretFile(f.password_file);
+    if (!f.password_file.empty()) {
+      cfg.redis_password = ReadSecretFile(f.password_file, "--redis-password-file");
+    }
     cfg.gc.horizon = std::chrono::milliseconds(f.gc_horizon_ms);
     cfg.gc.interval = std::chrono::milliseconds(f.gc_interval_ms);
     auto keys = LoadSrcKeys(f.src_key_file);

@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kafka/log_bounds.h"
+
 namespace walrus::apply {
 
 std::string HoldKey(std::string_view topic, int32_t partition) {
@@ -17,9 +19,15 @@ std::string ClusterIdKey(std::string_view topic, int32_t partition) {
 }
 
 Classification ClassifyPosition(int64_t position, int64_t low, int64_t high) {
-  if (position < 0) return {};
-  if (position > high) return {Verdict::kBeyondEnd, position - high};
-  if (position < low) return {Verdict::kRetentionGap, low - position};
+  const kafka::LogPlacement p = kafka::PlacePosition(position, low, high);
+  switch (p.where) {
+    case kafka::LogPlacement::kBeyondEnd:
+      return {Verdict::kBeyondEnd, p.count};
+    case kafka::LogPlacement::kBeforeStart:
+      return {Verdict::kRetentionGap, p.count};
+    case kafka::LogPlacement::kInLog:
+      break;
+  }
   return {};
 }
 

@@ -14,6 +14,7 @@
 #include "apply/partition_hold.h"
 #include "apply/partition_state.h"
 #include "core/log.h"
+#include "core/secret_file.h"
 #include "kafka/admin.h"
 #include "kafka/assign_consumer.h"
 #include "kafka/security.h"
@@ -46,16 +47,6 @@ std::string_view ActionName(Action a) {
       break;
   }
   return "show";
-}
-
-std::string ReadSecret(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::invalid_argument("--redis-password-file: cannot read '" + path + "'");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string s = ss.str();
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-  return s;
 }
 
 int64_t WallMs() {
@@ -151,7 +142,7 @@ int RunPosition(const Flags& f) {
     ep = *parsed;
     if (!f.redis_user.empty()) ep.user = f.redis_user;
     if (!f.password_file.empty()) {
-      ep.password = ReadSecret(f.password_file);
+      ep.password = ReadSecretFile(f.password_file, "--redis-password-file");
     } else if (const char* pw = std::getenv("WALRUS_REDIS_PASSWORD")) {
       ep.password = pw;
     }

@@ -4,12 +4,20 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kafka/log_bounds.h"
+
 namespace walrus::mirror {
 
 SourceClassification ClassifySourcePosition(int64_t position, int64_t low, int64_t high) {
-  if (position < 0) return {};
-  if (position > high) return {HoldReason::kBeyondEnd, position - high};
-  if (position < low) return {HoldReason::kRetentionGap, low - position};
+  const kafka::LogPlacement p = kafka::PlacePosition(position, low, high);
+  switch (p.where) {
+    case kafka::LogPlacement::kBeyondEnd:
+      return {HoldReason::kBeyondEnd, p.count};
+    case kafka::LogPlacement::kBeforeStart:
+      return {HoldReason::kRetentionGap, p.count};
+    case kafka::LogPlacement::kInLog:
+      break;
+  }
   return {};
 }
 

@@ -4,15 +4,34 @@
 
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <tuple>
 
 #include "kafka/admin.h"
 #include "kafka/assign_consumer.h"
+#include "kafka/log_bounds.h"
 #include "kafka/mirror_state.h"
 #include "redis/connection.h"
 #include "redis/endpoint.h"
 
 namespace walrus::status {
 namespace {
+
+// A stored position outside the log [low, high] (low unknown: pass 0, then only beyond the end
+// counts): ("beyond_end" | "retention_gap", the distance); nullopt inside it. The rule the
+// applier and the mirror hold by (kafka/log_bounds.h).
+std::optional<std::pair<std::string, int64_t>> Outside(int64_t position, int64_t low,
+                                                       int64_t high) {
+  const kafka::LogPlacement p = kafka::PlacePosition(position, low, high);
+  switch (p.where) {
+    case kafka::LogPlacement::kBeyondEnd:
+      return std::pair<std::string, int64_t>("beyond_end", p.count);
+    case kafka::LogPlacement::kBeforeStart:
+      return std::pair<std::string, int64_t>("retention_gap", p.count);
+    case kafka::LogPlacement::kInLog:
+      break;
+  }
+  return std::nullopt;
+}
 
 int64_t WallMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -217,12 +236,9 @@ StatusReport CollectStatus(const StatusOptions& o) {
           row->mirror_position = next;
           if (src_end == end[src].end()) continue;
           row->mirror_state = "ok";
-          if (next > src_end->second) {
-            row->mirror_state = "beyond_end";
-            row->mirror_outside = next - src_end->second;
-          } else if (src_start != start[src].end() && next < src_start->second) {
-            row->mirror_state = "retention_gap";
-            row->mirror_outside = src_start->second - next;
+          const int64_t low = src_start != start[src].end() ? src_start->second : 0;
+          if (auto out = Outside(next, low, src_end->second)) {
+            std::tie(row->mirror_state, row->mirror_outside) = *out;
           } else {
             row->mirror_lag = std::max<int64_t>(0, src_end->second - next);
           }
@@ -283,12 +299,8 @@ StatusReport CollectStatus(const StatusOptions& o) {
         row.redis_lag = *row.end - row.start.value_or(0);
       } else if (auto n = ToInt(pos.str())) {
         row.redis_position = *n;
-        if (*n > *row.end) {
-          row.redis_state = "beyond_end";
-          row.redis_outside = *n - *row.end;
-        } else if (row.start && *n < *row.start) {
-          row.redis_state = "retention_gap";
-          row.redis_outside = *row.start - *n;
+        if (auto out = Outside(*n, row.start.value_or(0), *row.end)) {
+          std::tie(row.redis_state, row.redis_outside) = *out;
         } else if (other_cluster) {
           // Inside the log by its offsets, but they refer to another log: no lag to tell.
           row.redis_state = "cluster_changed";
