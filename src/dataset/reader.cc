@@ -11,8 +11,12 @@ namespace {
 using redis::ReplyType;
 using redis::ReplyView;
 
+// An error reply as an Error: its code by the reply's prefix (ReplyView::ToError), the message
+// naming the instance.
 Error ReplyError(const redis::Connection& c, ReplyView r) {
-  return Error(Errc::kRejected, redis::HostPort(c.endpoint()) + ": " + std::string(r.str()));
+  Error e = r.ToError();
+  e.message = redis::HostPort(c.endpoint()) + ": " + e.message;
+  return e;
 }
 
 // Appends the value read of kv's type; false for a type read without a value.

@@ -37,20 +37,20 @@ struct ReadOptions {
   Expiry expiry = Expiry::kTtl;
   // Read other types (modules) whole with DUMP into KeyValue::str (verify); false: type only.
   bool dump_other_types = false;
-  // An error reply to a value read: false -> the read fails (Errc::kRejected naming the
-  // instance); true -> the key reads as "none" (it changed type meanwhile, or cannot be read).
+  // An error reply to a value read: false -> the read fails (naming the instance); true -> the key reads as "none" (it changed type meanwhile, or cannot be read).
   bool error_reads_as_missing = false;
 };
 
 // Every key for which `wanted(key)` holds, by SCAN (COUNT 1000), sorted bytewise, without the
-// repeats SCAN may return. Errors: the connection's, or the error reply (kRejected).
+// repeats SCAN may return. Errors: the connection's, or an error reply (its code by the reply's
+// prefix, ReplyView::ToError; the message names the instance, "host:port: ERR ...").
 Result<std::vector<std::string>> ScanKeys(redis::Connection& c,
                                           const std::function<bool(std::string_view)>& wanted);
 
 // One KeyValue per key of `keys`, in that order, canonicalized (digest.h); type "none" for a key
 // that does not exist. Two pipelined round trips whatever the number of keys: the caller chunks.
-// Errors: the connection's; an error reply to TYPE or the expiry (kRejected, naming the
-// instance); one to a value read unless opts.error_reads_as_missing.
+// Errors: the connection's; an error reply (as ScanKeys) to TYPE or the expiry, or to a value
+// read unless opts.error_reads_as_missing.
 Result<std::vector<KeyValue>> ReadKeys(redis::Connection& c, const std::vector<std::string>& keys,
                                        const ReadOptions& opts);
 
