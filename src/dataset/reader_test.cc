@@ -13,20 +13,18 @@ namespace {
 
 using namespace std::string_literals;
 
+// One real redis-server and a connection to it; Run() asserts a command succeeds.
 class DatasetReaderTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto srv = test::RedisServer::Start();
-    ASSERT_TRUE(srv) << srv.error().message;
-    srv_ = std::move(*srv);
-    auto c = srv_->Connect();
-    ASSERT_TRUE(c) << c.error().message;
-    conn_ = std::move(*c);
+    auto started = test::RedisServer::Start();
+    ASSERT_TRUE(started) << started.error().message;
+    srv_ = std::move(*started);
+    auto connected = srv_->Connect();
+    ASSERT_TRUE(connected) << connected.error().message;
+    conn_ = std::move(*connected);
   }
-  void Run(std::initializer_list<std::string_view> argv) {
-    auto r = conn_->CommandOk(argv);
-    ASSERT_TRUE(r) << r.error().message;
-  }
+  void Run(std::initializer_list<std::string_view> argv) { ASSERT_TRUE(conn_->CommandOk(argv)); }
 
   std::unique_ptr<test::RedisServer> srv_;
   std::unique_ptr<redis::Connection> conn_;
