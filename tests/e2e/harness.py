@@ -28,12 +28,19 @@ import redis as redislib
 TOPIC = "redis-writes"
 PARTITIONS = 12
 REDIS_SERVER = "/usr/bin/redis-server"
+# The checkout this file belongs to (tests/e2e/ -> ../..), for finding the build without a path.
+CHECKOUT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # Only to debug the harness quickly: shrinks every workload (the suite's claims need 1.0).
-SCALE = float(__import__("os").environ.get("WALRUS_E2E_SCALE", "1"))
+SCALE = float(os.environ.get("WALRUS_E2E_SCALE", "1"))
 
 
 def scaled(n):
     return max(1, int(n * SCALE))
+
+
+def default_walrus_bin():
+    """$WALRUS_BIN, else the binary of this checkout's build/ (scripts/build.sh puts it there)."""
+    return os.environ.get("WALRUS_BIN") or os.path.join(CHECKOUT, "build", "src", "cli", "walrus")
 
 
 def free_port():
