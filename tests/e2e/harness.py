@@ -232,6 +232,30 @@ def http_get(port, path, timeout=2.0):
         return None, str(e), {}
 
 
+def metric_sum(samples, name, **labels):
+    """Sum of the parse_metrics() samples named `name` whose labels include `labels`; None if none."""
+    vals = [v for n, lab, v in samples
+            if n == name and all(lab.get(k) == str(want) for k, want in labels.items())]
+    return sum(vals) if vals else None
+
+
+def readyz(service):
+    """(status, body) of the /readyz of anything with an admin_port (Applier, Mirror, ...)."""
+    st, body, _ = http_get(service.admin_port, "/readyz")
+    return st, body
+
+
+def wait_held(service, needles, timeout=60):
+    """Wait until the service's /readyz answers 503 naming every needle; returns the body."""
+    def held():
+        service.check_alive()
+        st, body = readyz(service)
+        return st == 503 and all(n in body for n in needles) and body
+    return wait_until(held, timeout, "/readyz 503 naming %s" % (needles,), interval=0.1,
+                      on_timeout=lambda: "; last: %s\n%s" % (readyz(service),
+                                                             service.proc.log_tail()))
+
+
 class Applier:
     """`walrus apply` on one topic with its admin server on a free port."""
 
