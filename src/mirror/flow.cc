@@ -9,7 +9,7 @@
 #include "core/log.h"
 #include "mirror/flow_run.h"
 #include "kafka/assign_consumer.h"
-#include "kafka/mirror_state.h"
+#include "replication/mirror_state.h"
 #include "mirror/record_copy.h"
 
 namespace walrus::mirror {

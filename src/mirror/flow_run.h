@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "core/result.h"
-#include "kafka/forwarder.h"
+#include "replication/forwarder.h"
 #include "mirror/mirror_config.h"
 #include "mirror/mirror_probe.h"
 

@@ -14,7 +14,7 @@
 #include "metrics/registry.h"
 #include "mirror/flow.h"
 #include "mirror/flow_test_util.h"
-#include "kafka/mirror_state.h"
+#include "replication/mirror_state.h"
 
 namespace walrus::mirror {
 namespace {

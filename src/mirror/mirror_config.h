@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "core/src_key_ring.h"
-#include "kafka/mirror_state.h"
+#include "replication/mirror_state.h"
 #include "kafka/types.h"
 
 namespace walrus::mirror {

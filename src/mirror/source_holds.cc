@@ -4,7 +4,7 @@
 
 #include "core/log.h"
 #include "mirror/record_copy.h"
-#include "mirror/source_hold.h"
+#include "replication/source_hold.h"
 
 namespace walrus::mirror {
 namespace {

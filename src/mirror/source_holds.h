@@ -39,11 +39,11 @@
 #include <vector>
 
 #include "core/result.h"
-#include "kafka/mirror_state.h"
+#include "replication/mirror_state.h"
 #include "mirror/flow_run.h"
 #include "mirror/mirror_config.h"
 #include "mirror/mirror_probe.h"
-#include "mirror/source_hold.h"
+#include "replication/source_hold.h"
 
 namespace walrus::mirror {
 

@@ -9,7 +9,7 @@
 #include "kafka/admin.h"
 #include "kafka/assign_consumer.h"
 #include "kafka/log_bounds.h"
-#include "kafka/mirror_state.h"
+#include "replication/mirror_state.h"
 #include "redis/connection.h"
 #include "redis/endpoint.h"
 

@@ -1,4 +1,4 @@
-#include "mirror/source_hold.h"
+#include "replication/source_hold.h"
 
 #include <fmt/format.h>
 

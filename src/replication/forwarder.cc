@@ -1,4 +1,4 @@
-#include "kafka/forwarder.h"
+#include "replication/forwarder.h"
 
 #include <fmt/format.h>
 
@@ -8,8 +8,8 @@
 
 #include "core/log.h"
 #include "core/src_mac.h"
-#include "kafka/forwarder_prefetch.h"
-#include "kafka/forwarder_signer.h"
+#include "replication/forwarder_prefetch.h"
+#include "replication/forwarder_signer.h"
 #include "kafka/handles.h"
 
 namespace walrus::kafka {

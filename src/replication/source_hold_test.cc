@@ -1,7 +1,7 @@
 // Unit tests of SourceHold: classification against the source log, the record's JSON round
 // trip, and the description every report uses.
 
-#include "mirror/source_hold.h"
+#include "replication/source_hold.h"
 
 #include <gtest/gtest.h>
 

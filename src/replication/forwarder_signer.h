@@ -19,8 +19,8 @@
 #include <vector>
 
 #include "core/src_mac.h"
-#include "kafka/forwarder.h"
-#include "kafka/forwarder_prefetch.h"
+#include "replication/forwarder.h"
+#include "replication/forwarder_prefetch.h"
 
 struct rd_kafka_topic_s;
 

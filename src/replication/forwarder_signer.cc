@@ -1,4 +1,4 @@
-#include "kafka/forwarder_signer.h"
+#include "replication/forwarder_signer.h"
 
 #include <librdkafka/rdkafka.h>
 

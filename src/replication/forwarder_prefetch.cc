@@ -1,4 +1,4 @@
-#include "kafka/forwarder_prefetch.h"
+#include "replication/forwarder_prefetch.h"
 
 #include <librdkafka/rdkafka.h>
 

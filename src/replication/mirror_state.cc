@@ -1,4 +1,4 @@
-#include "kafka/mirror_state.h"
+#include "replication/mirror_state.h"
 
 #include <fmt/format.h>
 

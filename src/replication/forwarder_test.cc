@@ -3,7 +3,7 @@
 // header), the skip predicate, start offsets, per-route progress in both acknowledgement modes,
 // and a sticky delivery failure.
 
-#include "kafka/forwarder.h"
+#include "replication/forwarder.h"
 
 #include <gtest/gtest.h>
 
