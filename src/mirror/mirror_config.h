@@ -21,8 +21,8 @@ namespace walrus::mirror {
 
 enum class Naming { kIdentity, kPrefix };
 
-inline constexpr const char* kOffsetsTopic = kafka::kMirrorOffsetsTopic;
-inline constexpr const char* kHeartbeatsTopic = kafka::kMirrorHeartbeatsTopic;
+inline constexpr const char* kOffsetsTopic = replication::kMirrorOffsetsTopic;
+inline constexpr const char* kHeartbeatsTopic = replication::kMirrorHeartbeatsTopic;
 inline constexpr const char* kSrcHeader = "walrus-src";
 inline constexpr const char* kOriginHeader = "walrus-origin";
 

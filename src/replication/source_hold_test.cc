@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-namespace walrus::mirror {
+namespace walrus::replication {
 namespace {
 
 TEST(SourceHoldTest, ClassifiesAgainstTheSourceLog) {
@@ -56,4 +56,4 @@ TEST(SourceHoldTest, RefusesMalformedRecords) {
 }
 
 }  // namespace
-}  // namespace walrus::mirror
+}  // namespace walrus::replication
