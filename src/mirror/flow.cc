@@ -7,10 +7,10 @@
 #include <vector>
 
 #include "core/log.h"
-#include "mirror/flow_run.h"
 #include "kafka/assign_consumer.h"
-#include "replication/mirror_state.h"
+#include "mirror/flow_run.h"
 #include "mirror/record_copy.h"
+#include "replication/mirror_state.h"
 
 namespace walrus::mirror {
 

@@ -13,12 +13,12 @@
 #include <thread>
 
 #include "kafka/assign_consumer.h"
-#include "replication/mirror_state.h"
 #include "kafka/mock_cluster.h"
 #include "kafka/producer.h"
 #include "metrics/registry.h"
 #include "mirror/flow.h"
 #include "mirror/flow_test_util.h"
+#include "replication/mirror_state.h"
 #include "replication/source_hold.h"
 
 namespace walrus::mirror {

@@ -24,9 +24,9 @@
 #include <vector>
 
 #include "core/result.h"
-#include "replication/forwarder.h"
 #include "mirror/mirror_config.h"
 #include "mirror/mirror_probe.h"
+#include "replication/forwarder.h"
 
 namespace walrus::mirror {
 

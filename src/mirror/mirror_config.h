@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "core/src_key_ring.h"
-#include "replication/mirror_state.h"
 #include "kafka/types.h"
+#include "replication/mirror_state.h"
 
 namespace walrus::mirror {
 

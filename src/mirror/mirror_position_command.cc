@@ -10,10 +10,10 @@
 
 #include "core/log.h"
 #include "kafka/assign_consumer.h"
-#include "replication/mirror_state.h"
 #include "kafka/producer.h"
 #include "mirror/mirror_config.h"
 #include "mirror/record_copy.h"
+#include "replication/mirror_state.h"
 #include "replication/source_hold.h"
 
 namespace walrus::mirror {

@@ -39,10 +39,10 @@
 #include <vector>
 
 #include "core/result.h"
-#include "replication/mirror_state.h"
 #include "mirror/flow_run.h"
 #include "mirror/mirror_config.h"
 #include "mirror/mirror_probe.h"
+#include "replication/mirror_state.h"
 #include "replication/source_hold.h"
 
 namespace walrus::mirror {

@@ -8,9 +8,9 @@
 
 #include "core/log.h"
 #include "core/src_mac.h"
+#include "kafka/handles.h"
 #include "replication/forwarder_prefetch.h"
 #include "replication/forwarder_signer.h"
-#include "kafka/handles.h"
 
 namespace walrus::replication {
 namespace {

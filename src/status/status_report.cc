@@ -9,9 +9,9 @@
 #include "kafka/admin.h"
 #include "kafka/assign_consumer.h"
 #include "kafka/log_bounds.h"
-#include "replication/mirror_state.h"
 #include "redis/connection.h"
 #include "redis/endpoint.h"
+#include "replication/mirror_state.h"
 
 namespace walrus::status {
 namespace {
