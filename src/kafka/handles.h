@@ -2,7 +2,9 @@
 
 // Internal to src/kafka/: RAII owners of librdkafka C handles, configuration building with
 // walrus defaults, librdkafka error -> walrus Error mapping, and partition-list conversions.
-// Nothing outside src/kafka/ includes this header (it exposes rdkafka.h).
+// Nothing outside src/kafka/ includes this header (it exposes rdkafka.h), except the mirror's
+// Forwarder (src/replication/forwarder*.cc), which moves consumed headers into produced records
+// without copies and so works on the raw message handles.
 
 #include <librdkafka/rdkafka.h>
 

@@ -7,10 +7,10 @@
 #include <vector>
 
 #include "core/log.h"
-#include "mirror/flow_run.h"
 #include "kafka/assign_consumer.h"
-#include "kafka/mirror_state.h"
+#include "mirror/flow_run.h"
 #include "mirror/record_copy.h"
+#include "replication/mirror_state.h"
 
 namespace walrus::mirror {
 
@@ -81,7 +81,7 @@ Status Flow::RunOnce() {
     workers.push_back(std::make_unique<FlowRun>(cfg_, probe_, stop_, halt, i, opened));
     if (Status s = workers.back()->Open(); !s.ok()) return s;
   }
-  auto state = kafka::ReadMirrorState(cfg_.target_props, std::chrono::seconds(30));
+  auto state = replication::ReadMirrorState(cfg_.target_props, std::chrono::seconds(30));
   if (!state) return state.error();
   size_t stored = 0;
   for (RouteSpec& r : *routes) {
@@ -146,7 +146,7 @@ Status Flow::RunOnce() {
           std::this_thread::sleep_for(milliseconds(20));
         }
         if (halt.load() || stop_.load()) return;
-        auto now = kafka::ReadMirrorState(cfg_.target_props, std::chrono::seconds(10));
+        auto now = replication::ReadMirrorState(cfg_.target_props, std::chrono::seconds(10));
         if (now && holds_.Decided(*now)) {
           decided = true;
           halt = true;

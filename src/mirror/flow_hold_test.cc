@@ -13,13 +13,13 @@
 #include <thread>
 
 #include "kafka/assign_consumer.h"
-#include "kafka/mirror_state.h"
 #include "kafka/mock_cluster.h"
 #include "kafka/producer.h"
 #include "metrics/registry.h"
 #include "mirror/flow.h"
 #include "mirror/flow_test_util.h"
-#include "mirror/source_hold.h"
+#include "replication/mirror_state.h"
+#include "replication/source_hold.h"
 
 namespace walrus::mirror {
 namespace {
@@ -56,23 +56,27 @@ class FlowHoldTest : public ::testing::TestWithParam<bool> {
     return a->QueryWatermarks(topic, p, milliseconds(5000)).value();
   }
 
-  kafka::MirrorState State() {
-    return kafka::ReadMirrorState({{"bootstrap.servers", dst_->bootstraps()}}, milliseconds(10000))
+  replication::MirrorState State() {
+    return replication::ReadMirrorState({{"bootstrap.servers", dst_->bootstraps()}},
+                                        milliseconds(10000))
         .value();
   }
 
   // What `walrus mirror-position` writes: the partition's hold, decided.
   void Decide(const std::string& key, const std::string& action, int64_t to) {
-    auto h = SourceHold::FromJson(State().holds.at(key)).value();
-    ASSERT_EQ(h.state, SourceHold::State::kHeld);
-    h.state = SourceHold::State::kDecided;
+    auto h = replication::SourceHold::FromJson(State().holds.at(key)).value();
+    ASSERT_EQ(h.state, replication::SourceHold::State::kHeld);
+    h.state = replication::SourceHold::State::kDecided;
     h.action = action;
     h.new_position = to;
     h.why = "test";
     const std::string json = h.ToJson();
     auto p = kafka::Producer::Create({{"bootstrap.servers", dst_->bootstraps()}}).value();
-    ASSERT_TRUE(p->ProduceSync({.topic = kOffsetsTopic, .key = HoldRecordKey(key), .value = json},
-                               milliseconds(10000)).ok());
+    ASSERT_TRUE(
+        p->ProduceSync(
+             {.topic = kOffsetsTopic, .key = replication::HoldRecordKey(key), .value = json},
+             milliseconds(10000))
+            .ok());
   }
 
   double Held(const std::string& reason) {
@@ -126,7 +130,8 @@ TEST_P(FlowHoldTest, PositionBeyondTheSourceEndIsHeldUntilDecided) {
   EXPECT_TRUE(WaitFor([&] { return flow.HeldSummary().empty(); }, milliseconds(5000)));
   EXPECT_EQ(Held("beyond_end"), 0);
   EXPECT_TRUE(WaitFor([&] { return State().positions.at("dc/t/0") == 10; }, milliseconds(10000)));
-  EXPECT_EQ(SourceHold::FromJson(State().holds.at("dc/t/0"))->state, SourceHold::State::kReleased);
+  EXPECT_EQ(replication::SourceHold::FromJson(State().holds.at("dc/t/0"))->state,
+            replication::SourceHold::State::kReleased);
   stop = true;
   t.join();
   EXPECT_EQ(Watermarks(*dst_, "t", 0).second, 10);

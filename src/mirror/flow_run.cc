@@ -121,14 +121,13 @@ Status FlowRun::Open() {
                               {"fetch.error.backoff.ms", "20"}};
   cprops.insert(cprops.end(), cfg_.source_props.begin(), cfg_.source_props.end());
   // Transactional: every commit flushes, so per-record delivery reports would buy nothing.
-  auto fw = kafka::Forwarder::Create({.source = cprops,
-                                      .target = pprops,
-                                      .provenance_header = kSrcHeader,
-                                      .src_key = cfg_.src_keys.empty()
-                                                     ? std::nullopt
-                                                     : std::optional(cfg_.src_keys.signing()),
-                                      .cancel = &halt_,
-                                      .per_record_acks = !cfg_.transactions});
+  auto fw = replication::Forwarder::Create(
+      {.source = cprops,
+       .target = pprops,
+       .provenance_header = kSrcHeader,
+       .src_key = cfg_.src_keys.empty() ? std::nullopt : std::optional(cfg_.src_keys.signing()),
+       .cancel = &halt_,
+       .per_record_acks = !cfg_.transactions});
   if (!fw) return fw.error();
   fw_ = std::move(*fw);
   if (cfg_.transactions) return fw_->InitTransactions(kTxTimeout);
@@ -147,7 +146,7 @@ Status FlowRun::Start(std::vector<RouteSpec> routes, const std::vector<std::stri
     Logger("mirror")->warn("flow {}: target metadata warm-up: {}", name_, s.error().message);
   }
   routes_ = std::move(routes);
-  std::vector<kafka::Forwarder::Route> assign;
+  std::vector<replication::Forwarder::Route> assign;
   for (const auto& r : routes_) {
     assign.push_back(r.route);
     committed_.push_back(r.route.start >= 0 ? r.route.start : -1);
@@ -231,9 +230,10 @@ Status FlowRun::Copy() {
   // so a transaction's flush + commit takes at most ~10% of the time; otherwise commit_interval.
   milliseconds commit_cost{0};
   const std::string target = cfg_.target_alias;
-  const kafka::Forwarder::SkipFn loop_guard = [&target](const kafka::Forwarder::View& v) {
-    return LoopsBack(v.header(kSrcHeader), v.header(kOriginHeader), target);
-  };
+  const replication::Forwarder::SkipFn loop_guard =
+      [&target](const replication::Forwarder::View& v) {
+        return LoopsBack(v.header(kSrcHeader), v.header(kOriginHeader), target);
+      };
   Status result, stopped;
   while (!Halted()) {
     auto n = fw_->Pump(cfg_.batch_max, milliseconds(50), loop_guard);

@@ -2,14 +2,14 @@
 
 // One run of a mirror Flow, split in workers. ResolveRoutes() turns the flow's topic selection
 // into the source partitions to copy (checking or creating the target topics); each FlowRun
-// worker copies its share of them with its own kafka::Forwarder (source consumer + target
+// worker copies its share of them with its own replication::Forwarder (source consumer + target
 // producer, transactional.id `walrus-mirror.<src>.<dst>` for worker 0, `...<dst>.<i>` for
 // worker i), commits their positions, and (worker 0 only) writes the flow's heartbeats.
 //
 //   auto routes = ResolveRoutes(cfg, probe, fatal);
 //   FlowRun w(cfg, probe, stop, halt, 0, 1);
 //   w.Open();                                  // fences a previous instance first
-//   ... starts from kafka::ReadMirrorPositions() ...
+//   ... starts from replication::ReadMirrorPositions() ...
 //   w.Start(std::move(*routes), warm);         // assign, metadata warm-up, first commit
 //   Status s = w.Copy();                       // until stop or halt, or an error
 //
@@ -24,15 +24,15 @@
 #include <vector>
 
 #include "core/result.h"
-#include "kafka/forwarder.h"
 #include "mirror/mirror_config.h"
 #include "mirror/mirror_probe.h"
+#include "replication/forwarder.h"
 
 namespace walrus::mirror {
 
 // A source partition to copy, where to, and its gauges.
 struct RouteSpec {
-  kafka::Forwarder::Route route;
+  replication::Forwarder::Route route;
   PartitionGauges* gauges = nullptr;
 };
 
@@ -74,11 +74,11 @@ class FlowRun {
   std::atomic<bool>& halt_;
   const size_t worker_, workers_;
   const std::string name_;
-  std::unique_ptr<kafka::Forwarder> fw_;
+  std::unique_ptr<replication::Forwarder> fw_;
   std::vector<RouteSpec> routes_;
   std::vector<int64_t> committed_;  // per route: position last written to the target
   std::chrono::steady_clock::time_point last_commit_, last_hb_, last_stats_;
-  kafka::Forwarder::Totals reported_;  // totals already added to the probe's counters
+  replication::Forwarder::Totals reported_;  // totals already added to the probe's counters
   double last_records_ = 0, last_bytes_ = 0;
 };
 

@@ -14,7 +14,7 @@
 #include "metrics/registry.h"
 #include "mirror/flow.h"
 #include "mirror/flow_test_util.h"
-#include "kafka/mirror_state.h"
+#include "replication/mirror_state.h"
 
 namespace walrus::mirror {
 namespace {
@@ -109,7 +109,8 @@ TEST_P(FlowTest, CopiesRecordsAndResumesFromPositionsInTarget) {
   EXPECT_EQ(c7.ts, 1700000000007);
   EXPECT_EQ(c7.custom, "h7");
   EXPECT_EQ(c7.src, "dc/t/1/2");  // partition 1 holds 1, 4, 7: offset 2
-  auto pos = kafka::ReadMirrorPositions({{"bootstrap.servers", dst_->bootstraps()}}, milliseconds(10000));
+  auto pos = replication::ReadMirrorPositions({{"bootstrap.servers", dst_->bootstraps()}},
+                                              milliseconds(10000));
   ASSERT_TRUE(pos.ok());
   EXPECT_EQ(pos->at("dc/t/0"), 10);
   EXPECT_EQ(pos->at("dc/t/2"), 10);
@@ -160,7 +161,8 @@ TEST_P(FlowTest, WorkersShareThePartitions) {
   for (auto& c : copied) by_key[c.key] = c;
   EXPECT_EQ(by_key.size(), 29u);  // each once
   EXPECT_EQ(by_key.at("k7").src, "dc/t/1/2");
-  auto pos = kafka::ReadMirrorPositions({{"bootstrap.servers", dst_->bootstraps()}}, milliseconds(10000));
+  auto pos = replication::ReadMirrorPositions({{"bootstrap.servers", dst_->bootstraps()}},
+                                              milliseconds(10000));
   ASSERT_TRUE(pos.ok());
   for (int p = 0; p < 3; ++p) EXPECT_EQ(pos->at("dc/t/" + std::to_string(p)), 10) << p;
   // One worker resumes where the two stopped.

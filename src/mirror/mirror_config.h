@@ -14,15 +14,15 @@
 #include <vector>
 
 #include "core/src_key_ring.h"
-#include "kafka/mirror_state.h"
 #include "kafka/types.h"
+#include "replication/mirror_state.h"
 
 namespace walrus::mirror {
 
 enum class Naming { kIdentity, kPrefix };
 
-inline constexpr const char* kOffsetsTopic = kafka::kMirrorOffsetsTopic;
-inline constexpr const char* kHeartbeatsTopic = kafka::kMirrorHeartbeatsTopic;
+inline constexpr const char* kOffsetsTopic = replication::kMirrorOffsetsTopic;
+inline constexpr const char* kHeartbeatsTopic = replication::kMirrorHeartbeatsTopic;
 inline constexpr const char* kSrcHeader = "walrus-src";
 inline constexpr const char* kOriginHeader = "walrus-origin";
 

@@ -10,11 +10,11 @@
 
 #include "core/log.h"
 #include "kafka/assign_consumer.h"
-#include "kafka/mirror_state.h"
 #include "kafka/producer.h"
 #include "mirror/mirror_config.h"
 #include "mirror/record_copy.h"
-#include "mirror/source_hold.h"
+#include "replication/mirror_state.h"
+#include "replication/source_hold.h"
 
 namespace walrus::mirror {
 namespace {
@@ -75,7 +75,7 @@ int Run(const Flags& f) {
     return 2;
   }
   const auto timeout = std::chrono::milliseconds(f.timeout_ms);
-  auto state = kafka::ReadMirrorState(tprops, timeout * 3);
+  auto state = replication::ReadMirrorState(tprops, timeout * 3);
   if (!state) {
     std::cerr << "walrus mirror-position: error: reading " << kOffsetsTopic << ": "
               << state.error().message << "\n";
@@ -92,8 +92,8 @@ int Run(const Flags& f) {
     const std::string prefix = f.source_alias + "/" + f.topic + "/";
     for (const auto& [key, json] : state->holds) {
       if (key.rfind(prefix, 0) != 0) continue;
-      auto h = SourceHold::FromJson(json);
-      if (!f.all_held || (h && h->state != SourceHold::State::kReleased) || !h) {
+      auto h = replication::SourceHold::FromJson(json);
+      if (!f.all_held || (h && h->state != replication::SourceHold::State::kReleased) || !h) {
         parts.push_back(static_cast<int32_t>(std::atoi(key.c_str() + prefix.size())));
       }
     }
@@ -124,18 +124,18 @@ int Run(const Flags& f) {
       code = 1;
       continue;
     }
-    std::optional<SourceHold> hold;
+    std::optional<replication::SourceHold> hold;
     std::string hold_json;
     if (auto it = state->holds.find(key); it != state->holds.end()) {
       hold_json = it->second;
-      if (auto h = SourceHold::FromJson(it->second)) hold = std::move(*h);
+      if (auto h = replication::SourceHold::FromJson(it->second)) hold = std::move(*h);
     }
-    const auto c = ClassifySourcePosition(stored, wm->first, wm->second);
-    const bool held = hold && hold->state != SourceHold::State::kReleased;
+    const auto c = replication::ClassifySourcePosition(stored, wm->first, wm->second);
+    const bool held = hold && hold->state != replication::SourceHold::State::kReleased;
     std::cout << fmt::format(
         "{}/{}[{}]: stored position {}, source log [{}, {}]: {}{}; {}\n", f.source_alias, f.topic,
         p, stored < 0 ? std::string("none") : std::to_string(stored), wm->first, wm->second,
-        c.reason ? std::string(HoldReasonName(*c.reason)) : std::string("in the log"),
+        c.reason ? std::string(replication::HoldReasonName(*c.reason)) : std::string("in the log"),
         c.reason ? fmt::format(" ({} offsets)", c.count) : std::string(),
         held ? "HELD: " + hold->Describe() : std::string("not held"));
     if (actions == 0) continue;
@@ -145,13 +145,14 @@ int Run(const Flags& f) {
       code = 1;
       continue;
     }
-    SourceHold d = *hold;
+    replication::SourceHold d = *hold;
     int64_t to = -1;
     if (f.accept_gap) {
-      if (hold->reason != HoldReason::kRetentionGap || wm->first <= hold->position) {
-        std::cerr << fmt::format("walrus mirror-position: error: {}[{}]: no retention gap to "
-                                 "accept (held: {}); use --reset-to-log-start or --reset-to\n",
-                                 f.topic, p, HoldReasonName(hold->reason));
+      if (hold->reason != replication::HoldReason::kRetentionGap || wm->first <= hold->position) {
+        std::cerr << fmt::format(
+            "walrus mirror-position: error: {}[{}]: no retention gap to "
+            "accept (held: {}); use --reset-to-log-start or --reset-to\n",
+            f.topic, p, replication::HoldReasonName(hold->reason));
         code = 1;
         continue;
       }
@@ -171,7 +172,7 @@ int Run(const Flags& f) {
       d.action = "reset-to";
       to = f.reset_to;
     }
-    d.state = SourceHold::State::kDecided;
+    d.state = replication::SourceHold::State::kDecided;
     d.new_position = to;
     d.why = f.reason;
     d.by = op;
@@ -191,8 +192,8 @@ int Run(const Flags& f) {
     // The audit record first, then the decided hold (what the mirror acts on): one record, so
     // the decision is all or nothing.
     const std::string json = d.ToJson();
-    for (const auto& [k, v] :
-         {std::pair{DecisionRecordKey(key, d.decided_ms), json}, std::pair{HoldRecordKey(key), json}}) {
+    for (const auto& [k, v] : {std::pair{replication::DecisionRecordKey(key, d.decided_ms), json},
+                               std::pair{replication::HoldRecordKey(key), json}}) {
       auto r = producer->ProduceSync({.topic = kOffsetsTopic, .key = k, .value = v}, timeout);
       if (!r) {
         std::cerr << fmt::format("walrus mirror-position: error: {}[{}]: writing the decision: "

@@ -4,7 +4,7 @@
 
 #include "core/log.h"
 #include "mirror/record_copy.h"
-#include "mirror/source_hold.h"
+#include "replication/source_hold.h"
 
 namespace walrus::mirror {
 namespace {
@@ -19,7 +19,7 @@ int64_t WallMs() {
 
 SourceHolds::SourceHolds(const FlowConfig& cfg, MirrorProbe& probe) : cfg_(cfg), probe_(probe) {}
 
-void SourceHolds::Hold(const std::string& key, const SourceHold& h, bool stored) {
+void SourceHolds::Hold(const std::string& key, const replication::SourceHold& h, bool stored) {
   const std::string what = h.Describe();
   Logger("mirror")->error(
       "flow {}: {}{}; nothing of it is copied until an operator decides: `walrus mirror-position "
@@ -27,15 +27,15 @@ void SourceHolds::Hold(const std::string& key, const SourceHold& h, bool stored)
       "--reset-to-log-start | --reset-to OFFSET) --reason TEXT` (docs/log-gaps.md)",
       cfg_.Name(), what, stored ? " (hold stored in the target)" : "", cfg_.source_bootstrap,
       cfg_.target_bootstrap, cfg_.source_alias, h.topic, h.partition);
-  probe_.SetHeld(h.topic, h.partition, std::string(HoldReasonName(h.reason)), h.count);
-  probe_.CountHold(std::string(HoldReasonName(h.reason)));
+  probe_.SetHeld(h.topic, h.partition, std::string(replication::HoldReasonName(h.reason)), h.count);
+  probe_.CountHold(std::string(replication::HoldReasonName(h.reason)));
   std::lock_guard lock(mu_);
   summary_[key] = what;
 }
 
 SourceHolds::Plan SourceHolds::Check(std::vector<RouteSpec> routes,
-                                     const kafka::MirrorState& state, const std::string& cluster,
-                                     const QueryWatermarks& query) {
+                                     const replication::MirrorState& state,
+                                     const std::string& cluster, const QueryWatermarks& query) {
   auto log = Logger("mirror");
   Plan plan;
   // Positions stored for another source cluster mean nothing here, even inside the new log.
@@ -49,7 +49,7 @@ SourceHolds::Plan SourceHolds::Check(std::vector<RouteSpec> routes,
     if (it != state.clusters.end()) changed_from = it->second;
     record_cluster = true;
     log->info("flow {}: positions of source {} refer to Kafka cluster '{}' ({}){}", cfg_.Name(),
-              cfg_.source_alias, cluster, ClusterIdKey(cfg_.source_alias),
+              cfg_.source_alias, cluster, replication::ClusterIdKey(cfg_.source_alias),
               changed_from.empty() ? "" : fmt::format(", was '{}'", changed_from));
   }
   held_records_.clear();
@@ -63,27 +63,27 @@ SourceHolds::Plan SourceHolds::Check(std::vector<RouteSpec> routes,
     const int32_t part = r.route.partition;
     const std::string key = PositionKey(cfg_.source_alias, topic, part);
     probe_.ClearHeld(topic, part);
-    std::optional<SourceHold> decided;
+    std::optional<replication::SourceHold> decided;
     if (auto it = state.holds.find(key); it != state.holds.end()) {
-      auto h = SourceHold::FromJson(it->second);
+      auto h = replication::SourceHold::FromJson(it->second);
       if (!h) {
         log->error("flow {}: {}[{}]: unreadable hold record in {} ({}): holding the partition "
                    "anyway",
                    cfg_.Name(), topic, part, kOffsetsTopic, h.error().message);
-        SourceHold any = MakeSourceHold(cfg_.source_alias, topic, part, r.route.start, -1, -1,
-                                        WallMs());
+        replication::SourceHold any = replication::MakeSourceHold(cfg_.source_alias, topic, part,
+                                                                  r.route.start, -1, -1, WallMs());
         Hold(key, any, /*stored=*/true);
         held_records_[key] = it->second;
         ++plan.held;
         continue;
       }
-      if (h->state == SourceHold::State::kHeld) {
+      if (h->state == replication::SourceHold::State::kHeld) {
         Hold(key, *h, /*stored=*/true);
         held_records_[key] = it->second;
         ++plan.held;
         continue;
       }
-      if (h->state == SourceHold::State::kDecided) {
+      if (h->state == replication::SourceHold::State::kDecided) {
         r.route.start = h->new_position;
         decided = std::move(*h);
       }
@@ -100,12 +100,14 @@ SourceHolds::Plan SourceHolds::Check(std::vector<RouteSpec> routes,
       }
       // The offsets' verdict first (it has the numbers); a changed cluster holds even a
       // position inside the new log, unless an operator decided against the new log.
-      const bool out = wm && ClassifySourcePosition(r.route.start, wm->first, wm->second).reason;
+      const bool out =
+          wm && replication::ClassifySourcePosition(r.route.start, wm->first, wm->second).reason;
       if (out || (!changed_from.empty() && !decided)) {
-        SourceHold h = MakeSourceHold(cfg_.source_alias, topic, part, r.route.start,
-                                      wm ? wm->first : -1, wm ? wm->second : -1, WallMs());
+        replication::SourceHold h =
+            replication::MakeSourceHold(cfg_.source_alias, topic, part, r.route.start,
+                                        wm ? wm->first : -1, wm ? wm->second : -1, WallMs());
         if (!out) {
-          h.reason = HoldReason::kClusterChanged;
+          h.reason = replication::HoldReason::kClusterChanged;
           h.count = 0;
         }
         if (!changed_from.empty()) {
@@ -114,7 +116,7 @@ SourceHolds::Plan SourceHolds::Check(std::vector<RouteSpec> routes,
         }
         if (decided) plan.records.emplace_back(key, std::to_string(r.route.start));
         std::string json = h.ToJson();
-        plan.records.emplace_back(HoldRecordKey(key), json);
+        plan.records.emplace_back(replication::HoldRecordKey(key), json);
         Hold(key, h, /*stored=*/false);
         held_records_[key] = std::move(json);
         ++plan.held;
@@ -126,19 +128,20 @@ SourceHolds::Plan SourceHolds::Check(std::vector<RouteSpec> routes,
                 "on {}: {}): copying from position {} (held at {})",
                 cfg_.Name(), topic, part, decided->action, decided->by, decided->host,
                 decided->why, r.route.start, decided->position);
-      decided->state = SourceHold::State::kReleased;
+      decided->state = replication::SourceHold::State::kReleased;
       plan.records.emplace_back(key, std::to_string(r.route.start));
-      plan.records.emplace_back(HoldRecordKey(key), decided->ToJson());
+      plan.records.emplace_back(replication::HoldRecordKey(key), decided->ToJson());
       r.gauges->position->Set(static_cast<double>(r.route.start));
     }
     plan.copy.push_back(std::move(r));
   }
-  if (record_cluster) plan.records.emplace_back(ClusterIdKey(cfg_.source_alias), cluster);
+  if (record_cluster)
+    plan.records.emplace_back(replication::ClusterIdKey(cfg_.source_alias), cluster);
   held_count_ = plan.held;
   return plan;
 }
 
-bool SourceHolds::Decided(const kafka::MirrorState& state) const {
+bool SourceHolds::Decided(const replication::MirrorState& state) const {
   for (const auto& [key, record] : held_records_) {
     auto it = state.holds.find(key);
     if (it == state.holds.end() || it->second != record) return true;

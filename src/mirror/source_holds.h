@@ -17,9 +17,9 @@
 //    ERROR log line each, metrics (walrus_mirror_partition_held, walrus_mirror_gap_records),
 //    /readyz 503 (Summary()), and the hold persisted in the target.
 //
-// While the flow runs, a source fetch out of the log (kafka::Forwarder::out_of_range()) ends the
-// run, whose restart comes back here with the stored positions; Decided() tells a watcher that an
-// operator decided about a held partition, which also restarts the run.
+// While the flow runs, a source fetch out of the log (replication::Forwarder::out_of_range()) ends
+// the run, whose restart comes back here with the stored positions; Decided() tells a watcher that
+// an operator decided about a held partition, which also restarts the run.
 //
 //   SourceHolds holds(cfg, probe);                      // one per Flow, lives across runs
 //   auto plan = holds.Check(std::move(routes), state, query_watermarks);
@@ -39,11 +39,11 @@
 #include <vector>
 
 #include "core/result.h"
-#include "kafka/mirror_state.h"
 #include "mirror/flow_run.h"
 #include "mirror/mirror_config.h"
 #include "mirror/mirror_probe.h"
-#include "mirror/source_hold.h"
+#include "replication/mirror_state.h"
+#include "replication/source_hold.h"
 
 namespace walrus::mirror {
 
@@ -66,19 +66,19 @@ class SourceHolds {
   // is the mirror state read from the target, `cluster` the source cluster id ("" unknown: not
   // compared). A watermark query that fails is logged; that partition is copied (a fetch out of
   // the log would still stop it and end the run).
-  Plan Check(std::vector<RouteSpec> routes, const kafka::MirrorState& state,
+  Plan Check(std::vector<RouteSpec> routes, const replication::MirrorState& state,
              const std::string& cluster, const QueryWatermarks& query);
 
   // True when the hold record of a partition held by the last Check changed in `state` (an
   // operator decided): the run should restart to apply it.
-  bool Decided(const kafka::MirrorState& state) const;
+  bool Decided(const replication::MirrorState& state) const;
 
   size_t held() const { return held_count_.load(); }
   // "" when nothing is held, else "N partition(s) held, an operator must decide (...): <clauses>".
   std::string Summary() const;
 
  private:
-  void Hold(const std::string& key, const SourceHold& h, bool stored);
+  void Hold(const std::string& key, const replication::SourceHold& h, bool stored);
 
   const FlowConfig& cfg_;
   MirrorProbe& probe_;

@@ -11,9 +11,9 @@
 #include "kafka/admin.h"
 #include "kafka/assign_consumer.h"
 #include "kafka/log_bounds.h"
-#include "kafka/mirror_state.h"
 #include "redis/connection.h"
 #include "redis/endpoint.h"
+#include "replication/mirror_state.h"
 
 namespace walrus::status {
 namespace {
@@ -36,8 +36,8 @@ std::optional<std::pair<std::string, int64_t>> Outside(int64_t position, int64_t
 }
 
 bool Internal(const std::string& t) {
-  return t == kafka::kMirrorOffsetsTopic || t == kafka::kMirrorHeartbeatsTopic || t.rfind("_", 0) == 0 ||
-         (t.size() > 4 && t.compare(t.size() - 4, 4, ".dlq") == 0);
+  return t == replication::kMirrorOffsetsTopic || t == replication::kMirrorHeartbeatsTopic ||
+         t.rfind("_", 0) == 0 || (t.size() > 4 && t.compare(t.size() - 4, 4, ".dlq") == 0);
 }
 
 bool Selected(const StatusOptions& o, const std::string& t) {
@@ -98,7 +98,7 @@ std::string DescribeHold(std::string_view json) {
                      num("position"), num("high"), num("count"), num("low"), num("high"), changed);
 }
 
-// A mirror's hold record (JSON, src/mirror/source_hold.h) as one line; "" when released.
+// A mirror's hold record (JSON, src/replication/source_hold.h) as one line; "" when released.
 std::string DescribeMirrorHold(std::string_view json) {
   auto j = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) return "held (unreadable hold record)";
@@ -201,7 +201,7 @@ StatusReport CollectStatus(const StatusOptions& o) {
   // Mirror positions and heartbeats stored in each cluster.
   for (const auto& [name, boot] : o.clusters) {
     const kafka::Properties props = {{"bootstrap.servers", boot}};
-    if (auto st = kafka::ReadMirrorState(props, o.timeout * 2)) {
+    if (auto st = replication::ReadMirrorState(props, o.timeout * 2)) {
       // key: <source>/<topic>/<partition>
       auto parse = [](const std::string& key, std::string& src, std::string& topic) {
         const auto a = key.find('/'), b = key.rfind('/');
@@ -252,7 +252,7 @@ StatusReport CollectStatus(const StatusOptions& o) {
     } else {
       r.errors.push_back(fmt::format("{}: mirror positions: {}", name, st.error().message));
     }
-    if (auto hb = kafka::ReadMirrorHeartbeats(props, o.timeout * 2)) {
+    if (auto hb = replication::ReadMirrorHeartbeats(props, o.timeout * 2)) {
       for (const auto& [flow, ms] : *hb) r.heartbeats.push_back({flow, name, WallNowMs() - ms});
     }
   }

@@ -56,7 +56,7 @@ struct PartitionRow {
   // The mirror's stored source position (walrus-mirror.offsets in this cluster) against the
   // source log: "" (none), "ok", "beyond_end" or "retention_gap" (then mirror_lag is nullopt and
   // mirror_outside counts the offsets in between); mirror_held: the mirror's hold record
-  // (src/mirror/source_hold.h), described; "" none.
+  // (src/replication/source_hold.h), described; "" none.
   std::optional<int64_t> mirror_position;
   std::string mirror_state;
   std::optional<int64_t> mirror_outside;

@@ -1,4 +1,4 @@
-#include "kafka/mirror_state.h"
+#include "replication/mirror_state.h"
 
 #include <fmt/format.h>
 
@@ -7,26 +7,26 @@
 #include "kafka/admin.h"
 #include "kafka/assign_consumer.h"
 
-namespace walrus::kafka {
+namespace walrus::replication {
 namespace {
 
 // Reads `topic` from the beginning to its end; calls `fn(key, value)` in log order.
 template <typename Fn>
-Status ReadTopic(const Properties& props, const std::string& topic,
+Status ReadTopic(const kafka::Properties& props, const std::string& topic,
                  std::chrono::milliseconds timeout, Fn fn) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  auto topics = ListTopics(props, timeout);
+  auto topics = kafka::ListTopics(props, timeout);
   if (!topics) return topics.error();
   int32_t partitions = 0;
   for (const auto& t : *topics) {
     if (t.name == topic) partitions = t.partitions;
   }
   if (partitions == 0) return Status::Ok();
-  Properties cprops = props;
+  kafka::Properties cprops = props;
   cprops.emplace_back("isolation.level", "read_committed");
-  auto consumer = AssignConsumer::Create(cprops);
+  auto consumer = kafka::AssignConsumer::Create(cprops);
   if (!consumer) return consumer.error();
-  std::vector<TopicPartition> parts;
+  std::vector<kafka::TopicPartition> parts;
   std::vector<int64_t> ends;
   for (int32_t p = 0; p < partitions; ++p) {
     auto wm = (*consumer)->QueryWatermarks(topic, p, timeout);
@@ -69,7 +69,7 @@ std::optional<int64_t> ParseInt(std::string_view s) {
 
 }  // namespace
 
-Result<MirrorState> ReadMirrorState(const Properties& target_props,
+Result<MirrorState> ReadMirrorState(const kafka::Properties& target_props,
                                     std::chrono::milliseconds timeout) {
   MirrorState out;
   const std::string_view hold = kMirrorHoldSuffix, cluster = kMirrorClusterIdSuffix;
@@ -90,14 +90,14 @@ Result<MirrorState> ReadMirrorState(const Properties& target_props,
   return out;
 }
 
-Result<std::map<std::string, int64_t>> ReadMirrorPositions(const Properties& target_props,
+Result<std::map<std::string, int64_t>> ReadMirrorPositions(const kafka::Properties& target_props,
                                                            std::chrono::milliseconds timeout) {
   auto st = ReadMirrorState(target_props, timeout);
   if (!st) return st.error();
   return std::move(st->positions);
 }
 
-Result<std::map<std::string, int64_t>> ReadMirrorHeartbeats(const Properties& target_props,
+Result<std::map<std::string, int64_t>> ReadMirrorHeartbeats(const kafka::Properties& target_props,
                                                             std::chrono::milliseconds timeout) {
   std::map<std::string, int64_t> out;
   // Value: "<source-ms>" (decimal).
@@ -109,4 +109,4 @@ Result<std::map<std::string, int64_t>> ReadMirrorHeartbeats(const Properties& ta
   return out;
 }
 
-}  // namespace walrus::kafka
+}  // namespace walrus::replication

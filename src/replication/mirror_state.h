@@ -4,11 +4,11 @@
 // status`). Positions are stored IN THE TARGET cluster: records in the compacted topic
 // `walrus-mirror.offsets`, key "<source-alias>/<topic>/<partition>", value the next source
 // offset to copy (decimal). The mirror writes them after (non-transactional) or in the same
-// transaction as (transactional) the records they cover; ReadMirrorPositions reads the whole topic back
-// up to its end (read_committed) and keeps the last value per key.
+// transaction as (transactional) the records they cover; ReadMirrorPositions reads the whole topic
+// back up to its end (read_committed) and keeps the last value per key.
 //
 // The same topic holds the state of held source partitions (docs/log-gaps.md, "walrus mirror";
-// src/mirror/source_hold.h): key "<position key>/hold", value a JSON hold record (state held,
+// src/replication/source_hold.h): key "<position key>/hold", value a JSON hold record (state held,
 // decided or released; the last one counts), and one audit record per operator decision, key
 // "<position key>/decision/<unix ms>" (unique, so compaction keeps every decision); and the
 // source Kafka cluster id the positions of a source alias refer to, key "<alias>/cluster-id".
@@ -26,7 +26,7 @@
 #include "core/result.h"
 #include "kafka/types.h"
 
-namespace walrus::kafka {
+namespace walrus::replication {
 
 inline constexpr const char* kMirrorOffsetsTopic = "walrus-mirror.offsets";
 inline constexpr const char* kMirrorHeartbeatsTopic = "walrus-heartbeats";
@@ -45,17 +45,17 @@ struct MirrorState {
 
 // The whole offsets topic of the target (empty when the topic does not exist); kTimeout when
 // its end could not be reached in time.
-Result<MirrorState> ReadMirrorState(const Properties& target_props,
+Result<MirrorState> ReadMirrorState(const kafka::Properties& target_props,
                                     std::chrono::milliseconds timeout);
 
 // Every position in the target's offsets topic (empty when the topic does not exist).
 // kTimeout when the topic's end could not be reached in time.
-Result<std::map<std::string, int64_t>> ReadMirrorPositions(const Properties& target_props,
+Result<std::map<std::string, int64_t>> ReadMirrorPositions(const kafka::Properties& target_props,
                                                            std::chrono::milliseconds timeout);
 
 // The newest heartbeat per "<source>:<target>" key in the target's heartbeats topic: the
 // source's wall-clock ms when it was sent.
-Result<std::map<std::string, int64_t>> ReadMirrorHeartbeats(const Properties& target_props,
+Result<std::map<std::string, int64_t>> ReadMirrorHeartbeats(const kafka::Properties& target_props,
                                                             std::chrono::milliseconds timeout);
 
-}  // namespace walrus::kafka
+}  // namespace walrus::replication

@@ -1,8 +1,8 @@
-#include "kafka/forwarder_prefetch.h"
+#include "replication/forwarder_prefetch.h"
 
 #include <librdkafka/rdkafka.h>
 
-namespace walrus::kafka::internal {
+namespace walrus::replication::internal {
 namespace {
 
 // How long one wait for the first record of a batch lasts (bounds the time to stop).
@@ -84,4 +84,4 @@ void ForwarderPrefetch::Take(size_t max, std::chrono::milliseconds timeout,
   room_cv_.notify_one();
 }
 
-}  // namespace walrus::kafka::internal
+}  // namespace walrus::replication::internal

@@ -1,7 +1,7 @@
 #pragma once
 
 // ForwarderSigner: computes, on the prefetch thread (ForwarderPrefetch's per-record hook), the
-// walrus-src-mac a kafka::Forwarder will append to a record (core/src_mac.h), so that the MAC
+// walrus-src-mac a replication::Forwarder will append to a record (core/src_mac.h), so that the MAC
 // costs the copying thread nothing: that thread only appends the header. Knows each route's
 // target topic, partition and provenance prefix (a copy of the routes, fixed at Assign()), and
 // fixes the create time the copy is written with (the source's, or the wall clock for a record
@@ -19,12 +19,12 @@
 #include <vector>
 
 #include "core/src_mac.h"
-#include "kafka/forwarder.h"
-#include "kafka/forwarder_prefetch.h"
+#include "replication/forwarder.h"
+#include "replication/forwarder_prefetch.h"
 
 struct rd_kafka_topic_s;
 
-namespace walrus::kafka::internal {
+namespace walrus::replication::internal {
 
 class ForwarderSigner {
  public:
@@ -52,4 +52,4 @@ class ForwarderSigner {
   std::string src_;  // provenance value being built
 };
 
-}  // namespace walrus::kafka::internal
+}  // namespace walrus::replication::internal

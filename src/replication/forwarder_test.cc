@@ -1,9 +1,9 @@
-// Component tests of kafka::Forwarder between two in-process mock clusters: what a forwarded
+// Component tests of replication::Forwarder between two in-process mock clusters: what a forwarded
 // record keeps (key, value, null value, headers, timestamp, partition) and gains (the provenance
 // header), the skip predicate, start offsets, per-route progress in both acknowledgement modes,
 // and a sticky delivery failure.
 
-#include "kafka/forwarder.h"
+#include "replication/forwarder.h"
 
 #include <gtest/gtest.h>
 
@@ -15,27 +15,27 @@
 #include "kafka/producer.h"
 #include "kafka/test_util.h"
 
-namespace walrus::kafka {
+namespace walrus::replication {
 namespace {
 
+using kafka::testing::WaitFor;
 using std::chrono::milliseconds;
-using testing::WaitFor;
 
 class ForwarderTest : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
-    src_ = MockCluster::Create(1).value();
-    dst_ = MockCluster::Create(1).value();
+    src_ = kafka::MockCluster::Create(1).value();
+    dst_ = kafka::MockCluster::Create(1).value();
     ASSERT_TRUE(src_->CreateTopic("in", 2).ok());
     ASSERT_TRUE(dst_->CreateTopic("out", 2).ok());
-    auto p = Producer::Create({{"bootstrap.servers", src_->bootstraps()}});
+    auto p = kafka::Producer::Create({{"bootstrap.servers", src_->bootstraps()}});
     ASSERT_TRUE(p.ok());
     for (int i = 0; i < 20; ++i) {
-      OutRecord r{.topic = "in",
-                  .partition = i % 2,
-                  .key = "k" + std::to_string(i),
-                  .value = "v" + std::to_string(i),
-                  .timestamp_ms = 1700000000000 + i};
+      kafka::OutRecord r{.topic = "in",
+                         .partition = i % 2,
+                         .key = "k" + std::to_string(i),
+                         .value = "v" + std::to_string(i),
+                         .timestamp_ms = 1700000000000 + i};
       if (i % 5 == 0) r.headers = {{"h", "x" + std::to_string(i)}, {"empty", std::nullopt}};
       if (i == 7) r.headers = {{"skip-me", "1"}};
       if (i == 9) r.value.reset();
@@ -44,7 +44,7 @@ class ForwarderTest : public ::testing::TestWithParam<bool> {
     ASSERT_TRUE((*p)->Flush(std::chrono::seconds(10)).ok());
   }
 
-  std::unique_ptr<Forwarder> Make(Properties target = {}, std::optional<SrcKey> key = {}) {
+  std::unique_ptr<Forwarder> Make(kafka::Properties target = {}, std::optional<SrcKey> key = {}) {
     target.insert(target.begin(), {"bootstrap.servers", dst_->bootstraps()});
     auto f = Forwarder::Create({.source = {{"bootstrap.servers", src_->bootstraps()}},
                                 .target = target,
@@ -73,7 +73,7 @@ class ForwarderTest : public ::testing::TestWithParam<bool> {
     int32_t partition;
     std::optional<std::string> value;
     int64_t ts;
-    std::vector<Header> headers;
+    std::vector<kafka::Header> headers;
     std::optional<std::string> header(const std::string& name) const {
       for (const auto& h : headers) {
         if (h.name == name) return h.value.value_or("<null>");
@@ -84,8 +84,9 @@ class ForwarderTest : public ::testing::TestWithParam<bool> {
 
   // The target topic by key (copied out: a Message must not outlive its consumer).
   std::map<std::string, Copy> ReadOut() {
-    auto c = AssignConsumer::Create({{"bootstrap.servers", dst_->bootstraps()}}).value();
-    EXPECT_TRUE(c->Assign({{"out", 0, kOffsetBeginning}, {"out", 1, kOffsetBeginning}}).ok());
+    auto c = kafka::AssignConsumer::Create({{"bootstrap.servers", dst_->bootstraps()}}).value();
+    EXPECT_TRUE(
+        c->Assign({{"out", 0, kafka::kOffsetBeginning}, {"out", 1, kafka::kOffsetBeginning}}).ok());
     std::map<std::string, Copy> out;
     WaitFor([&] {
       for (auto& m : c->PollBatch(100, milliseconds(100))) {
@@ -100,7 +101,7 @@ class ForwarderTest : public ::testing::TestWithParam<bool> {
     return out;
   }
 
-  std::unique_ptr<MockCluster> src_, dst_;
+  std::unique_ptr<kafka::MockCluster> src_, dst_;
 };
 
 TEST_P(ForwarderTest, ForwardsRecordsWithProvenanceAndSkips) {
@@ -150,8 +151,8 @@ TEST_P(ForwarderTest, SignsTheProvenanceWithTheSourceKey) {
   SrcMac mac(key);
   for (const auto& [k, c] : out) {
     ASSERT_GE(c.headers.size(), 2u) << k;
-    const Header& src = c.headers[c.headers.size() - 2];
-    const Header& tag = c.headers.back();
+    const kafka::Header& src = c.headers[c.headers.size() - 2];
+    const kafka::Header& tag = c.headers.back();
     ASSERT_EQ(src.name, "prov");
     ASSERT_EQ(tag.name, kSrcMacHeader);
     ASSERT_TRUE(tag.value.has_value());
@@ -236,4 +237,4 @@ INSTANTIATE_TEST_SUITE_P(Acks, ForwarderTest, ::testing::Values(true, false),
                          [](const auto& info) { return info.param ? "PerRecord" : "OnFlush"; });
 
 }  // namespace
-}  // namespace walrus::kafka
+}  // namespace walrus::replication

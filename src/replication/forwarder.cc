@@ -1,4 +1,4 @@
-#include "kafka/forwarder.h"
+#include "replication/forwarder.h"
 
 #include <fmt/format.h>
 
@@ -8,14 +8,14 @@
 
 #include "core/log.h"
 #include "core/src_mac.h"
-#include "kafka/forwarder_prefetch.h"
-#include "kafka/forwarder_signer.h"
 #include "kafka/handles.h"
+#include "replication/forwarder_prefetch.h"
+#include "replication/forwarder_signer.h"
 
-namespace walrus::kafka {
+namespace walrus::replication {
 namespace {
 
-using internal::ToError;
+using kafka::internal::ToError;
 using Clock = std::chrono::steady_clock;
 
 // How long Assign() waits for the source topics' metadata (ms).
@@ -36,17 +36,17 @@ struct Forwarder::Impl {
   struct Topic {
     std::string name;
     const rd_kafka_topic_t* rkt = nullptr;  // source: learned from its first record
-    internal::TopicPtr handle;              // target: ours, passed to every produce
-    internal::TopicPtr known;               // source: keeps the topic (and its leaders) known
+    kafka::internal::TopicPtr handle;       // target: ours, passed to every produce
+    kafka::internal::TopicPtr known;        // source: keeps the topic (and its leaders) known
     std::vector<int> route_of;
   };
 
   Options opts;
   bool transactional = false;
   bool in_tx = false;
-  internal::KafkaPtr producer;  // destroyed last (members below reference it)
-  internal::KafkaPtr consumer;
-  internal::QueuePtr queue;  // the consumer queue
+  kafka::internal::KafkaPtr producer;  // destroyed last (members below reference it)
+  kafka::internal::KafkaPtr consumer;
+  kafka::internal::QueuePtr queue;  // the consumer queue
   std::vector<Route> routes;
   std::vector<Progress> progress;
   std::vector<Topic> sources, targets;
@@ -149,7 +149,8 @@ struct Forwarder::Impl {
 
   Status EnsureTransaction() {
     if (!transactional || in_tx) return Status::Ok();
-    Status s = internal::ToStatus(rd_kafka_begin_transaction(producer.get()), "begin transaction");
+    Status s =
+        kafka::internal::ToStatus(rd_kafka_begin_transaction(producer.get()), "begin transaction");
     in_tx = s.ok();
     return s;
   }
@@ -166,7 +167,7 @@ struct Forwarder::Impl {
     // The target keeps this create time; the MAC covers it (0 would let librdkafka pick "now").
     const int64_t ts_out = rec.signed_mac ? rec.ts : internal::ForwarderSigner::CopyTimestamp(ts);
     if (hdrs == nullptr) hdrs = rd_kafka_headers_new(2);
-    internal::HeadersPtr owned(hdrs);
+    kafka::internal::HeadersPtr owned(hdrs);
     if (signer && !rec.signed_mac) {
       // Cannot happen (the signer sees every routed record); never forward one unsigned.
       return Error(Errc::kInternal, fmt::format("{}[{}]@{} was not signed", r.topic, r.partition,
@@ -200,7 +201,7 @@ struct Forwarder::Impl {
 
   // rd_kafka_produceva with waits for queue room (serving delivery reports meanwhile). On success
   // the headers belong to librdkafka.
-  Status ProduceVa(rd_kafka_vu_t* vus, size_t n, internal::HeadersPtr& hdrs,
+  Status ProduceVa(rd_kafka_vu_t* vus, size_t n, kafka::internal::HeadersPtr& hdrs,
                    std::string_view topic, int32_t partition) {
     if (Status s = EnsureTransaction(); !s.ok()) return s;
     const auto deadline = Clock::now() + kQueueFullWait;
@@ -212,13 +213,12 @@ struct Forwarder::Impl {
       }
       if (rd_kafka_error_code(err) != RD_KAFKA_RESP_ERR__QUEUE_FULL || Clock::now() >= deadline ||
           (opts.cancel != nullptr && opts.cancel->load())) {
-        return internal::ToStatus(err, fmt::format("produce to {}[{}]", topic, partition));
+        return kafka::internal::ToStatus(err, fmt::format("produce to {}[{}]", topic, partition));
       }
       rd_kafka_error_destroy(err);
       rd_kafka_poll(producer.get(), 10);  // delivery reports make room
     }
   }
-
 };
 
 Forwarder::Forwarder(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -227,34 +227,34 @@ Forwarder::~Forwarder() = default;
 Result<std::unique_ptr<Forwarder>> Forwarder::Create(Options opts) {
   auto impl = std::make_unique<Impl>();
   // Producer: idempotent, Java-compatible key hash (control records are partitioned by key).
-  Properties pdefaults = {{"enable.idempotence", "true"}, {"partitioner", "murmur2_random"}};
+  kafka::Properties pdefaults = {{"enable.idempotence", "true"}, {"partitioner", "murmur2_random"}};
   if (!opts.per_record_acks) pdefaults.emplace_back("delivery.report.only.error", "true");
-  auto pconf = internal::MakeConf(pdefaults, opts.target);
+  auto pconf = kafka::internal::MakeConf(pdefaults, opts.target);
   if (!pconf) return pconf.error();
   rd_kafka_conf_set_dr_msg_cb(pconf->get(), &Impl::DeliveryCallback);
   rd_kafka_conf_set_opaque(pconf->get(), impl.get());
-  auto prod = internal::NewClient(RD_KAFKA_PRODUCER, std::move(*pconf));
+  auto prod = kafka::internal::NewClient(RD_KAFKA_PRODUCER, std::move(*pconf));
   if (!prod) return prod.error();
   impl->producer = std::move(*prod);
   // Consumer: assignment only (never joins or commits to the group); never resets a position.
-  if (internal::HasProperty(opts.source, "auto.offset.reset")) {
+  if (kafka::internal::HasProperty(opts.source, "auto.offset.reset")) {
     return Error(Errc::kInvalidArgument,
                  "forwarder: auto.offset.reset cannot be set for the source (a position outside "
                  "the source log is reported, never reset: docs/log-gaps.md)");
   }
-  auto cconf = internal::MakeConf({{"group.id", "walrus-forwarder"},
-                                   {"enable.auto.commit", "false"},
-                                   {"enable.auto.offset.store", "false"},
-                                   {"auto.offset.reset", "error"},
-                                   {"enable.partition.eof", "false"}},
-                                  opts.source);
+  auto cconf = kafka::internal::MakeConf({{"group.id", "walrus-forwarder"},
+                                          {"enable.auto.commit", "false"},
+                                          {"enable.auto.offset.store", "false"},
+                                          {"auto.offset.reset", "error"},
+                                          {"enable.partition.eof", "false"}},
+                                         opts.source);
   if (!cconf) return cconf.error();
-  auto cons = internal::NewClient(RD_KAFKA_CONSUMER, std::move(*cconf));
+  auto cons = kafka::internal::NewClient(RD_KAFKA_CONSUMER, std::move(*cconf));
   if (!cons) return cons.error();
   impl->consumer = std::move(*cons);
   rd_kafka_poll_set_consumer(impl->consumer.get());
   impl->queue.reset(rd_kafka_queue_get_consumer(impl->consumer.get()));
-  impl->transactional = internal::HasProperty(opts.target, "transactional.id");
+  impl->transactional = kafka::internal::HasProperty(opts.target, "transactional.id");
   impl->opts = std::move(opts);
   return std::unique_ptr<Forwarder>(new Forwarder(std::move(impl)));
 }
@@ -263,7 +263,7 @@ Status Forwarder::WarmUp(const std::vector<std::string>& topics,
                          std::chrono::milliseconds timeout) {
   Status first;
   for (const auto& t : topics) {
-    internal::TopicPtr rkt(rd_kafka_topic_new(impl_->producer.get(), t.c_str(), nullptr));
+    kafka::internal::TopicPtr rkt(rd_kafka_topic_new(impl_->producer.get(), t.c_str(), nullptr));
     const rd_kafka_metadata_t* md = nullptr;
     const auto err = rd_kafka_metadata(impl_->producer.get(), 0, rkt.get(), &md,
                                        static_cast<int>(timeout.count()));
@@ -283,7 +283,8 @@ Status Forwarder::Assign(std::vector<Route> routes) {
     topics.push_back(Impl::Topic{.name = name});
     return topics.back();
   };
-  internal::PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(routes.size())));
+  kafka::internal::PartitionListPtr list(
+      rd_kafka_topic_partition_list_new(static_cast<int>(routes.size())));
   for (size_t i = 0; i < routes.size(); ++i) {
     const Route& r = routes[i];
     for (auto* t : {&slot(f.sources, r.topic), &slot(f.targets, r.target_topic)}) {
@@ -315,7 +316,7 @@ Status Forwarder::Assign(std::vector<Route> routes) {
     t.known.reset(rd_kafka_topic_new(f.consumer.get(), t.name.c_str(), nullptr));
     const rd_kafka_metadata_t* md = nullptr;
     (void)rd_kafka_metadata(f.consumer.get(), 0, t.known.get(), &md, kLeaderWait);
-    internal::MetadataPtr owned(md);
+    kafka::internal::MetadataPtr owned(md);
   }
   if (auto e = rd_kafka_assign(f.consumer.get(), list.get()); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return ToError(e, "assign");
@@ -339,7 +340,7 @@ Result<size_t> Forwarder::Pump(size_t max, std::chrono::milliseconds timeout, co
   Status err;
   size_t taken = 0;
   for (const internal::PrefetchedRecord& rec : f.buf) {
-    internal::MessagePtr m(rec.msg);
+    kafka::internal::MessagePtr m(rec.msg);
     // Parsed by the prefetch thread, then moved to the copy.
     rd_kafka_headers_t* hdrs = rec.hdrs;
     if (!err.ok() || m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -410,7 +411,7 @@ Status Forwarder::Produce(const std::string& topic, std::string_view key, std::s
   vus[3].u.mem.size = value.size();
   vus[4].vtype = RD_KAFKA_VTYPE_OPAQUE;
   vus[4].u.ptr = nullptr;
-  internal::HeadersPtr none;
+  kafka::internal::HeadersPtr none;
   return impl_->ProduceVa(vus, 5, none, topic, -1);
 }
 
@@ -442,7 +443,7 @@ Status Forwarder::Failure() const {
 }
 
 Status Forwarder::InitTransactions(std::chrono::milliseconds timeout) {
-  return internal::ToStatus(
+  return kafka::internal::ToStatus(
       rd_kafka_init_transactions(impl_->producer.get(), static_cast<int>(timeout.count())),
       "init transactions");
 }
@@ -452,7 +453,7 @@ Status Forwarder::CommitTransaction(std::chrono::milliseconds timeout) {
   if (const auto e = impl_->WaitDelivered(timeout); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return ToError(e, "flush before commit");
   }
-  Status s = internal::ToStatus(
+  Status s = kafka::internal::ToStatus(
       rd_kafka_commit_transaction(impl_->producer.get(), static_cast<int>(timeout.count())),
       "commit transaction");
   if (s.ok()) impl_->in_tx = false;
@@ -461,7 +462,7 @@ Status Forwarder::CommitTransaction(std::chrono::milliseconds timeout) {
 
 Status Forwarder::AbortTransaction(std::chrono::milliseconds timeout) {
   impl_->in_tx = false;
-  return internal::ToStatus(
+  return kafka::internal::ToStatus(
       rd_kafka_abort_transaction(impl_->producer.get(), static_cast<int>(timeout.count())),
       "abort transaction");
 }
@@ -486,13 +487,13 @@ Result<std::string> Forwarder::SourceClusterId(std::chrono::milliseconds timeout
 
 Result<std::pair<int64_t, int64_t>> Forwarder::Watermarks(size_t route) const {
   const Route& r = impl_->routes.at(route);
-  int64_t lo = kOffsetInvalid, hi = kOffsetInvalid;
+  int64_t lo = kafka::kOffsetInvalid, hi = kafka::kOffsetInvalid;
   const auto e = rd_kafka_get_watermark_offsets(impl_->consumer.get(), r.topic.c_str(),
                                                 r.partition, &lo, &hi);
   if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return ToError(e, fmt::format("watermarks {}[{}]", r.topic, r.partition));
   }
-  if (hi == kOffsetInvalid) {
+  if (hi == kafka::kOffsetInvalid) {
     return Error(Errc::kNotFound, fmt::format("watermarks {}[{}]: not fetched yet", r.topic,
                                               r.partition));
   }
@@ -510,4 +511,4 @@ std::optional<std::string_view> Forwarder::View::header(const char* name) const 
   return std::string_view(static_cast<const char*>(val), size);
 }
 
-}  // namespace walrus::kafka
+}  // namespace walrus::replication

@@ -1,4 +1,4 @@
-#include "mirror/source_hold.h"
+#include "replication/source_hold.h"
 
 #include <fmt/format.h>
 
@@ -6,7 +6,7 @@
 
 #include "kafka/log_bounds.h"
 
-namespace walrus::mirror {
+namespace walrus::replication {
 
 SourceClassification ClassifySourcePosition(int64_t position, int64_t low, int64_t high) {
   const kafka::LogPlacement p = kafka::PlacePosition(position, low, high);
@@ -165,4 +165,4 @@ SourceHold MakeSourceHold(std::string source_alias, std::string topic, int32_t p
   return h;
 }
 
-}  // namespace walrus::mirror
+}  // namespace walrus::replication

@@ -1,4 +1,4 @@
-#include "kafka/forwarder_signer.h"
+#include "replication/forwarder_signer.h"
 
 #include <librdkafka/rdkafka.h>
 
@@ -6,7 +6,7 @@
 #include <chrono>
 #include <cstring>
 
-namespace walrus::kafka::internal {
+namespace walrus::replication::internal {
 namespace {
 
 std::optional<std::string_view> Bytes(const void* p, size_t n) {
@@ -86,4 +86,4 @@ void ForwarderSigner::Sign(PrefetchedRecord& rec) {
   rec.signed_mac = true;
 }
 
-}  // namespace walrus::kafka::internal
+}  // namespace walrus::replication::internal

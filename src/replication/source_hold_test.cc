@@ -1,11 +1,11 @@
 // Unit tests of SourceHold: classification against the source log, the record's JSON round
 // trip, and the description every report uses.
 
-#include "mirror/source_hold.h"
+#include "replication/source_hold.h"
 
 #include <gtest/gtest.h>
 
-namespace walrus::mirror {
+namespace walrus::replication {
 namespace {
 
 TEST(SourceHoldTest, ClassifiesAgainstTheSourceLog) {
@@ -56,4 +56,4 @@ TEST(SourceHoldTest, RefusesMalformedRecords) {
 }
 
 }  // namespace
-}  // namespace walrus::mirror
+}  // namespace walrus::replication

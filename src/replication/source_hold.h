@@ -34,7 +34,7 @@
 
 #include "core/result.h"
 
-namespace walrus::mirror {
+namespace walrus::replication {
 
 enum class HoldReason { kBeyondEnd, kRetentionGap, kClusterChanged };
 
@@ -89,4 +89,4 @@ std::string_view StateName(SourceHold::State s);
 SourceHold MakeSourceHold(std::string source_alias, std::string topic, int32_t partition,
                           int64_t position, int64_t low, int64_t high, int64_t now_ms);
 
-}  // namespace walrus::mirror
+}  // namespace walrus::replication

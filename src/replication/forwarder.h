@@ -24,13 +24,14 @@
 // the first Pump() or Produce() after a commit begins a transaction implicitly, which
 // CommitTransaction() / AbortTransaction() closes.
 //
-//   auto f = kafka::Forwarder::Create({.source = sp, .target = tp, .provenance_header = "src"});
+//   auto f = replication::Forwarder::Create({.source = sp, .target = tp, .provenance_header =
+//   "src"});
 //   (*f)->Assign({{.topic = "t", .partition = 0, .start = 42, .target_topic = "t",
 //                  .provenance = "dc/t/0/"}});
 //   while (running) {
-//     auto n = (*f)->Pump(10000, 50ms, [](const kafka::Forwarder::View& r) { return false; });
-//     if (!n) return n.error();                    // restart from the stored positions
-//     int64_t safe = (*f)->progress()[0].Committable();
+//     auto n = (*f)->Pump(10000, 50ms, [](const replication::Forwarder::View& r) { return false;
+//     }); if (!n) return n.error();                    // restart from the stored positions int64_t
+//     safe = (*f)->progress()[0].Committable();
 //   }
 //
 // Threading: one thread calls every method; delivery reports run inside Pump, Serve, Flush and
@@ -55,13 +56,13 @@
 
 struct rd_kafka_headers_s;
 
-namespace walrus::kafka {
+namespace walrus::replication {
 
 class Forwarder {
  public:
   struct Options {
-    Properties source;              // consumer properties (bootstrap.servers, ...)
-    Properties target;              // producer properties; transactional.id enables transactions
+    kafka::Properties source;       // consumer properties (bootstrap.servers, ...)
+    kafka::Properties target;       // producer properties; transactional.id enables transactions
     std::string provenance_header;  // name of the header appended to every forwarded record
     // When set, a walrus-src-mac header made with this key follows the provenance header.
     std::optional<SrcKey> src_key;
@@ -77,7 +78,7 @@ class Forwarder {
   struct Route {
     std::string topic;
     int32_t partition = 0;
-    int64_t start = kOffsetBeginning;  // first offset to take
+    int64_t start = kafka::kOffsetBeginning;  // first offset to take
     std::string target_topic;          // same partition number there
     std::string provenance;            // provenance header value = provenance + offset (decimal)
   };
@@ -169,4 +170,4 @@ class Forwarder {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace walrus::kafka
+}  // namespace walrus::replication

@@ -1,8 +1,8 @@
 #pragma once
 
-// ForwarderPrefetch: the consuming half of a kafka::Forwarder, on a thread of its own. It takes
-// records from a consumer queue and parses their headers (librdkafka parses them on request, at
-// a cost comparable to producing the record, even for a record without headers), so that the
+// ForwarderPrefetch: the consuming half of a replication::Forwarder, on a thread of its own. It
+// takes records from a consumer queue and parses their headers (librdkafka parses them on request,
+// at a cost comparable to producing the record, even for a record without headers), so that the
 // forwarding thread only produces. Records are handed over in batches through a bounded queue.
 //
 //   internal::ForwarderPrefetch pre(queue);    // the consumer queue, served by nobody else
@@ -30,7 +30,7 @@ struct rd_kafka_message_s;
 struct rd_kafka_headers_s;
 struct rd_kafka_queue_s;
 
-namespace walrus::kafka::internal {
+namespace walrus::replication::internal {
 
 // A consumed record and its headers, detached from it (nullptr: none, or an error record), plus
 // what the per-record hook prepared (ForwarderSigner: the copy's create time and MAC).
@@ -73,4 +73,4 @@ class ForwarderPrefetch {
   std::thread thread_;
 };
 
-}  // namespace walrus::kafka::internal
+}  // namespace walrus::replication::internal

@@ -1,0 +1,1 @@
+// Never compiled: tier_fixture is only configured.
