@@ -5,10 +5,10 @@
 // (reads them; writes the dead-letter headers) and its outbox drain (reads those back).
 // headers_test.cc pins each string.
 //
-//   rec.headers.push_back({std::string(protocol::kDlqReasonHeader), reason});
+//   rec.headers.push_back({protocol::kDlqReasonHeader, reason});
 //   if (auto src = msg.header(protocol::kSrcHeader)) ...
 //
-// Constants only; any thread.
+// Names are const char* (librdkafka and kafka::Header take them as they are). Pure; any thread.
 
 #include <cstdint>
 #include <string>
@@ -17,24 +17,24 @@
 namespace walrus::protocol {
 
 // Provenance of a mirrored record: "<source-alias>/<topic>/<partition>/<offset>" (SrcHeaderValue).
-inline constexpr std::string_view kSrcHeader = "walrus-src";
+inline constexpr const char* kSrcHeader = "walrus-src";
 // HMAC over the coordinates and the record (core/src_mac.h), beside walrus-src.
-inline constexpr std::string_view kSrcMacHeader = "walrus-src-mac";
+inline constexpr const char* kSrcMacHeader = "walrus-src-mac";
 // The cluster alias a record was first produced in (loop guard of active-active mirrors).
-inline constexpr std::string_view kOriginHeader = "walrus-origin";
+inline constexpr const char* kOriginHeader = "walrus-origin";
 
 // Dead letters (docs/dead-letters.md): the coordinates of the refused record...
-inline constexpr std::string_view kSrcTopicHeader = "walrus-src-topic";
-inline constexpr std::string_view kSrcPartitionHeader = "walrus-src-partition";
-inline constexpr std::string_view kSrcOffsetHeader = "walrus-src-offset";
-inline constexpr std::string_view kSrcTimestampHeader = "walrus-src-timestamp";
+inline constexpr const char* kSrcTopicHeader = "walrus-src-topic";
+inline constexpr const char* kSrcPartitionHeader = "walrus-src-partition";
+inline constexpr const char* kSrcOffsetHeader = "walrus-src-offset";
+inline constexpr const char* kSrcTimestampHeader = "walrus-src-timestamp";
 // ... and why, by whom, how.
-inline constexpr std::string_view kDlqReasonHeader = "walrus-dlq-reason";
-inline constexpr std::string_view kDlqCategoryHeader = "walrus-dlq-category";
-inline constexpr std::string_view kDlqGroupHeader = "walrus-dlq-group";
-inline constexpr std::string_view kDlqRecoveredHeader = "walrus-dlq-recovered";
-inline constexpr std::string_view kDlqBodyMissingHeader = "walrus-dlq-body-missing";
-inline constexpr std::string_view kDlqValueOmittedHeader = "walrus-dlq-value-omitted";
+inline constexpr const char* kDlqReasonHeader = "walrus-dlq-reason";
+inline constexpr const char* kDlqCategoryHeader = "walrus-dlq-category";
+inline constexpr const char* kDlqGroupHeader = "walrus-dlq-group";
+inline constexpr const char* kDlqRecoveredHeader = "walrus-dlq-recovered";
+inline constexpr const char* kDlqBodyMissingHeader = "walrus-dlq-body-missing";
+inline constexpr const char* kDlqValueOmittedHeader = "walrus-dlq-value-omitted";
 
 // "<alias>/<topic>/<partition>/": the walrus-src value of a record without its offset.
 std::string SrcHeaderPrefix(std::string_view alias, std::string_view topic, int32_t partition);

@@ -8,22 +8,22 @@ namespace walrus::protocol {
 namespace {
 
 TEST(Headers, Provenance) {
-  EXPECT_EQ(kSrcHeader, "walrus-src");
-  EXPECT_EQ(kSrcMacHeader, "walrus-src-mac");
-  EXPECT_EQ(kOriginHeader, "walrus-origin");
+  EXPECT_STREQ(kSrcHeader, "walrus-src");
+  EXPECT_STREQ(kSrcMacHeader, "walrus-src-mac");
+  EXPECT_STREQ(kOriginHeader, "walrus-origin");
 }
 
 TEST(Headers, DeadLetters) {
-  EXPECT_EQ(kSrcTopicHeader, "walrus-src-topic");
-  EXPECT_EQ(kSrcPartitionHeader, "walrus-src-partition");
-  EXPECT_EQ(kSrcOffsetHeader, "walrus-src-offset");
-  EXPECT_EQ(kSrcTimestampHeader, "walrus-src-timestamp");
-  EXPECT_EQ(kDlqReasonHeader, "walrus-dlq-reason");
-  EXPECT_EQ(kDlqCategoryHeader, "walrus-dlq-category");
-  EXPECT_EQ(kDlqGroupHeader, "walrus-dlq-group");
-  EXPECT_EQ(kDlqRecoveredHeader, "walrus-dlq-recovered");
-  EXPECT_EQ(kDlqBodyMissingHeader, "walrus-dlq-body-missing");
-  EXPECT_EQ(kDlqValueOmittedHeader, "walrus-dlq-value-omitted");
+  EXPECT_STREQ(kSrcTopicHeader, "walrus-src-topic");
+  EXPECT_STREQ(kSrcPartitionHeader, "walrus-src-partition");
+  EXPECT_STREQ(kSrcOffsetHeader, "walrus-src-offset");
+  EXPECT_STREQ(kSrcTimestampHeader, "walrus-src-timestamp");
+  EXPECT_STREQ(kDlqReasonHeader, "walrus-dlq-reason");
+  EXPECT_STREQ(kDlqCategoryHeader, "walrus-dlq-category");
+  EXPECT_STREQ(kDlqGroupHeader, "walrus-dlq-group");
+  EXPECT_STREQ(kDlqRecoveredHeader, "walrus-dlq-recovered");
+  EXPECT_STREQ(kDlqBodyMissingHeader, "walrus-dlq-body-missing");
+  EXPECT_STREQ(kDlqValueOmittedHeader, "walrus-dlq-value-omitted");
 }
 
 TEST(Headers, SrcValue) {

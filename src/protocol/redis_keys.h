@@ -48,8 +48,9 @@ static_assert(kPositionKeyPrefix.starts_with(kReservedPrefix) &&
               kSourceKeyPrefix.starts_with(kReservedPrefix) &&
               kHoldKeyPrefix.starts_with(kReservedPrefix) &&
               kClusterIdKeyPrefix.starts_with(kReservedPrefix) &&
-              kOutboxKeyPrefix.starts_with(kReservedPrefix) && kEpochKey.starts_with(kReservedPrefix) &&
-              kHlcKey.starts_with(kReservedPrefix) && kDecisionsKey.starts_with(kReservedPrefix) &&
+              kOutboxKeyPrefix.starts_with(kReservedPrefix) &&
+              kEpochKey.starts_with(kReservedPrefix) && kHlcKey.starts_with(kReservedPrefix) &&
+              kDecisionsKey.starts_with(kReservedPrefix) &&
               kCrdtSidecarPrefix.starts_with(kReservedPrefix) &&
               kCrdtContribPrefix.starts_with(kReservedPrefix));
 

@@ -16,7 +16,11 @@ bool IsDlqTopic(std::string_view topic) {
 
 std::string MirrorPositionKey(std::string_view source_alias, std::string_view topic,
                               int32_t partition) {
-  return fmt::format("{}/{}/{}", source_alias, topic, partition);
+  return fmt::format("{}{}", MirrorPositionKeyPrefix(source_alias, topic), partition);
+}
+
+std::string MirrorPositionKeyPrefix(std::string_view source_alias, std::string_view topic) {
+  return fmt::format("{}/{}/", source_alias, topic);
 }
 
 std::string MirrorHoldKey(std::string_view position_key) {
@@ -33,6 +37,13 @@ std::string MirrorClusterIdKey(std::string_view source_alias) {
 
 std::string MirrorFlowName(std::string_view source_alias, std::string_view target_alias) {
   return fmt::format("{}:{}", source_alias, target_alias);
+}
+
+std::string MirrorTransactionalId(std::string_view source_alias, std::string_view target_alias,
+                                  size_t worker) {
+  std::string id = fmt::format("walrus-mirror.{}.{}", source_alias, target_alias);
+  if (worker > 0) id += fmt::format(".{}", worker);
+  return id;
 }
 
 }  // namespace walrus::protocol

@@ -17,6 +17,7 @@
 //
 // Pure functions; any thread.
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -39,6 +40,8 @@ inline constexpr const char* kMirrorClusterIdSuffix = "/cluster-id";
 // "<source-alias>/<topic>/<partition>"
 std::string MirrorPositionKey(std::string_view source_alias, std::string_view topic,
                               int32_t partition);
+// "<source-alias>/<topic>/": every position key of a topic begins with it.
+std::string MirrorPositionKeyPrefix(std::string_view source_alias, std::string_view topic);
 // "<position key>/hold"
 std::string MirrorHoldKey(std::string_view position_key);
 // "<position key>/decision/<at_ms>"
@@ -47,5 +50,9 @@ std::string MirrorDecisionKey(std::string_view position_key, int64_t at_ms);
 std::string MirrorClusterIdKey(std::string_view source_alias);
 // Key of a flow's heartbeats in walrus-heartbeats: "<source-alias>:<target-alias>".
 std::string MirrorFlowName(std::string_view source_alias, std::string_view target_alias);
+// transactional.id of a flow's producer (worker 0: no suffix): "walrus-mirror.<src>.<tgt>[.<w>]".
+// Kept across releases so a restarted mirror fences the transactions of the one it replaces.
+std::string MirrorTransactionalId(std::string_view source_alias, std::string_view target_alias,
+                                  size_t worker);
 
 }  // namespace walrus::protocol

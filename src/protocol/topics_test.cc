@@ -26,7 +26,10 @@ TEST(Topics, MirrorStateKeys) {
   EXPECT_EQ(MirrorHoldKey("dc/t/0"), "dc/t/0/hold");
   EXPECT_EQ(MirrorDecisionKey("dc/t/0", 42), "dc/t/0/decision/42");
   EXPECT_EQ(MirrorClusterIdKey("dc"), "dc/cluster-id");
+  EXPECT_EQ(MirrorPositionKeyPrefix("dc", "redis-writes"), "dc/redis-writes/");
   EXPECT_EQ(MirrorFlowName("dc", "dr"), "dc:dr");
+  EXPECT_EQ(MirrorTransactionalId("dc", "dr", 0), "walrus-mirror.dc.dr");
+  EXPECT_EQ(MirrorTransactionalId("dc", "dr", 2), "walrus-mirror.dc.dr.2");
   EXPECT_STREQ(kMirrorHoldSuffix, "/hold");
   EXPECT_STREQ(kMirrorDecisionInfix, "/decision/");
   EXPECT_STREQ(kMirrorClusterIdSuffix, "/cluster-id");

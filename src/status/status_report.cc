@@ -10,6 +10,8 @@
 #include "kafka/assign_consumer.h"
 #include "kafka/log_bounds.h"
 #include "kafka/mirror_state.h"
+#include "protocol/redis_keys.h"
+#include "protocol/topics.h"
 #include "redis/connection.h"
 #include "redis/endpoint.h"
 
@@ -41,7 +43,7 @@ int64_t WallMs() {
 
 bool Internal(const std::string& t) {
   return t == kafka::kMirrorOffsetsTopic || t == kafka::kMirrorHeartbeatsTopic || t.rfind("_", 0) == 0 ||
-         (t.size() > 4 && t.compare(t.size() - 4, 4, ".dlq") == 0);
+         protocol::IsDlqTopic(t);
 }
 
 bool Selected(const StatusOptions& o, const std::string& t) {
@@ -286,9 +288,9 @@ StatusReport CollectStatus(const StatusOptions& o) {
       if (row.cluster != name || !row.end) continue;
       // Key formats of the applier (src/apply/partition_state.h, partition_hold.h).
       auto v = (*conn)->Command(
-          {"MGET", fmt::format("walrus:pos:{}:{}", row.topic, row.partition),
-           fmt::format("walrus:hold:{}:{}", row.topic, row.partition),
-           fmt::format("walrus:kafka-cluster-id:{}:{}", row.topic, row.partition)});
+          {"MGET", protocol::PositionKey(row.topic, row.partition),
+           protocol::HoldKey(row.topic, row.partition),
+           protocol::ClusterIdKey(row.topic, row.partition)});
       if (!v || v->IsError() || v->size() != 3) break;
       row.redis_state = "ok";
       const auto pos = v->element(0);
