@@ -19,6 +19,8 @@
 #include "apply/source_coords.h"
 #include "apply/tx_runner.h"
 #include "kafka/admin.h"
+#include "protocol/headers.h"
+#include "protocol/redis_keys.h"
 
 namespace walrus::apply {
 namespace {
@@ -37,7 +39,7 @@ const char* CategoryOf(const Error& e) {
 }  // namespace
 
 std::string PositionKey(const std::string& topic, int32_t partition) {
-  return fmt::format("walrus:pos:{}:{}", topic, partition);
+  return protocol::PositionKey(topic, partition);
 }
 
 Applier::Applier(ApplyConfig cfg, std::unique_ptr<redis::PrimaryLocator> locator,
@@ -648,7 +650,7 @@ bool Applier::SelectRecords(std::vector<kafka::Message>& msgs) {
       continue;
     }
     tx_.Touch(ps, ps->effective_next(), msg.offset());
-    if (msg.header("walrus-src")) {
+    if (msg.header(protocol::kSrcHeader)) {
       // A mirrored record: its coordinates count only once authenticated (source_auth.h); then
       // it is applied only if its source offset is new (mirror redeliveries).
       auto coords = src_auth_.Authenticate(msg);

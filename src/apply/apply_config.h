@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/src_key_ring.h"
+#include "protocol/topics.h"
 
 namespace walrus::apply {
 
@@ -61,7 +62,7 @@ struct ApplyConfig {
   // One line for the start-up log; never contains secrets.
   std::string Describe() const;
   std::string DlqTopicFor(const std::string& topic) const {
-    return dlq_topic.empty() ? topic + ".dlq" : dlq_topic;
+    return dlq_topic.empty() ? protocol::DlqTopic(topic) : dlq_topic;
   }
 };
 

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "core/log.h"
+#include "protocol/headers.h"
 
 namespace walrus::apply {
 
@@ -23,13 +24,13 @@ void DeadLetterSink::SendCommitted(const kafka::Message& msg, const std::string&
   if (auto k = msg.key()) rec.key = std::string(*k);
   if (auto v = msg.value()) rec.value = std::string(*v);
   rec.headers = msg.headers();
-  rec.headers.push_back({"walrus-dlq-reason", reason});
-  rec.headers.push_back({"walrus-dlq-category", category});
-  rec.headers.push_back({"walrus-dlq-group", group_});
-  rec.headers.push_back({"walrus-src-topic", std::string(msg.topic())});
-  rec.headers.push_back({"walrus-src-partition", std::to_string(msg.partition())});
-  rec.headers.push_back({"walrus-src-offset", std::to_string(msg.offset())});
-  rec.headers.push_back({"walrus-src-timestamp", std::to_string(msg.timestamp_ms())});
+  rec.headers.push_back({protocol::kDlqReasonHeader, reason});
+  rec.headers.push_back({protocol::kDlqCategoryHeader, category});
+  rec.headers.push_back({protocol::kDlqGroupHeader, group_});
+  rec.headers.push_back({protocol::kSrcTopicHeader, std::string(msg.topic())});
+  rec.headers.push_back({protocol::kSrcPartitionHeader, std::to_string(msg.partition())});
+  rec.headers.push_back({protocol::kSrcOffsetHeader, std::to_string(msg.offset())});
+  rec.headers.push_back({protocol::kSrcTimestampHeader, std::to_string(msg.timestamp_ms())});
   probe_.Dlq(category).Increment();
   WALRUS_LOG_EVERY_MS(Logger("apply"), warn, 1000,
                       "dead-letter topic={} partition={} offset={} category={} reason={}",
@@ -49,15 +50,15 @@ void DeadLetterSink::SendRecovered(const std::string& topic, int32_t partition, 
     rec.headers = original->headers();
     ts = original->timestamp_ms();
   }
-  rec.headers.push_back({"walrus-dlq-reason", reason});
-  rec.headers.push_back({"walrus-dlq-category", category});
-  rec.headers.push_back({"walrus-dlq-group", group_});
-  rec.headers.push_back({"walrus-src-topic", topic});
-  rec.headers.push_back({"walrus-src-partition", std::to_string(partition)});
-  rec.headers.push_back({"walrus-src-offset", std::to_string(offset)});
-  rec.headers.push_back({"walrus-src-timestamp", std::to_string(ts)});
-  rec.headers.push_back({"walrus-dlq-recovered", "1"});
-  if (original == nullptr) rec.headers.push_back({"walrus-dlq-body-missing", missing});
+  rec.headers.push_back({protocol::kDlqReasonHeader, reason});
+  rec.headers.push_back({protocol::kDlqCategoryHeader, category});
+  rec.headers.push_back({protocol::kDlqGroupHeader, group_});
+  rec.headers.push_back({protocol::kSrcTopicHeader, topic});
+  rec.headers.push_back({protocol::kSrcPartitionHeader, std::to_string(partition)});
+  rec.headers.push_back({protocol::kSrcOffsetHeader, std::to_string(offset)});
+  rec.headers.push_back({protocol::kSrcTimestampHeader, std::to_string(ts)});
+  rec.headers.push_back({protocol::kDlqRecoveredHeader, "1"});
+  if (original == nullptr) rec.headers.push_back({protocol::kDlqBodyMissingHeader, missing});
   probe_.Dlq(category).Increment();
   Logger("apply")->warn(
       "dead-letter from the outbox topic={} partition={} offset={} category={} reason={}{}", topic,
@@ -110,7 +111,8 @@ bool DeadLetterSink::AwaitAll(const std::atomic<bool>& stop) {
                         shared->errors[i].find("too large") != std::string::npos)) {
         // The DLQ cannot take the original value: keep the coordinates and reason (the record
         // itself stays in the source topic) rather than stall the partition forever.
-        rec.headers.push_back({"walrus-dlq-value-omitted", std::to_string(rec.value->size())});
+        rec.headers.push_back(
+            {protocol::kDlqValueOmittedHeader, std::to_string(rec.value->size())});
         rec.value.reset();
       }
       WALRUS_LOG_EVERY_MS(Logger("apply"), error, 1000,

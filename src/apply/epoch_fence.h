@@ -24,10 +24,11 @@
 #include <string_view>
 
 #include "core/result.h"
+#include "protocol/redis_keys.h"
 
 namespace walrus::apply {
 
-inline constexpr std::string_view kEpochKey = "walrus:epoch";
+inline constexpr std::string_view kEpochKey = protocol::kEpochKey;
 
 class EpochFence {
  public:

@@ -113,7 +113,7 @@ bool ParseInt(std::string_view s, int64_t& v) {
 }  // namespace
 
 std::string OutboxKey(std::string_view topic, int32_t partition) {
-  return fmt::format("{}{}:{}", kOutboxPrefix, topic, partition);
+  return protocol::OutboxKey(topic, partition);
 }
 
 std::string EncodeOutboxValue(int64_t wall_ms, std::string_view category, std::string_view reason) {

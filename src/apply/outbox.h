@@ -23,9 +23,11 @@
 #include <string_view>
 #include <vector>
 
+#include "protocol/redis_keys.h"
+
 namespace walrus::apply {
 
-inline constexpr std::string_view kOutboxPrefix = "walrus:outbox:";
+inline constexpr std::string_view kOutboxPrefix = protocol::kOutboxKeyPrefix;
 
 std::string OutboxKey(std::string_view topic, int32_t partition);
 

@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "core/planner.h"
 #include "kafka/assign_consumer.h"
+#include "protocol/headers.h"
 
 namespace walrus::apply {
 namespace {
@@ -115,11 +116,11 @@ Result<OutboxDrain::DlqIndex> OutboxDrain::ScanDlq(const std::string& dlq, int64
   auto st = ReadRanges(**c, tps, ends, stop, [&](const kafka::Message& m) {
     // Another group's dead letter (or one without the header: an older walrus) is not ours: at
     // worst ours is produced a second time, never dropped.
-    if (m.header("walrus-dlq-group") != std::optional<std::string_view>(group_)) return;
-    auto topic = m.header("walrus-src-topic");
-    auto part = ToInt(m.header("walrus-src-partition"));
-    auto off = ToInt(m.header("walrus-src-offset"));
-    auto ts = ToInt(m.header("walrus-src-timestamp"));
+    if (m.header(protocol::kDlqGroupHeader) != std::optional<std::string_view>(group_)) return;
+    auto topic = m.header(protocol::kSrcTopicHeader);
+    auto part = ToInt(m.header(protocol::kSrcPartitionHeader));
+    auto off = ToInt(m.header(protocol::kSrcOffsetHeader));
+    auto ts = ToInt(m.header(protocol::kSrcTimestampHeader));
     if (!topic || !part || !off || !ts) return;
     found.exact.emplace(std::string(*topic), static_cast<int32_t>(*part), *off, *ts);
     found.coords.emplace(std::string(*topic), static_cast<int32_t>(*part), *off);

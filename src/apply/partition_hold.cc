@@ -2,20 +2,20 @@
 
 #include <fmt/format.h>
 
-#include <nlohmann/json.hpp>
-
+#include "core/hold_record.h"
 #include "kafka/log_bounds.h"
+#include "protocol/redis_keys.h"
 
 namespace walrus::apply {
 
 std::string HoldKey(std::string_view topic, int32_t partition) {
-  return fmt::format("walrus:hold:{}:{}", topic, partition);
+  return protocol::HoldKey(topic, partition);
 }
 
-std::string HoldKeyPrefix(std::string_view topic) { return fmt::format("walrus:hold:{}:", topic); }
+std::string HoldKeyPrefix(std::string_view topic) { return protocol::HoldKeyPrefix(topic); }
 
 std::string ClusterIdKey(std::string_view topic, int32_t partition) {
-  return fmt::format("walrus:kafka-cluster-id:{}:{}", topic, partition);
+  return protocol::ClusterIdKey(topic, partition);
 }
 
 Classification ClassifyPosition(int64_t position, int64_t low, int64_t high) {
@@ -80,40 +80,63 @@ std::string PartitionHold::DescribeReason() const {
       topic, partition, position, high, count, low, high);
 }
 
+namespace {
+// A hold's reason is never kInRange (MakeHold, MakeClusterHold); the stored record cannot say it.
+HoldReason ToHoldReason(Verdict v) {
+  switch (v) {
+    case Verdict::kRetentionGap:
+      return HoldReason::kRetentionGap;
+    case Verdict::kClusterChanged:
+      return HoldReason::kClusterChanged;
+    case Verdict::kBeyondEnd:
+    case Verdict::kInRange:
+      break;
+  }
+  return HoldReason::kBeyondEnd;
+}
+
+Verdict ToVerdict(HoldReason r) {
+  switch (r) {
+    case HoldReason::kRetentionGap:
+      return Verdict::kRetentionGap;
+    case HoldReason::kClusterChanged:
+      return Verdict::kClusterChanged;
+    case HoldReason::kBeyondEnd:
+      break;
+  }
+  return Verdict::kBeyondEnd;
+}
+}  // namespace
+
 std::string PartitionHold::ToJson() const {
-  return nlohmann::json{{"topic", topic},        {"partition", partition},
-                        {"reason", VerdictName(reason)}, {"position", position},
-                        {"low", low},            {"high", high},
-                        {"count", count},        {"since_ms", since_ms},
-                        {"stored_cluster", stored_cluster}, {"cluster", cluster}}
-      .dump();
+  return EncodeHold({.topic = topic,
+                     .partition = partition,
+                     .reason = ToHoldReason(reason),
+                     .position = position,
+                     .low = low,
+                     .high = high,
+                     .count = count,
+                     .since_ms = since_ms,
+                     .stored_cluster = stored_cluster,
+                     .cluster = cluster},
+                    HoldLayout::kApplier);
 }
 
 Result<PartitionHold> PartitionHold::FromJson(std::string_view json) {
-  auto j = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) {
-    return Error(Errc::kInvalidArgument, "hold: not a JSON object");
-  }
-  try {
-    PartitionHold h;
-    h.topic = j.at("topic").get<std::string>();
-    h.partition = j.at("partition").get<int32_t>();
-    auto reason = ParseVerdict(j.at("reason").get<std::string>());
-    if (!reason || *reason == Verdict::kInRange) {
-      return Error(Errc::kInvalidArgument, "hold: unknown reason");
-    }
-    h.reason = *reason;
-    h.position = j.at("position").get<int64_t>();
-    h.low = j.at("low").get<int64_t>();
-    h.high = j.at("high").get<int64_t>();
-    h.count = j.at("count").get<int64_t>();
-    h.since_ms = j.value("since_ms", int64_t{0});
-    h.stored_cluster = j.value("stored_cluster", std::string());
-    h.cluster = j.value("cluster", std::string());
-    return h;
-  } catch (const std::exception& e) {
-    return Error(Errc::kInvalidArgument, std::string("hold: ") + e.what());
-  }
+  auto r = DecodeHold(json, HoldLayout::kApplier);
+  if (!r.ok()) return r.error();
+  PartitionHold h;
+  h.topic = std::move(r->topic);
+  h.partition = r->partition;
+  h.reason = ToVerdict(r->reason);
+  h.position = r->position;
+  h.low = r->low;
+  h.high = r->high;
+  h.count = r->count;
+  h.since_ms = r->since_ms;
+  h.stored_cluster = std::move(r->stored_cluster);
+  h.cluster = std::move(r->cluster);
+  return h;
 }
 
 PartitionHold MakeHold(std::string topic, int32_t partition, int64_t position, int64_t low,

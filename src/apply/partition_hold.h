@@ -31,6 +31,7 @@
 #include <string_view>
 
 #include "core/result.h"
+#include "protocol/redis_keys.h"
 
 namespace walrus::apply {
 
@@ -39,7 +40,7 @@ std::string HoldKey(std::string_view topic, int32_t partition);
 // Prefix of every hold key of a topic ("walrus:hold:<topic>:"), for SCAN MATCH <prefix>*.
 std::string HoldKeyPrefix(std::string_view topic);
 // Redis stream of operator decisions about held partitions (`walrus position`), XADD per decision.
-inline constexpr std::string_view kDecisionsKey = "walrus:decisions";
+inline constexpr std::string_view kDecisionsKey = protocol::kDecisionsKey;
 // Redis key naming the Kafka cluster (its cluster id) the stored position of `topic`[`partition`]
 // refers to ("walrus:kafka-cluster-id:<topic>:<partition>"). Per partition: an operator decision
 // about one partition re-bases only that partition's position on the cluster decided against,

@@ -99,3 +99,42 @@ TEST(PartitionHold, ClusterChangedNamesBothClusters) {
 
 }  // namespace
 }  // namespace walrus::apply
+
+namespace walrus::apply {
+namespace {
+
+// The stored bytes of a hold (walrus:hold:<topic>:<p>) are a contract: a hold written by an
+// earlier release must still be read, and this release writes the same bytes.
+constexpr std::string_view kStoredBeyondEnd =
+    R"({"cluster":"","count":597,"high":20,"low":3,"partition":11,"position":617,)"
+    R"("reason":"beyond_end","since_ms":1765000000000,"stored_cluster":"","topic":"us.events"})";
+constexpr std::string_view kStoredClusterChanged =
+    R"({"cluster":"new-id","count":0,"high":20,"low":0,"partition":1,"position":15,)"
+    R"("reason":"cluster_changed","since_ms":5,"stored_cluster":"old-id","topic":"t"})";
+
+TEST(PartitionHold, StoredFormatIsPinned) {
+  EXPECT_EQ(MakeHold("us.events", 11, 617, 3, 20, 1765000000000).ToJson(), kStoredBeyondEnd);
+  EXPECT_EQ(MakeClusterHold("t", 1, 15, 0, 20, "old-id", "new-id", 5).ToJson(),
+            kStoredClusterChanged);
+  auto h = PartitionHold::FromJson(kStoredBeyondEnd);
+  ASSERT_TRUE(h.ok()) << h.error().message;
+  EXPECT_EQ(h->ToJson(), kStoredBeyondEnd);
+  EXPECT_EQ(h->reason, Verdict::kBeyondEnd);
+  EXPECT_EQ(h->count, 597);
+  auto c = PartitionHold::FromJson(kStoredClusterChanged);
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->ToJson(), kStoredClusterChanged);
+  EXPECT_EQ(c->reason, Verdict::kClusterChanged);
+  EXPECT_EQ(c->stored_cluster, "old-id");
+  // A hold written before cluster ids were recorded (no since_ms / cluster fields) still reads.
+  auto old = PartitionHold::FromJson(
+      R"({"count":2,"high":5,"low":3,"partition":0,"position":1,"reason":"retention_gap",)"
+      R"("topic":"t"})");
+  ASSERT_TRUE(old.ok()) << old.error().message;
+  EXPECT_EQ(old->reason, Verdict::kRetentionGap);
+  EXPECT_EQ(old->since_ms, 0);
+  EXPECT_EQ(old->cluster, "");
+}
+
+}  // namespace
+}  // namespace walrus::apply

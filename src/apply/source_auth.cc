@@ -4,11 +4,12 @@
 
 #include "core/log.h"
 #include "core/strings.h"
+#include "protocol/headers.h"
 
 namespace walrus::apply {
 namespace {
 
-constexpr std::string_view kSrc = "walrus-src";
+constexpr std::string_view kSrc = protocol::kSrcHeader;
 constexpr std::string_view kMac = kSrcMacHeader;
 
 }  // namespace

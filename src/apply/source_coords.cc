@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "protocol/redis_keys.h"
+
 namespace walrus::apply {
 
 namespace {
@@ -42,9 +44,7 @@ std::optional<SourceCoords> ParseSourceCoords(std::string_view h) {
 }
 
 std::string SourceKey(std::string_view stream) {
-  std::string k = "walrus:src:";
-  k.append(stream);
-  return k;
+  return protocol::SourceKey(stream);
 }
 
 }  // namespace walrus::apply

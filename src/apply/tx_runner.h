@@ -21,6 +21,7 @@
 #include "apply/epoch_fence.h"
 #include "apply/transaction.h"
 #include "core/result.h"
+#include "protocol/redis_keys.h"
 #include "redis/connection.h"
 
 namespace walrus::apply {
@@ -28,7 +29,7 @@ namespace walrus::apply {
 // Active-active: the highest record HLC (core/hlc.h text) applied to this Redis, written in the
 // same MULTI/EXEC as the records (max-set). `walrus produce --observe-redis` reads it so a write
 // made after seeing remote writes gets a larger stamp than theirs.
-inline constexpr std::string_view kHlcKey = "walrus:hlc";
+inline constexpr std::string_view kHlcKey = protocol::kHlcKey;
 
 enum class TxOutcome {
   kCommitted,       // effects and positions are in Redis; failed records are marked in tx

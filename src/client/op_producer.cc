@@ -11,10 +11,11 @@
 #include "core/routing.h"
 #include "core/strings.h"
 #include "kafka/producer.h"
+#include "protocol/headers.h"
 
 namespace walrus::client {
 
-inline constexpr std::string_view kOriginHeader = "walrus-origin";
+inline constexpr std::string_view kOriginHeader = protocol::kOriginHeader;
 
 // Owned by OpProducer. `send_mu_` serializes stamping, the applier-rules check (the decoder
 // is single-threaded) and the enqueue, so per partition the log order is the stamp order.

@@ -36,10 +36,11 @@
 
 #include "core/op.h"
 #include "core/result.h"
+#include "protocol/redis_keys.h"
 
 namespace walrus {
 
-inline constexpr std::string_view kReservedPrefix = "walrus:";
+inline constexpr std::string_view kReservedPrefix = protocol::kReservedPrefix;
 
 // True when `key` lies in the reserved namespace (begins with kReservedPrefix, byte for byte).
 constexpr bool IsReservedKey(std::string_view key) { return key.starts_with(kReservedPrefix); }

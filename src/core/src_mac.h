@@ -41,10 +41,11 @@
 
 #include "core/hmac_sha256.h"
 #include "core/src_key_ring.h"
+#include "protocol/headers.h"
 
 namespace walrus {
 
-inline constexpr const char* kSrcMacHeader = "walrus-src-mac";
+inline constexpr const char* kSrcMacHeader = protocol::kSrcMacHeader;
 
 // The fields of a record a MAC covers, headers apart (fed one by one with Header()).
 struct SrcMacRecord {

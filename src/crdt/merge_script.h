@@ -20,11 +20,12 @@
 #include <string_view>
 
 #include "core/keyspace.h"
+#include "protocol/redis_keys.h"
 
 namespace walrus::crdt {
 
-inline constexpr std::string_view kSidecarPrefix = "walrus:m:";
-inline constexpr std::string_view kContribPrefix = "walrus:c:";
+inline constexpr std::string_view kSidecarPrefix = protocol::kCrdtSidecarPrefix;
+inline constexpr std::string_view kContribPrefix = protocol::kCrdtContribPrefix;
 inline constexpr std::string_view kInternalPrefix = kReservedPrefix;  // core/keyspace.h
 static_assert(kSidecarPrefix.starts_with(kReservedPrefix) &&
               kContribPrefix.starts_with(kReservedPrefix));

@@ -10,6 +10,7 @@
 
 #include "demo/net.h"
 #include "http/host_port.h"
+#include "protocol/topics.h"
 #include "redis/endpoint.h"
 
 namespace walrus::demo {
@@ -181,7 +182,8 @@ Status DemoSystem::StartKafka() {
       s.argv.push_back("--topic");
       s.argv.push_back(fmt::format("{}.events:{}", t, config_.partitions));
       s.argv.push_back("--topic");
-      s.argv.push_back(fmt::format("{}.events.dlq:{}", t, config_.partitions));
+      s.argv.push_back(fmt::format("{}:{}", protocol::DlqTopic(fmt::format("{}.events", t)),
+                                   config_.partitions));
     }
     std::filesystem::remove(data_dir_ + "/devkafka-" + r.name + ".bootstrap");
     if (Status st = Spawn(std::move(s)); !st) return st;

@@ -26,12 +26,13 @@
 #include <string>
 
 #include "elect/lease_backend.h"
+#include "protocol/redis_keys.h"
 #include "redis/connection.h"
 #include "redis/endpoint.h"
 
 namespace walrus::elect {
 
-inline constexpr const char* kEpochKey = "walrus:epoch";
+inline constexpr const char* kEpochKey = protocol::kEpochKey.data();  // NUL-terminated literal
 
 struct RedisNodeOptions {
   redis::Endpoint local;

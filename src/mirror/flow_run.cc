@@ -9,6 +9,7 @@
 #include "dataset/lag.h"
 #include "kafka/admin.h"
 #include "mirror/record_copy.h"
+#include "protocol/topics.h"
 
 namespace walrus::mirror {
 
@@ -99,8 +100,8 @@ Status FlowRun::Open() {
   // under a backlog librdkafka still fills batches while earlier requests are in flight).
   kafka::Properties pprops = {{"linger.ms", "0"}, {"reconnect.backoff.max.ms", "1000"}};
   if (cfg_.transactions) {
-    std::string id = "walrus-mirror." + cfg_.source_alias + "." + cfg_.target_alias;
-    if (worker_ > 0) id += "." + std::to_string(worker_);
+    const std::string id =
+        protocol::MirrorTransactionalId(cfg_.source_alias, cfg_.target_alias, worker_);
     pprops.insert(pprops.end(), {{"transactional.id", id},
                                  {"transaction.timeout.ms", "60000"},
                                  {"message.timeout.ms", "60000"}});

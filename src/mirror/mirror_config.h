@@ -15,6 +15,8 @@
 
 #include "core/src_key_ring.h"
 #include "kafka/types.h"
+#include "protocol/headers.h"
+#include "protocol/topics.h"
 #include "replication/mirror_state.h"
 
 namespace walrus::mirror {
@@ -23,8 +25,8 @@ enum class Naming { kIdentity, kPrefix };
 
 inline constexpr const char* kOffsetsTopic = replication::kMirrorOffsetsTopic;
 inline constexpr const char* kHeartbeatsTopic = replication::kMirrorHeartbeatsTopic;
-inline constexpr const char* kSrcHeader = "walrus-src";
-inline constexpr const char* kOriginHeader = "walrus-origin";
+inline constexpr const char* kSrcHeader = protocol::kSrcHeader;
+inline constexpr const char* kOriginHeader = protocol::kOriginHeader;
 
 // One source -> target replication flow.
 struct FlowConfig {
@@ -46,7 +48,7 @@ struct FlowConfig {
   // --no-src-auth (then every walrus apply refuses the flow's records). Set by ApplySrcAuth.
   SrcKeyRing src_keys;
 
-  std::string Name() const { return source_alias + ":" + target_alias; }
+  std::string Name() const { return protocol::MirrorFlowName(source_alias, target_alias); }
   std::string TargetTopic(const std::string& source_topic) const {
     return naming == Naming::kPrefix ? source_alias + "." + source_topic : source_topic;
   }

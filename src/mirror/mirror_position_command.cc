@@ -13,6 +13,7 @@
 #include "kafka/producer.h"
 #include "mirror/mirror_config.h"
 #include "mirror/record_copy.h"
+#include "protocol/topics.h"
 #include "replication/mirror_state.h"
 #include "replication/source_hold.h"
 
@@ -89,7 +90,7 @@ int Run(const Flags& f) {
   // The partitions: given, or every held one of the topic.
   std::vector<int32_t> parts = f.partitions;
   if (parts.empty()) {
-    const std::string prefix = f.source_alias + "/" + f.topic + "/";
+    const std::string prefix = protocol::MirrorPositionKeyPrefix(f.source_alias, f.topic);
     for (const auto& [key, json] : state->holds) {
       if (key.rfind(prefix, 0) != 0) continue;
       auto h = replication::SourceHold::FromJson(json);

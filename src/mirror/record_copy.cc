@@ -2,15 +2,18 @@
 
 #include <fmt/format.h>
 
+#include "protocol/headers.h"
+#include "protocol/topics.h"
+
 namespace walrus::mirror {
 
 std::string SrcHeaderPrefix(std::string_view alias, std::string_view topic, int32_t partition) {
-  return fmt::format("{}/{}/{}/", alias, topic, partition);
+  return protocol::SrcHeaderPrefix(alias, topic, partition);
 }
 
 std::string SrcHeaderValue(std::string_view alias, std::string_view topic, int32_t partition,
                            int64_t offset) {
-  return SrcHeaderPrefix(alias, topic, partition) + std::to_string(offset);
+  return protocol::SrcHeaderValue(alias, topic, partition, offset);
 }
 
 bool LoopsBack(std::optional<std::string_view> src, std::optional<std::string_view> origin,
@@ -20,7 +23,7 @@ bool LoopsBack(std::optional<std::string_view> src, std::optional<std::string_vi
 }
 
 std::string PositionKey(std::string_view source_alias, std::string_view topic, int32_t partition) {
-  return fmt::format("{}/{}/{}", source_alias, topic, partition);
+  return protocol::MirrorPositionKey(source_alias, topic, partition);
 }
 
 }  // namespace walrus::mirror

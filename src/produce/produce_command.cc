@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "core/op.h"
 #include "kafka/security.h"
+#include "protocol/redis_keys.h"
 #include "redis/connection.h"
 #include "redis/endpoint.h"
 
@@ -21,7 +22,7 @@ namespace walrus::produce {
 namespace {
 
 // Where the crdt applier keeps the highest HLC it has applied to its Redis (a string).
-constexpr std::string_view kAppliedHlcKey = "walrus:hlc";
+constexpr std::string_view kAppliedHlcKey = protocol::kHlcKey;
 // A run of `walrus produce` is short: each one starts above the persisted floor, so a small step
 // keeps scripted loops of runs near the wall clock (a run costs more than 100 ms anyway) at the
 // price of at most ten floor-file writes a second.

@@ -25,15 +25,16 @@
 
 #include "core/result.h"
 #include "kafka/types.h"
+#include "protocol/topics.h"
 
 namespace walrus::replication {
 
-inline constexpr const char* kMirrorOffsetsTopic = "walrus-mirror.offsets";
-inline constexpr const char* kMirrorHeartbeatsTopic = "walrus-heartbeats";
+inline constexpr const char* kMirrorOffsetsTopic = protocol::kMirrorOffsetsTopic;
+inline constexpr const char* kMirrorHeartbeatsTopic = protocol::kMirrorHeartbeatsTopic;
 
-inline constexpr const char* kMirrorHoldSuffix = "/hold";
-inline constexpr const char* kMirrorDecisionInfix = "/decision/";
-inline constexpr const char* kMirrorClusterIdSuffix = "/cluster-id";
+inline constexpr const char* kMirrorHoldSuffix = protocol::kMirrorHoldSuffix;
+inline constexpr const char* kMirrorDecisionInfix = protocol::kMirrorDecisionInfix;
+inline constexpr const char* kMirrorClusterIdSuffix = protocol::kMirrorClusterIdSuffix;
 
 // Everything `walrus mirror` keeps in the target's offsets topic, last value per key.
 struct MirrorState {

@@ -32,11 +32,14 @@
 #include <string>
 #include <string_view>
 
+#include "core/hold_record.h"
 #include "core/result.h"
 
 namespace walrus::replication {
 
-enum class HoldReason { kBeyondEnd, kRetentionGap, kClusterChanged };
+// The reasons and their names are the stored record's (core/hold_record.h).
+using walrus::HoldReason;
+using walrus::HoldReasonName;
 
 struct SourceClassification {
   std::optional<HoldReason> reason;  // nullopt: the position is in the log (or none is stored)
@@ -47,9 +50,6 @@ struct SourceClassification {
 // position == high is normal (everything copied).
 SourceClassification ClassifySourcePosition(int64_t position, int64_t low, int64_t high);
 
-// "beyond_end" / "retention_gap" / "cluster_changed" (metric label and JSON value).
-std::string_view HoldReasonName(HoldReason r);
-
 // Key of a partition's hold record: "<position key>/hold"; of a decision's audit record:
 // "<position key>/decision/<at_ms>".
 std::string HoldRecordKey(std::string_view position_key);
@@ -57,33 +57,15 @@ std::string DecisionRecordKey(std::string_view position_key, int64_t at_ms);
 // Key of the source cluster id the flow's positions refer to: "<source-alias>/cluster-id".
 std::string ClusterIdKey(std::string_view source_alias);
 
-struct SourceHold {
-  enum class State { kHeld, kDecided, kReleased };
-
-  State state = State::kHeld;
-  std::string source_alias, topic;
-  int32_t partition = 0;
-  HoldReason reason = HoldReason::kBeyondEnd;
-  int64_t position = 0;  // the stored source position when the hold was taken
-  int64_t low = -1;      // source log start then
-  int64_t high = -1;     // source log end then
-  int64_t count = 0;
-  int64_t since_ms = 0;
-  // kClusterChanged: the cluster the positions were stored for, and the one read now.
-  std::string stored_cluster, cluster;
-  // kDecided / kReleased: the operator's decision.
-  std::string action;  // accept-gap | reset-to-log-start | reset-to
-  int64_t new_position = -1;
-  std::string why, by, host;
-  int64_t decided_ms = 0;
+// The stored record (core/hold_record.h, HoldLayout::kMirror) plus what the mirror says of it.
+struct SourceHold : HoldRecord {
+  using State = HoldState;
 
   // One line naming the partition, the reason and every number (logs, /readyz, status).
   std::string Describe() const;
-  std::string ToJson() const;
+  std::string ToJson() const { return EncodeHold(*this, HoldLayout::kMirror); }
   static Result<SourceHold> FromJson(std::string_view json);
 };
-
-std::string_view StateName(SourceHold::State s);
 
 // The hold of a position classified out of the log (precondition: c.reason set).
 SourceHold MakeSourceHold(std::string source_alias, std::string topic, int32_t partition,

@@ -57,3 +57,58 @@ TEST(SourceHoldTest, RefusesMalformedRecords) {
 
 }  // namespace
 }  // namespace walrus::replication
+
+
+namespace walrus::replication {
+namespace {
+
+// The stored bytes of a hold record (walrus-mirror.offsets, key "<position key>/hold") are a
+// contract: records written by an earlier release must still be read, and this one writes the
+// same bytes.
+constexpr std::string_view kStoredHeld =
+    R"({"count":19,"high":85,"low":24,"partition":3,"position":5,"reason":"retention_gap",)"
+    R"("since_ms":1700000000000,"source":"dc","state":"held","topic":"redis-writes"})";
+constexpr std::string_view kStoredDecided =
+    R"({"action":"reset-to-log-start","by":"ops","count":5,"decided_ms":7,"high":10,)"
+    R"("host":"h1","low":0,"new_position":0,"partition":0,"position":15,"reason":"beyond_end",)"
+    R"("since_ms":1,"source":"dc","state":"decided","topic":"t","why":"DC Kafka rebuilt"})";
+constexpr std::string_view kStoredClusterChanged =
+    R"({"cluster":"new-id","count":0,"high":20,"low":0,"partition":1,"position":15,)"
+    R"("reason":"cluster_changed","since_ms":5,"source":"dc","state":"held",)"
+    R"("stored_cluster":"old-id","topic":"t"})";
+
+TEST(SourceHoldTest, StoredFormatIsPinned) {
+  EXPECT_EQ(MakeSourceHold("dc", "redis-writes", 3, 5, 24, 85, 1700000000000).ToJson(), kStoredHeld);
+  SourceHold d = MakeSourceHold("dc", "t", 0, 15, 0, 10, 1);
+  d.state = SourceHold::State::kDecided;
+  d.action = "reset-to-log-start";
+  d.new_position = 0;
+  d.why = "DC Kafka rebuilt";
+  d.by = "ops";
+  d.host = "h1";
+  d.decided_ms = 7;
+  EXPECT_EQ(d.ToJson(), kStoredDecided);
+  SourceHold c = MakeSourceHold("dc", "t", 1, 15, 0, 20, 5);
+  c.reason = HoldReason::kClusterChanged;
+  c.stored_cluster = "old-id";
+  c.cluster = "new-id";
+  EXPECT_EQ(c.ToJson(), kStoredClusterChanged);
+  for (std::string_view stored : {kStoredHeld, kStoredDecided, kStoredClusterChanged}) {
+    auto back = SourceHold::FromJson(stored);
+    ASSERT_TRUE(back) << back.error().message;
+    EXPECT_EQ(back->ToJson(), stored);
+  }
+  EXPECT_EQ(SourceHold::FromJson(kStoredDecided)->state, SourceHold::State::kDecided);
+  EXPECT_EQ(SourceHold::FromJson(kStoredClusterChanged)->stored_cluster, "old-id");
+  // Only the required fields: the others take their defaults.
+  auto min = SourceHold::FromJson(
+      R"({"partition":2,"position":9,"reason":"beyond_end","state":"released","topic":"t"})");
+  ASSERT_TRUE(min) << min.error().message;
+  EXPECT_EQ(min->state, SourceHold::State::kReleased);
+  EXPECT_EQ(min->low, -1);
+  EXPECT_EQ(min->new_position, -1);
+  EXPECT_EQ(min->source_alias, "");
+}
+
+}  // namespace
+}  // namespace walrus::replication

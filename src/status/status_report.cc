@@ -11,6 +11,8 @@
 #include "kafka/admin.h"
 #include "kafka/assign_consumer.h"
 #include "kafka/log_bounds.h"
+#include "protocol/redis_keys.h"
+#include "protocol/topics.h"
 #include "redis/connection.h"
 #include "redis/endpoint.h"
 #include "replication/mirror_state.h"
@@ -36,8 +38,8 @@ std::optional<std::pair<std::string, int64_t>> Outside(int64_t position, int64_t
 }
 
 bool Internal(const std::string& t) {
-  return t == replication::kMirrorOffsetsTopic || t == replication::kMirrorHeartbeatsTopic ||
-         t.rfind("_", 0) == 0 || (t.size() > 4 && t.compare(t.size() - 4, 4, ".dlq") == 0);
+  return t == replication::kMirrorOffsetsTopic || t == replication::kMirrorHeartbeatsTopic || t.rfind("_", 0) == 0 ||
+         protocol::IsDlqTopic(t);
 }
 
 bool Selected(const StatusOptions& o, const std::string& t) {
@@ -282,9 +284,9 @@ StatusReport CollectStatus(const StatusOptions& o) {
       if (row.cluster != name || !row.end) continue;
       // Key formats of the applier (src/apply/partition_state.h, partition_hold.h).
       auto v = (*conn)->Command(
-          {"MGET", fmt::format("walrus:pos:{}:{}", row.topic, row.partition),
-           fmt::format("walrus:hold:{}:{}", row.topic, row.partition),
-           fmt::format("walrus:kafka-cluster-id:{}:{}", row.topic, row.partition)});
+          {"MGET", protocol::PositionKey(row.topic, row.partition),
+           protocol::HoldKey(row.topic, row.partition),
+           protocol::ClusterIdKey(row.topic, row.partition)});
       if (!v || v->IsError() || v->size() != 3) break;
       row.redis_state = "ok";
       const auto pos = v->element(0);
