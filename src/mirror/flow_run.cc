@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "kafka/admin.h"
 #include "mirror/record_copy.h"
@@ -15,12 +16,6 @@ using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 namespace {
-
-int64_t WallMs() {
-  return std::chrono::duration_cast<milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 constexpr milliseconds kAdminTimeout{10000};
 constexpr milliseconds kTxTimeout{60000};
@@ -161,7 +156,7 @@ Status FlowRun::Start(std::vector<RouteSpec> routes, const std::vector<std::stri
   // Warm-up commit before the first record, so the producer's first transaction is paid now,
   // not while copying. Worker 0 adds a "<src>:<dst>/started" marker (value: wall ms).
   if (worker_ == 0) {
-    if (Status s = fw_->Produce(kOffsetsTopic, name_ + "/started", std::to_string(WallMs()));
+    if (Status s = fw_->Produce(kOffsetsTopic, name_ + "/started", std::to_string(WallNowMs()));
         !s.ok()) {
       return s;
     }
@@ -203,7 +198,7 @@ Status FlowRun::Commit(bool final) {
     if (!s.ok()) return s;
   }
   if (hb_due) {
-    if (Status s = fw_->Produce(kHeartbeatsTopic, name_, std::to_string(WallMs())); !s.ok()) {
+    if (Status s = fw_->Produce(kHeartbeatsTopic, name_, std::to_string(WallNowMs())); !s.ok()) {
       return s;
     }
     last_hb_ = now;
@@ -291,7 +286,7 @@ void FlowRun::UpdateStats(Clock::time_point now) {
     last_bytes_ = b;
   }
   last_stats_ = now;
-  const int64_t wall = WallMs();
+  const int64_t wall = WallNowMs();
   const auto& progress = fw_->progress();
   for (size_t i = 0; i < routes_.size(); ++i) {
     auto wm = fw_->Watermarks(i);

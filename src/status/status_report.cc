@@ -6,6 +6,7 @@
 #include <regex>
 #include <tuple>
 
+#include "core/clock.h"
 #include "kafka/admin.h"
 #include "kafka/assign_consumer.h"
 #include "kafka/log_bounds.h"
@@ -31,12 +32,6 @@ std::optional<std::pair<std::string, int64_t>> Outside(int64_t position, int64_t
       break;
   }
   return std::nullopt;
-}
-
-int64_t WallMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 bool Internal(const std::string& t) {
@@ -257,7 +252,7 @@ StatusReport CollectStatus(const StatusOptions& o) {
       r.errors.push_back(fmt::format("{}: mirror positions: {}", name, st.error().message));
     }
     if (auto hb = kafka::ReadMirrorHeartbeats(props, o.timeout * 2)) {
-      for (const auto& [flow, ms] : *hb) r.heartbeats.push_back({flow, name, WallMs() - ms});
+      for (const auto& [flow, ms] : *hb) r.heartbeats.push_back({flow, name, WallNowMs() - ms});
     }
   }
   // Appliers' positions in each cluster's Redis.
