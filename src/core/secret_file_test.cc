@@ -11,8 +11,10 @@
 namespace walrus {
 namespace {
 
+// One file per test: CTest runs the tests of this binary in parallel processes.
 std::string Write(const std::string& content) {
-  const std::string path = ::testing::TempDir() + "/secret_file_test";
+  const std::string path = ::testing::TempDir() + "/secret_file_test_" +
+                           ::testing::UnitTest::GetInstance()->current_test_info()->name();
   std::ofstream(path, std::ios::binary) << content;
   return path;
 }

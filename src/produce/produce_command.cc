@@ -16,6 +16,8 @@
 #include "kafka/security.h"
 #include "redis/connection.h"
 #include "redis/endpoint.h"
+#include "service/common_flags.h"
+#include "service/service_main.h"
 
 namespace walrus::produce {
 namespace {
@@ -37,7 +39,7 @@ struct Flags {
   std::vector<std::string> x_props;
   kafka::SecurityFlags security;
   std::vector<std::string> words;  // CMD KEY ARG...
-  std::string log_level = "warn";
+  service::LogFlags log{.level = "warn"};
   bool quiet = false;
 };
 
@@ -136,17 +138,8 @@ Write WordsWrite(const Flags& f) {
   return w;
 }
 
-int RunProduce(const Flags& f) {
-  try {
-    InitLogging(f.log_level);
-  } catch (const std::exception& e) {
-    std::cerr << "walrus produce: error: " << e.what() << "\n";
-    return 2;
-  }
-  auto usage = [](const std::string& why) {
-    std::cerr << "walrus produce: error: " << why << "\n";
-    return 2;
-  };
+int RunProduce(const Flags& f, service::ServiceMain& svc) {
+  auto usage = [&svc](const std::string& why) { return svc.Fail(service::kExitUsage, why); };
   if (f.brokers.empty()) return usage("--brokers is required");
   if (!f.words.empty() && f.words.size() < 2) return usage("expected CMD KEY [ARG...]");
   if (f.origin.empty() && !f.hlc_floor_file.empty())
@@ -167,14 +160,13 @@ int RunProduce(const Flags& f) {
   auto producer = client::OpProducer::Create(std::move(opts));
   if (!producer) {
     const bool bad_flag = producer.error().Is(Errc::kInvalidArgument);
-    std::cerr << "walrus produce: error: " << producer.error().message << "\n";
-    return bad_flag ? 2 : 1;
+    return svc.Fail(bad_flag ? service::kExitUsage : service::kExitFailed,
+                    producer.error().message);
   }
   client::OpProducer& out = **producer;
   if (!f.observe_redis.empty()) {
     if (auto st = ObserveApplied(f.observe_redis, out); !st) {
-      std::cerr << "walrus produce: error: " << st.error().message << "\n";
-      return 1;
+      return svc.Fail(service::kExitFailed, st.error().message);
     }
   }
 
@@ -210,8 +202,7 @@ int RunProduce(const Flags& f) {
   (void)out.Flush(std::chrono::seconds(60));
   acks.Wait();
   if (topic_missing) {
-    std::cerr << fmt::format("walrus produce: error: topic '{}' does not exist\n", f.topic);
-    return 1;
+    return svc.Fail(service::kExitFailed, fmt::format("topic '{}' does not exist", f.topic));
   }
   if (const size_t failed = acks.failed(); failed > 0) {
     std::cerr << fmt::format("walrus produce: {} of {} ops failed\n", failed, line_no);
@@ -252,11 +243,12 @@ void AddProduceCommand(CLI::App& root, int& exit_code) {
   cmd->add_option("-X", f->x_props, "librdkafka property key=value (repeatable)");
   kafka::AddSecurityFlags(cmd, &f->security);
   cmd->add_flag("-q,--quiet", f->quiet, "Do not print a line per acknowledged op");
-  cmd->add_option("--log-level", f->log_level, "trace|debug|info|warn|error")
-      ->envname("WALRUS_LOG_LEVEL")
-      ->capture_default_str();
+  service::AddLogFlags(cmd, f->log);
   cmd->add_option("op", f->words, "CMD KEY [ARG...]; omit to read JSON lines from stdin");
-  cmd->callback([f, &exit_code] { exit_code = RunProduce(*f); });
+  cmd->callback([f, &exit_code] {
+    exit_code = service::RunCommand(
+        "produce", f->log, [&](service::ServiceMain& svc) { return RunProduce(*f, svc); });
+  });
 }
 
 }  // namespace walrus::produce

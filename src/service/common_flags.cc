@@ -19,7 +19,9 @@ LogOptions AddLogFlags(CLI::App* cmd, LogFlags& flags, const std::string& level_
   return o;
 }
 
-CLI::Validator LogLevelCheck() { return CLI::IsMember({"trace", "debug", "info", "warn", "error"}); }
+CLI::Validator LogLevelCheck() {
+  return CLI::IsMember({"trace", "debug", "info", "warn", "error"});
+}
 
 CLI::Option* AddAdminFlag(CLI::App* cmd, std::string& admin, const std::string& help) {
   auto* opt = cmd->add_option("--admin", admin, help)->envname(kAdminEnv);

@@ -15,7 +15,6 @@
 // Registration happens on the main thread while the CLI is built; no threads involved.
 
 #include <CLI/CLI.hpp>
-
 #include <string>
 
 #include "core/log.h"

@@ -13,7 +13,6 @@
 // the command line only: a leftover environment variable must never turn a look into a decision.
 
 #include <CLI/CLI.hpp>
-
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -32,7 +31,9 @@ struct DecisionFlags {
   int timeout_ms = 5000;            // --timeout-ms (the command's default as given)
 
   // How many of --accept-gap, --reset-to-log-start, --reset-to were given.
-  int ActionCount() const { return int(accept_gap) + int(to_log_start) + int(reset_to.has_value()); }
+  int ActionCount() const {
+    return int(accept_gap) + int(to_log_start) + int(reset_to.has_value());
+  }
   // --operator, else $USER, else "unknown".
   std::string Operator() const;
 };

@@ -13,9 +13,9 @@
 
 namespace walrus::service {
 
-inline constexpr int kExitOk = 0;           // done, or a clean stop on SIGTERM/SIGINT
-inline constexpr int kExitFailed = 1;       // a runtime failure (refused, not converged, down)
-inline constexpr int kExitUsage = 2;        // bad flags or configuration, start-up failure
+inline constexpr int kExitOk = 0;             // done, or a clean stop on SIGTERM/SIGINT
+inline constexpr int kExitFailed = 1;         // a runtime failure (refused, not converged, down)
+inline constexpr int kExitUsage = 2;          // bad flags or configuration, start-up failure
 inline constexpr int kExitInterrupted = 130;  // a second signal while stopping (core/signals.h)
 
 class CommandError : public std::runtime_error {

@@ -18,7 +18,8 @@ void ServiceMain::HandleSignals() {
 
 void ServiceMain::StartAdmin(http::AdminServer& admin, const http::HostPort& addr,
                              std::string_view routes) {
-  if (auto st = admin.Start(); !st) throw CommandError(kExitUsage, "--admin: " + st.error().message);
+  if (auto st = admin.Start(); !st)
+    throw CommandError(kExitUsage, "--admin: " + st.error().message);
   Logger(command_)->info("admin endpoint on {}:{} ({})", addr.host, admin.port(), routes);
 }
 

@@ -7,15 +7,12 @@
 //
 //   cmd->callback([flags, &exit_code] {
 //     exit_code = service::RunCommand("mirror", flags->log, [&](service::ServiceMain& svc) {
-//       auto cfg = BuildConfig(flags->m);               // throws: "walrus mirror: error: ..." exit 2
-//       const auto admin_addr = service::ParseAdmin(flags->admin);
-//       svc.HandleSignals();                            // before any thread
-//       Engine engine(cfg, svc.stop_flag());
-//       http::AdminServer admin(admin_addr, registry);
-//       admin.SetReadiness(...);
-//       svc.StartAdmin(admin, admin_addr, "/healthz /readyz /metrics");
-//       engine.Start();
-//       return svc.WaitForStop([&]() -> std::optional<int> { ... a fatal error: return 2 ... });
+//       auto cfg = BuildConfig(flags->m);               // throws: "walrus mirror: error: ..." exit
+//       2 const auto admin_addr = service::ParseAdmin(flags->admin); svc.HandleSignals(); // before
+//       any thread Engine engine(cfg, svc.stop_flag()); http::AdminServer admin(admin_addr,
+//       registry); admin.SetReadiness(...); svc.StartAdmin(admin, admin_addr, "/healthz /readyz
+//       /metrics"); engine.Start(); return svc.WaitForStop([&]() -> std::optional<int> { ... a
+//       fatal error: return 2 ... });
 //     });
 //   });
 //

@@ -44,9 +44,9 @@ TEST(CommonFlags, FlagsAndHelp) {
   AddLogFlags(cmd, log, kLogLevelEnv, "(and children)");
   AddAdminFlag(cmd, admin, "Admin HTTP address for /healthz");
   const std::string help = cmd->help();
-  for (const char* s : {"--log-level", "--log-format", "--admin", "WALRUS_LOG_LEVEL",
-                        "WALRUS_LOG_FORMAT", "WALRUS_ADMIN", "text|json", "(and children)",
-                        "trace|debug|info|warn|error"}) {
+  for (const char* s :
+       {"--log-level", "--log-format", "--admin", "WALRUS_LOG_LEVEL", "WALRUS_LOG_FORMAT",
+        "WALRUS_ADMIN", "text|json", "(and children)", "trace|debug|info|warn|error"}) {
     EXPECT_NE(help.find(s), std::string::npos) << s << " not in\n" << help;
   }
   Parse({"--log-level", "debug", "--log-format", "json", "--admin", "127.0.0.1:9100"},

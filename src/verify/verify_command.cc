@@ -6,6 +6,8 @@
 #include <iostream>
 #include <memory>
 
+#include "service/common_flags.h"
+#include "service/service_main.h"
 #include "verify/verifier.h"
 
 namespace walrus::verify {
@@ -15,14 +17,12 @@ struct Flags {
   VerifyOptions opts;
   bool no_sidecars = false;
   bool quiet = false;
+  service::LogFlags log;
 };
 
-int Run(Flags& f) {
+int Run(Flags& f, service::ServiceMain& svc) {
   f.opts.sidecars = !f.no_sidecars;
-  if (f.opts.urls.size() < 2) {
-    std::cerr << "walrus verify: error: give two or more Redis URLs\n";
-    return 2;
-  }
+  if (f.opts.urls.size() < 2) return svc.Fail(service::kExitUsage, "give two or more Redis URLs");
   const auto start = std::chrono::steady_clock::now();
   auto last = start;
   if (!f.quiet) {
@@ -34,10 +34,7 @@ int Run(Flags& f) {
     };
   }
   auto rep = Verify(f.opts);
-  if (!rep) {
-    std::cerr << "walrus verify: error: " << rep.error().message << "\n";
-    return 2;
-  }
+  if (!rep) return svc.Fail(service::kExitUsage, rep.error().message);
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::cout << fmt::format(
@@ -48,7 +45,7 @@ int Run(Flags& f) {
   if (rep->differing > rep->diffs.size()) {
     std::cout << fmt::format("  ... and {} more\n", rep->differing - rep->diffs.size());
   }
-  return rep->differing == 0 ? 0 : 1;
+  return rep->differing == 0 ? service::kExitOk : service::kExitFailed;
 }
 
 }  // namespace
@@ -72,7 +69,11 @@ void AddVerifyCommand(CLI::App& root, int& exit_code) {
   cmd->add_flag("--no-sidecars", flags->no_sidecars,
                 "Do not compare active-active metadata (walrus:m:*)");
   cmd->add_flag("-q,--quiet", flags->quiet, "No progress on stderr");
-  cmd->callback([flags, &exit_code] { exit_code = Run(*flags); });
+  service::AddLogFlags(cmd, flags->log);
+  cmd->callback([flags, &exit_code] {
+    exit_code = service::RunCommand("verify", flags->log,
+                                    [&](service::ServiceMain& svc) { return Run(*flags, svc); });
+  });
 }
 
 }  // namespace walrus::verify
