@@ -33,7 +33,8 @@ CLI::AsNumberWithUnit DurationMs() {
                                CLI::AsNumberWithUnit::CASE_SENSITIVE, "DURATION");
 }
 
-int RunApply(const ApplyFlags& f, service::ServiceMain& svc) {
+int RunApply(const Flags& flags, service::ServiceMain& svc) {
+  const ApplyFlags& f = flags.apply;
   const ApplyConfig cfg = BuildApplyConfig(f);
   auto locator = MakeLocator(f, cfg);
   const auto admin_addr = service::ParseAdmin(cfg.admin);
@@ -70,11 +71,12 @@ int RunApply(const ApplyFlags& f, service::ServiceMain& svc) {
 void AddApplyCommand(CLI::App& root, int& exit_code) {
   auto flags = std::make_shared<Flags>();
   ApplyFlags& f = flags->apply;
-  auto* cmd = root.add_subcommand(
-      "apply",
+  auto* cmd = service::AddCommand(
+      root, exit_code, flags, "apply",
       "Consume ops from Kafka and apply them to the local Redis primary, effectively once.\n"
       "Progress is stored in Redis (keys walrus:pos:<topic>:<partition>) atomically with the\n"
-      "effects; records that cannot be applied go to the dead-letter topic.");
+      "effects; records that cannot be applied go to the dead-letter topic.",
+      RunApply);
   auto& c = f.cfg;
   cmd->add_option("--brokers", c.brokers, "Kafka bootstrap servers, host:port[,host:port...]")
       ->envname("WALRUS_BROKERS");
@@ -180,10 +182,6 @@ void AddApplyCommand(CLI::App& root, int& exit_code) {
       ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
   service::AddLogFlags(cmd, flags->log);
-  cmd->callback([flags, &exit_code] {
-    exit_code = service::RunCommand(
-        "apply", flags->log, [&](service::ServiceMain& svc) { return RunApply(flags->apply, svc); });
-  });
 }
 
 }  // namespace walrus::apply

@@ -118,7 +118,7 @@ Result<int64_t> Decide(Action a, const service::DecisionFlags& f, const Seen& s)
   return Error(Errc::kInternal, "no action");
 }
 
-int RunPosition(const Flags& flags) {
+int RunPosition(const Flags& flags, service::ServiceMain&) {
   const service::DecisionFlags& f = flags.d;
   redis::Endpoint ep;
   Action action = Action::kShow;
@@ -295,12 +295,13 @@ int RunPosition(const Flags& flags) {
 
 void AddPositionCommand(CLI::App& root, int& exit_code) {
   auto f = std::make_shared<Flags>();
-  auto* cmd = root.add_subcommand(
-      "position",
+  auto* cmd = service::AddCommand(
+      root, exit_code, f, "position",
       "Show, and on an operator's decision rewrite, the stored position of an applier's partition\n"
       "(walrus:pos:<topic>:<p> in its Redis). Lifts the hold `walrus apply` puts on a partition\n"
       "whose position is outside the log (log replaced or truncated, or a retention gap); each\n"
-      "decision is recorded in the walrus:decisions stream. See docs/log-gaps.md.");
+      "decision is recorded in the walrus:decisions stream. See docs/log-gaps.md.",
+      RunPosition);
   cmd->add_option("--redis", f->redis_url, "URL of the applier's Redis primary")
       ->envname("WALRUS_REDIS")
       ->required();
@@ -324,10 +325,6 @@ void AddPositionCommand(CLI::App& root, int& exit_code) {
                        "records were never applied)",
        .reset_to = "Set the position to OFFSET"});
   service::AddLogFlags(cmd, f->log);
-  cmd->callback([f, &exit_code] {
-    exit_code = service::RunCommand(
-        "position", f->log, [&](service::ServiceMain&) { return RunPosition(*f); });
-  });
 }
 
 }  // namespace walrus::apply

@@ -59,8 +59,17 @@ void ReportUnexpectedExits(Supervisor& sup, DemoSystem& sys, Console& console) {
   }
 }
 
-int RunDemo(DemoConfig& c, service::ServiceMain& svc) {
+struct Flags {
+  DemoConfig c;
+  int settle_s = static_cast<int>(c.settle_timeout.count());
+  service::LogFlags log;
+};
+
+int RunDemo(Flags& flags, service::ServiceMain& svc) {
   using service::kExitUsage;
+  DemoConfig& c = flags.c;
+  c.settle_timeout = std::chrono::seconds(flags.settle_s);
+  c.log_level = flags.log.level;  // the children's too
   if (Status st = Validate(c); !st) return svc.Fail(kExitUsage, st.error().message);
   auto self = SelfExe();
   if (!self) return svc.Fail(kExitUsage, self.error().message);
@@ -129,21 +138,16 @@ int RunDemo(DemoConfig& c, service::ServiceMain& svc) {
   return code;
 }
 
-struct Flags {
-  DemoConfig c;
-  int settle_s = static_cast<int>(c.settle_timeout.count());
-  service::LogFlags log;
-};
-
 }  // namespace
 
 void AddDemoCommand(CLI::App& root, int& exit_code) {
   auto flags = std::make_shared<Flags>();
   DemoConfig* c = &flags->c;
-  CLI::App* cmd = root.add_subcommand(
-      "demo",
+  auto* cmd = service::AddCommand(
+      root, exit_code, flags, "demo",
       "Run the whole three-region system on localhost (Kafka, Redis, appliers, mirrors, "
-      "gateway), interactively or as a narrated, self-checking scenario.");
+      "gateway), interactively or as a narrated, self-checking scenario.",
+      RunDemo);
   cmd->footer(kFooter);
   cmd->add_option("--http", c->http, "HOST:PORT of the gateway (dashboard and API)")
       ->envname("WALRUS_DEMO_HTTP")
@@ -179,12 +183,6 @@ void AddDemoCommand(CLI::App& root, int& exit_code) {
                   "Seconds the regions may take to apply everything after the heal")
       ->check(CLI::Range(1, 3600))
       ->group("");
-  cmd->callback([flags, &exit_code] {
-    flags->c.settle_timeout = std::chrono::seconds(flags->settle_s);
-    flags->c.log_level = flags->log.level;
-    exit_code = service::RunCommand(
-        "demo", flags->log, [&](service::ServiceMain& svc) { return RunDemo(flags->c, svc); });
-  });
 }
 
 }  // namespace walrus::demo

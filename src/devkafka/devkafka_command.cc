@@ -69,7 +69,7 @@ void AddDevkafkaCommand(CLI::App& root, int& exit_code) {
   auto flags = std::make_shared<Flags>();
   devkafka::Config* config = &flags->config;
 
-  CLI::App* cmd = root.add_subcommand("devkafka", kDescription);
+  auto* cmd = service::AddCommand(root, exit_code, flags, "devkafka", kDescription, RunDevkafka);
   cmd->footer(kFooter);
   cmd->add_option("--cluster", config->clusters,
                   "Name of a cluster to create; repeat (or comma-separate) for several "
@@ -100,11 +100,6 @@ void AddDevkafkaCommand(CLI::App& root, int& exit_code) {
                         "HOST:PORT of an HTTP control endpoint (broker down/up, leader moves, "
                         "topic creation, /healthz); port 0 picks a free port");
   service::AddLogFlags(cmd, flags->log).level->check(service::LogLevelCheck());
-  cmd->callback([flags, &exit_code] {
-    exit_code = service::RunCommand("devkafka", flags->log, [&](service::ServiceMain& svc) {
-      return RunDevkafka(*flags, svc);
-    });
-  });
 }
 
 }  // namespace walrus

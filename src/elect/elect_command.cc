@@ -118,14 +118,15 @@ int RunElect(const Flags& f, service::ServiceMain& svc) {
 
 void AddElectCommand(CLI::App& root, int& exit_code) {
   auto flags = std::make_shared<Flags>();
-  auto* cmd = root.add_subcommand(
-      "elect",
+  auto* cmd = service::AddCommand(
+      root, exit_code, flags, "elect",
       "Leader election for a set of Redis servers, one sidecar per server (replaces Sentinel).\n"
       "The holder of a lease (etcd v3 or a Kubernetes Lease) makes its Redis the primary and\n"
       "writes the epoch into walrus:epoch; the others make theirs replicas of it. A leader that\n"
       "cannot renew in time demotes its own Redis before the lease can expire elsewhere (a\n"
       "separate guard process does it even if the sidecar is frozen). --proxy forwards clients\n"
-      "to the current leader. See docs/elect.md.");
+      "to the current leader. See docs/elect.md.",
+      RunElect);
   auto& e = flags->e;
   auto opt = [&](const std::string& name, auto& var, const std::string& help,
                  const std::string& env) {
@@ -190,10 +191,6 @@ void AddElectCommand(CLI::App& root, int& exit_code) {
   opt("--k8s-ca-file", e.k8s_ca_file, "CA of the API server", "WALRUS_ELECT_K8S_CA_FILE");
   service::AddAdminFlag(cmd, e.admin, "Admin HTTP address for /healthz /readyz /metrics /status");
   service::AddLogFlags(cmd, flags->log);
-  cmd->callback([flags, &exit_code] {
-    exit_code = service::RunCommand(
-        "elect", flags->log, [&](service::ServiceMain& svc) { return RunElect(*flags, svc); });
-  });
 }
 
 }  // namespace walrus::elect

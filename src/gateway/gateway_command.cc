@@ -52,15 +52,16 @@ int RunGateway(Flags& f, service::ServiceMain& svc) {
 void AddGatewayCommand(CLI::App& root, int& exit_code) {
   auto flags = std::make_shared<Flags>();
   auto& g = flags->g;
-  auto* cmd = root.add_subcommand(
-      "gateway",
+  auto* cmd = service::AddCommand(
+      root, exit_code, flags, "gateway",
       "HTTP API and dashboard for active-active regions: POST /api/produce (Bearer token) stamps\n"
       "the region's HLC and produces to <region>.events; GET /api/regions/<r>/state reads the\n"
       "region's Redis; GET /api/events streams every op as it arrives in each region (SSE);\n"
       "/api/sim/* drives a shopping-traffic simulator; / is the dashboard; /healthz /readyz\n"
       "/metrics on the same port. Writes need a token (--token-file or WALRUS_GATEWAY_TOKEN);\n"
       "it refuses to start without one unless --no-auth (then anyone reaching the port can\n"
-      "write: for a local demo only). See docs/gateway-api.md.");
+      "write: for a local demo only). See docs/gateway-api.md.",
+      RunGateway);
   cmd->add_option("--http", g.http, "Listen address HOST:PORT (port 0: ephemeral)")
       ->envname("WALRUS_GATEWAY_HTTP")
       ->capture_default_str();
@@ -156,10 +157,6 @@ void AddGatewayCommand(CLI::App& root, int& exit_code) {
       ->envname("WALRUS_GATEWAY_FLOWS_INTERVAL_MS")
       ->capture_default_str();
   service::AddLogFlags(cmd, flags->log);
-  cmd->callback([flags, &exit_code] {
-    exit_code = service::RunCommand(
-        "gateway", flags->log, [&](service::ServiceMain& svc) { return RunGateway(*flags, svc); });
-  });
 }
 
 }  // namespace walrus::gateway

@@ -85,12 +85,14 @@ int RunMirror(const Flags& f, service::ServiceMain& svc) {
 
 void AddMirrorCommand(CLI::App& root, int& exit_code) {
   auto flags = std::make_shared<Flags>();
-  auto* cmd = root.add_subcommand(
-      "mirror",
+  auto* cmd = service::AddCommand(
+      root, exit_code, flags, "mirror",
       "Replicate topics from one Kafka cluster to another (key, value, headers, timestamp and\n"
       "partition kept; a walrus-src header records the source coordinates). Positions are stored\n"
       "in the target (topic walrus-mirror.offsets), written in the same transaction as the\n"
-      "records unless --no-transactions. Several flows: --cluster NAME=BOOTSTRAP... --flow SRC:DST...");
+      "records unless --no-transactions. Several flows: --cluster NAME=BOOTSTRAP... --flow "
+      "SRC:DST...",
+      RunMirror);
   auto& m = flags->m;
   cmd->add_option("--source", m.source, "Source bootstrap servers")->envname("WALRUS_SOURCE");
   cmd->add_option("--target", m.target, "Target bootstrap servers")->envname("WALRUS_TARGET");
@@ -144,10 +146,6 @@ void AddMirrorCommand(CLI::App& root, int& exit_code) {
       ->capture_default_str();
   service::AddAdminFlag(cmd, flags->admin, "Admin HTTP address for /healthz /readyz /metrics");
   service::AddLogFlags(cmd, flags->log);
-  cmd->callback([flags, &exit_code] {
-    exit_code = service::RunCommand(
-        "mirror", flags->log, [&](service::ServiceMain& svc) { return RunMirror(*flags, svc); });
-  });
   AddMirrorPositionCommand(root, exit_code);
 }
 

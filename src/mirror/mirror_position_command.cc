@@ -205,11 +205,12 @@ int Run(const Flags& flags, service::ServiceMain& svc) {
 
 void AddMirrorPositionCommand(CLI::App& root, int& exit_code) {
   auto f = std::make_shared<Flags>();
-  auto* cmd = root.add_subcommand(
-      "mirror-position",
+  auto* cmd = service::AddCommand(
+      root, exit_code, f, "mirror-position",
       "Show the source positions and holds of a walrus mirror flow (stored in the target's\n"
       "walrus-mirror.offsets) against the source log, and record an operator's decision about a\n"
-      "held source partition (docs/log-gaps.md). Decision flags are command-line only.");
+      "held source partition (docs/log-gaps.md). Decision flags are command-line only.",
+      Run);
   cmd->add_option("--source", f->source, "Source bootstrap servers")->envname("WALRUS_SOURCE");
   cmd->add_option("--target", f->target, "Target bootstrap servers (where the state is)")
       ->envname("WALRUS_TARGET");
@@ -230,10 +231,6 @@ void AddMirrorPositionCommand(CLI::App& root, int& exit_code) {
   cmd->add_option("--source-X", f->source_x, "librdkafka property for the source only");
   cmd->add_option("--target-X", f->target_x, "librdkafka property for the target only");
   service::AddLogFlags(cmd, f->log);
-  cmd->callback([f, &exit_code] {
-    exit_code = service::RunCommand("mirror-position", f->log,
-                                    [&](service::ServiceMain& svc) { return Run(*f, svc); });
-  });
 }
 
 }  // namespace walrus::mirror

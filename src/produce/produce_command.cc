@@ -215,13 +215,14 @@ int RunProduce(const Flags& f, service::ServiceMain& svc) {
 
 void AddProduceCommand(CLI::App& root, int& exit_code) {
   auto f = std::make_shared<Flags>();
-  auto* cmd = root.add_subcommand(
-      "produce",
+  auto* cmd = service::AddCommand(
+      root, exit_code, f, "produce",
       "Write ops to Kafka: `walrus produce --brokers B --topic T SET key value`, or JSON ops\n"
       "(one per line, the format in docs/op-format.md) on stdin. Ops are validated first, keyed\n"
       "by their Redis key (multi: by the shared hash tag) and acknowledged by Kafka. With\n"
       "--origin each op is stamped with the region and a hybrid-logical-clock hlc "
-      "(active-active).");
+      "(active-active).",
+      RunProduce);
   cmd->add_option("--brokers", f->brokers, "Kafka bootstrap servers host:port[,...]")
       ->envname("WALRUS_BROKERS");
   cmd->add_option("--topic", f->topic, "Topic to write to")
@@ -245,10 +246,6 @@ void AddProduceCommand(CLI::App& root, int& exit_code) {
   cmd->add_flag("-q,--quiet", f->quiet, "Do not print a line per acknowledged op");
   service::AddLogFlags(cmd, f->log);
   cmd->add_option("op", f->words, "CMD KEY [ARG...]; omit to read JSON lines from stdin");
-  cmd->callback([f, &exit_code] {
-    exit_code = service::RunCommand(
-        "produce", f->log, [&](service::ServiceMain& svc) { return RunProduce(*f, svc); });
-  });
 }
 
 }  // namespace walrus::produce

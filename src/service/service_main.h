@@ -25,6 +25,7 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -75,5 +76,23 @@ http::HostPort ParseAdmin(const std::string& value);
 // level or format is a usage error (exit 2).
 int RunCommand(const std::string& command, const LogFlags& log,
                const std::function<int(ServiceMain&)>& body);
+
+// Adds `walrus <name>` to `root`: a sub-command whose callback runs `run(*flags, svc)` in
+// RunCommand with `flags->log` and stores the exit code in `exit_code` (which, like `flags`, must
+// outlive the parse). Returns the sub-command for its own flags.
+//
+//   auto flags = std::make_shared<Flags>();       // struct Flags { ...; service::LogFlags log; };
+//   auto* cmd = service::AddCommand(root, exit_code, flags, "status", "One table of ...", Run);
+//   cmd->add_option("--cluster", flags->clusters, "NAME=BOOTSTRAP");
+//   service::AddLogFlags(cmd, flags->log);
+template <typename Flags, typename Run>
+CLI::App* AddCommand(CLI::App& root, int& exit_code, std::shared_ptr<Flags> flags,
+                     const std::string& name, const std::string& description, Run run) {
+  CLI::App* cmd = root.add_subcommand(name, description);
+  cmd->callback([flags, name, run, &exit_code] {
+    exit_code = RunCommand(name, flags->log, [&](ServiceMain& svc) { return run(*flags, svc); });
+  });
+  return cmd;
+}
 
 }  // namespace walrus::service

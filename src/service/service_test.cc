@@ -128,6 +128,30 @@ TEST(RunCommand, BadLevelOrFormatIsAUsageError) {
   EXPECT_FALSE(ran);
 }
 
+TEST(AddCommand, RunsTheBodyInRunCommandAndStoresTheExitCode) {
+  struct Flags {
+    int value = 0;
+    LogFlags log;
+  };
+  CLI::App app{"test"};
+  int exit_code = -1;
+  auto flags = std::make_shared<Flags>();
+  std::string seen_command;
+  auto* cmd =
+      AddCommand(app, exit_code, flags, "cmd", "A test command", [&](Flags& f, ServiceMain& svc) {
+        seen_command = svc.command();
+        return f.value;
+      });
+  cmd->add_option("--value", flags->value);
+  AddLogFlags(cmd, flags->log);
+  std::vector<const char*> argv{"walrus", "cmd", "--value", "7", "--log-format", "json"};
+  app.parse(static_cast<int>(argv.size()), argv.data());
+  EXPECT_EQ(exit_code, 7);
+  EXPECT_EQ(seen_command, "cmd");
+  EXPECT_EQ(flags->log.format, "json");
+  EXPECT_EQ(cmd->get_description(), "A test command");
+}
+
 TEST(ServiceMain, ParseAdmin) {
   EXPECT_EQ(ParseAdmin("127.0.0.1:0").host, "127.0.0.1");
   try {

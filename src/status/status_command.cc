@@ -26,7 +26,7 @@ std::pair<std::string, std::string> Split(const std::string& kv, const std::stri
   return {kv.substr(0, eq), kv.substr(eq + 1)};
 }
 
-int RunStatus(const Flags& f) {
+int RunStatus(const Flags& f, service::ServiceMain&) {
   StatusOptions o;
   if (f.clusters.empty()) throw std::invalid_argument("at least one --cluster NAME=BOOTSTRAP");
   for (const auto& c : f.clusters) o.clusters.push_back(Split(c, "--cluster"));
@@ -46,11 +46,12 @@ int RunStatus(const Flags& f) {
 
 void AddStatusCommand(CLI::App& root, int& exit_code) {
   auto f = std::make_shared<Flags>();
-  auto* cmd = root.add_subcommand(
-      "status",
+  auto* cmd = service::AddCommand(
+      root, exit_code, f, "status",
       "End offsets per topic/partition in each cluster, mirror lag, applier lag (consumer group\n"
       "and Redis positions) and Redis health, as one table. Exit 1 if something could not be\n"
-      "read, a Redis is down, or a partition is held / its stored position is outside the log.");
+      "read, a Redis is down, or a partition is held / its stored position is outside the log.",
+      RunStatus);
   cmd->add_option("--cluster", f->clusters, "NAME=BOOTSTRAP, repeatable")
       ->envname("WALRUS_CLUSTER");
   cmd->add_option("--group", f->group, "Applier consumer group (committed offsets -> lag)")
@@ -62,10 +63,6 @@ void AddStatusCommand(CLI::App& root, int& exit_code) {
   cmd->add_flag("--json", f->json, "JSON output");
   cmd->add_option("--timeout-ms", f->timeout_ms, "Per-request timeout")->capture_default_str();
   service::AddLogFlags(cmd, f->log);
-  cmd->callback([f, &exit_code] {
-    exit_code = service::RunCommand("status", f->log,
-                                    [&](service::ServiceMain&) { return RunStatus(*f); });
-  });
 }
 
 }  // namespace walrus::status

@@ -52,10 +52,11 @@ int Run(Flags& f, service::ServiceMain& svc) {
 
 void AddVerifyCommand(CLI::App& root, int& exit_code) {
   auto flags = std::make_shared<Flags>();
-  CLI::App* cmd = root.add_subcommand(
-      "verify",
+  auto* cmd = service::AddCommand(
+      root, exit_code, flags, "verify",
       "Compare two or more Redis datasets key by key (type, value digest, expiry, active-active "
-      "sidecars). Exit 0 identical, 1 divergent, 2 usage/connection error.");
+      "sidecars). Exit 0 identical, 1 divergent, 2 usage/connection error.",
+      Run);
   // Counted in Run (not by CLI11), so that a usage error exits 2 like every other error.
   cmd->add_option("urls", flags->opts.urls, "Redis URLs (redis://host:port), two or more");
   cmd->add_option("--ttl-tolerance-ms", flags->opts.ttl_tolerance_ms,
@@ -70,10 +71,6 @@ void AddVerifyCommand(CLI::App& root, int& exit_code) {
                 "Do not compare active-active metadata (walrus:m:*)");
   cmd->add_flag("-q,--quiet", flags->quiet, "No progress on stderr");
   service::AddLogFlags(cmd, flags->log);
-  cmd->callback([flags, &exit_code] {
-    exit_code = service::RunCommand("verify", flags->log,
-                                    [&](service::ServiceMain& svc) { return Run(*flags, svc); });
-  });
 }
 
 }  // namespace walrus::verify
