@@ -3,7 +3,11 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <cstdlib>
 #include <stdexcept>
+
+#include "core/secret_file.h"
+#include "redis/sentinel_locator.h"
 
 namespace walrus::apply {
 
@@ -63,6 +67,83 @@ std::string ApplyConfig::Describe() const {
       src_keys.empty() ? "-" : src_keys.Ids(),
       trusted_sources.empty() ? "-" : fmt::format("{}", fmt::join(trusted_sources, ",")),
       max_clock_skew.count());
+}
+
+ApplyConfig BuildApplyConfig(const ApplyFlags& f) {
+  ApplyConfig cfg = f.cfg;
+  if (f.mode == "plain") {
+    cfg.mode = Mode::kPlain;
+  } else if (f.mode == "crdt") {
+    cfg.mode = Mode::kCrdt;
+  } else {
+    throw std::invalid_argument("--mode must be plain or crdt, got '" + f.mode + "'");
+  }
+  cfg.start_from = f.start_from == "latest" ? StartFrom::kLatest : StartFrom::kEarliest;
+  auto security = kafka::SecurityProperties(f.kafka_security);
+  if (!security) throw std::invalid_argument(security.error().message);
+  cfg.kafka_props = *security;  // -X entries come after, so they win
+  if (auto st = kafka::AppendPropertyFlags(f.x_props, "-X", cfg.kafka_props); !st) {
+    throw std::invalid_argument(st.error().message);
+  }
+  if (!f.password_file.empty()) {
+    cfg.redis_password = ReadSecretFile(f.password_file, "--redis-password-file");
+  } else if (const char* pw = std::getenv("WALRUS_REDIS_PASSWORD")) {
+    cfg.redis_password = pw;
+  }
+  cfg.gc.horizon = std::chrono::milliseconds(f.gc_horizon_ms);
+  cfg.gc.interval = std::chrono::milliseconds(f.gc_interval_ms);
+  auto keys = LoadSrcKeys(f.src_key_file);
+  if (!keys) throw std::invalid_argument(keys.error().message);
+  cfg.src_keys = std::move(*keys);
+  cfg.max_clock_skew = std::chrono::milliseconds(f.max_clock_skew_ms);
+  cfg.Validate();
+  return cfg;
+}
+
+std::unique_ptr<redis::PrimaryLocator> MakeLocator(const ApplyFlags& f, const ApplyConfig& cfg) {
+  redis::Endpoint data;
+  if (!cfg.redis_url.empty()) {
+    auto parsed = redis::ParseRedisUrl(cfg.redis_url);
+    if (!parsed) throw std::invalid_argument("--redis: " + parsed.error().message);
+    data = *parsed;
+  }
+  if (!f.redis_user.empty()) data.user = f.redis_user;
+  if (!cfg.redis_password.empty()) data.password = cfg.redis_password;
+  if (!data.user.empty() && data.password.empty()) {
+    throw std::invalid_argument("--redis-user needs a password (WALRUS_REDIS_PASSWORD or "
+                                "--redis-password-file)");
+  }
+  const redis::TlsConfig& tls = f.tls;
+  if (!tls.ca_file.empty() || !tls.cert_file.empty() || !tls.key_file.empty() ||
+      !tls.server_name.empty()) {
+    data.tls = true;
+  }
+  if (!tls.key_file.empty() && tls.cert_file.empty()) {
+    throw std::invalid_argument("--redis-tls-key needs --redis-tls-cert");
+  }
+  data.tls_config = tls;
+  if (cfg.sentinels.empty()) return std::make_unique<redis::DirectLocator>(data);
+
+  redis::Endpoint auth;
+  auth.user = f.sentinel_user;
+  if (!f.sentinel_password_file.empty()) {
+    auth.password = ReadSecretFile(f.sentinel_password_file, "--sentinel-password-file");
+  } else if (const char* pw = std::getenv("WALRUS_SENTINEL_PASSWORD")) {
+    auth.password = pw;
+  }
+  if (!auth.user.empty() && auth.password.empty()) {
+    throw std::invalid_argument("--sentinel-user needs a password (WALRUS_SENTINEL_PASSWORD or "
+                                "--sentinel-password-file)");
+  }
+  auth.tls = data.tls;  // Sentinels speak TLS when the data nodes do
+  auth.tls_config = data.tls_config;
+  auto sentinels = redis::ParseSentinelList(fmt::format("{}", fmt::join(cfg.sentinels, ",")), auth);
+  if (!sentinels) throw std::invalid_argument(sentinels.error().message);
+  redis::SentinelOptions o;
+  o.sentinels = std::move(*sentinels);
+  o.master_name = cfg.master_name;
+  o.data = data;
+  return std::make_unique<redis::SentinelLocator>(std::move(o));
 }
 
 }  // namespace walrus::apply

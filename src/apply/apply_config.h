@@ -1,15 +1,25 @@
 #pragma once
 
-// Typed configuration of `walrus apply`, filled from flags / WALRUS_* env by apply_command.cc,
-// validated once at start-up (Validate throws std::invalid_argument naming the problem).
+// Typed configuration of `walrus apply`: ApplyFlags as CLI11 parsed them (apply_command.cc),
+// BuildApplyConfig turns them into an ApplyConfig validated once at start-up (it and Validate
+// throw std::invalid_argument naming the problem), MakeLocator into the Redis primary locator.
+//
+//   ApplyFlags f;                                  // as parsed by CLI11
+//   ApplyConfig cfg = BuildApplyConfig(f);         // secrets read, -X applied, validated
+//   auto locator = MakeLocator(f, cfg);            // --redis or --sentinel
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "core/src_key_ring.h"
+#include "crdt/crdt_planner.h"
+#include "kafka/security.h"
+#include "redis/endpoint.h"
+#include "redis/primary_locator.h"
 #include "protocol/topics.h"
 
 namespace walrus::apply {
@@ -48,7 +58,6 @@ struct ApplyConfig {
   std::chrono::milliseconds poll_timeout{100};
   std::chrono::milliseconds commit_interval{1000};
   std::chrono::milliseconds backoff_max{5000};
-  std::string log_level = "info";
   GcOptions gc;                      // crdt mode only
   // Authenticated source coordinates (apply/source_auth.h): keys shared with the mirrors, and
   // the source aliases trusted. Both empty: every record carrying walrus-src is refused.
@@ -65,5 +74,35 @@ struct ApplyConfig {
     return dlq_topic.empty() ? protocol::DlqTopic(topic) : dlq_topic;
   }
 };
+
+// Flags as parsed by CLI11 (the ApplyConfig fields with a flag of their own are filled directly).
+struct ApplyFlags {
+  ApplyConfig cfg;
+  std::vector<std::string> x_props;
+  std::string mode = "plain";
+  std::string start_from = "earliest";
+  std::string password_file;
+  // Redis HA / TLS / ACL (see docs/ha.md).
+  std::string redis_user;
+  std::string sentinel_user;
+  std::string sentinel_password_file;
+  redis::TlsConfig tls;
+  kafka::SecurityFlags kafka_security;
+  // crdt GC (docs/active-active.md), in ms after unit conversion.
+  int64_t gc_horizon_ms = 24 * 3600 * 1000;
+  int64_t gc_interval_ms = 3600 * 1000;
+  std::string src_key_file;
+  int64_t max_clock_skew_ms = crdt::kDefaultMaxClockSkewMs;
+};
+
+// Reads the secret files (and WALRUS_REDIS_PASSWORD), applies the security flags and -X, and
+// validates. Throws std::invalid_argument naming the flag.
+ApplyConfig BuildApplyConfig(const ApplyFlags& f);
+
+// The locator of the Redis primary for --redis or --sentinel: credentials, db and TLS of the data
+// connection from the URL / --redis-user / password / --redis-tls-*; Sentinel auth from its own
+// flags (WALRUS_SENTINEL_PASSWORD). A SentinelLocator is not started yet (threads inherit the
+// signal mask: start it once signals are blocked). Throws std::invalid_argument naming the flag.
+std::unique_ptr<redis::PrimaryLocator> MakeLocator(const ApplyFlags& f, const ApplyConfig& cfg);
 
 }  // namespace walrus::apply

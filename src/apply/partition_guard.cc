@@ -4,16 +4,11 @@
 
 #include <optional>
 
+#include "core/clock.h"
 #include "core/log.h"
 
 namespace walrus::apply {
 namespace {
-
-int64_t WallMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 int64_t SeekTarget(int64_t next, StartFrom start_from) {
   if (next >= 0) return next;
@@ -100,7 +95,7 @@ Status PartitionGuard::CheckAtSeek(redis::Connection& conn, kafka::Consumer& con
       if (!stored) {
         log->error("{}[{}]: unreadable hold in {} ({}): holding the partition anyway", ps.topic,
                    ps.partition, argv[i + 1], stored.error().message);
-        stored = MakeHold(ps.topic, ps.partition, ps.next, -1, -1, WallMs());
+        stored = MakeHold(ps.topic, ps.partition, ps.next, -1, -1, WallNowMs());
       }
       if (auto st = Hold(conn, ps, std::move(*stored), /*stored=*/true); !st) return st;
       continue;
@@ -128,10 +123,10 @@ Status PartitionGuard::CheckAtSeek(redis::Connection& conn, kafka::Consumer& con
     const auto& from = changed_from[i];
     std::optional<PartitionHold> h;
     if (wm && ClassifyPosition(ps.next, wm->first, wm->second).verdict != Verdict::kInRange) {
-      h = MakeHold(ps.topic, ps.partition, ps.next, wm->first, wm->second, WallMs());
+      h = MakeHold(ps.topic, ps.partition, ps.next, wm->first, wm->second, WallNowMs());
     } else if (from) {
       h = MakeClusterHold(ps.topic, ps.partition, ps.next, wm ? wm->first : -1,
-                          wm ? wm->second : -1, *from, cluster, WallMs());
+                          wm ? wm->second : -1, *from, cluster, WallNowMs());
     }
     if (h && from) {
       h->stored_cluster = *from;
@@ -199,7 +194,7 @@ Status PartitionGuard::Tick(redis::Connection& conn, kafka::Consumer& consumer,
       // The committed position decides: the fetch position may be past it by transaction
       // markers (a real broker), which is no loss.
       if (ClassifyPosition(ps->next, wm->first, wm->second).verdict != Verdict::kInRange) {
-        auto h = MakeHold(ps->topic, ps->partition, ps->next, wm->first, wm->second, WallMs());
+        auto h = MakeHold(ps->topic, ps->partition, ps->next, wm->first, wm->second, WallNowMs());
         if (auto st = Hold(conn, *ps, std::move(h), /*stored=*/false); !st) return st;
       } else {
         // No position stored (-1): where --start-from says, as at assignment; -1 itself would
@@ -279,7 +274,7 @@ Status PartitionGuard::Recheck(redis::Connection& conn, kafka::Consumer& consume
         log->error("{}[{}]: the hold was lifted but position {} is still outside the log [{}, {}]",
                    ps.topic, ps.partition, *pos, wm->first, wm->second);
         ps.next = *pos;
-        auto h = MakeHold(ps.topic, ps.partition, *pos, wm->first, wm->second, WallMs());
+        auto h = MakeHold(ps.topic, ps.partition, *pos, wm->first, wm->second, WallNowMs());
         if (auto st = Hold(conn, ps, std::move(h), /*stored=*/false); !st) return st;
         continue;
       }

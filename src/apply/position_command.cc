@@ -1,18 +1,16 @@
 #include "apply/position_command.h"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <optional>
-#include <sstream>
 
 #include "apply/partition_hold.h"
 #include "apply/partition_state.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/secret_file.h"
 #include "kafka/admin.h"
@@ -20,17 +18,18 @@
 #include "kafka/security.h"
 #include "redis/connection.h"
 #include "redis/endpoint.h"
+#include "service/common_flags.h"
+#include "service/decision_flags.h"
+#include "service/service_main.h"
 
 namespace walrus::apply {
 namespace {
 
 struct Flags {
-  std::string redis_url, redis_user, password_file, brokers, topic, reason, op;
+  std::string redis_url, redis_user, password_file, brokers, topic;
   std::vector<std::string> x_props;
-  std::vector<int32_t> partitions;
-  bool all_held = false, accept_gap = false, to_log_start = false;
-  std::optional<int64_t> reset_to;
-  int timeout_ms = 5000;
+  service::DecisionFlags d;  // --partition ... --reset-to, --reason, --operator, --timeout-ms
+  service::LogFlags log{.level = "warn"};
 };
 
 enum class Action { kShow, kAcceptGap, kResetToLogStart, kResetTo };
@@ -47,17 +46,6 @@ std::string_view ActionName(Action a) {
       break;
   }
   return "show";
-}
-
-int64_t WallMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-std::string Host() {
-  char buf[256] = {0};
-  return gethostname(buf, sizeof buf - 1) == 0 ? std::string(buf) : std::string("unknown");
 }
 
 // Everything known about one partition before a decision.
@@ -90,7 +78,7 @@ std::string Show(const std::string& topic, int32_t p, const Seen& s, const std::
 }
 
 // The new position for `a`, or the reason it is refused.
-Result<int64_t> Decide(Action a, const Flags& f, const Seen& s) {
+Result<int64_t> Decide(Action a, const service::DecisionFlags& f, const Seen& s) {
   const bool cluster_hold = s.hold && s.hold->find("\"cluster_changed\"") != std::string::npos;
   const bool need_log = a == Action::kAcceptGap || a == Action::kResetToLogStart || cluster_hold;
   if (need_log && !s.log) {
@@ -130,28 +118,26 @@ Result<int64_t> Decide(Action a, const Flags& f, const Seen& s) {
   return Error(Errc::kInternal, "no action");
 }
 
-int RunPosition(const Flags& f) {
+int RunPosition(const Flags& flags, service::ServiceMain&) {
+  const service::DecisionFlags& f = flags.d;
   redis::Endpoint ep;
   Action action = Action::kShow;
   kafka::Properties kprops;
-  std::string op = f.op;
-  try {
-    InitLogging("warn");
-    auto parsed = redis::ParseRedisUrl(f.redis_url);
+  {
+    auto parsed = redis::ParseRedisUrl(flags.redis_url);
     if (!parsed) throw std::invalid_argument("--redis: " + parsed.error().message);
     ep = *parsed;
-    if (!f.redis_user.empty()) ep.user = f.redis_user;
-    if (!f.password_file.empty()) {
-      ep.password = ReadSecretFile(f.password_file, "--redis-password-file");
+    if (!flags.redis_user.empty()) ep.user = flags.redis_user;
+    if (!flags.password_file.empty()) {
+      ep.password = ReadSecretFile(flags.password_file, "--redis-password-file");
     } else if (const char* pw = std::getenv("WALRUS_REDIS_PASSWORD")) {
       ep.password = pw;
     }
-    if (f.topic.empty()) throw std::invalid_argument("--topic is required");
+    if (flags.topic.empty()) throw std::invalid_argument("--topic is required");
     if (f.partitions.empty() && !f.all_held) {
       throw std::invalid_argument("--partition P (repeatable) or --all-held is required");
     }
-    const int n = int(f.accept_gap) + int(f.to_log_start) + int(f.reset_to.has_value());
-    if (n > 1) {
+    if (f.ActionCount() > 1) {
       throw std::invalid_argument("choose one of --accept-gap, --reset-to-log-start, --reset-to");
     }
     if (f.accept_gap) action = Action::kAcceptGap;
@@ -160,20 +146,15 @@ int RunPosition(const Flags& f) {
     if (action != Action::kShow && f.reason.empty()) {
       throw std::invalid_argument("--reason TEXT is required for a decision (it is recorded)");
     }
-    if (!f.brokers.empty()) {
-      kprops = {{"bootstrap.servers", f.brokers}, {"isolation.level", "read_committed"}};
-      if (auto st = kafka::AppendPropertyFlags(f.x_props, "-X", kprops); !st) {
+    if (!flags.brokers.empty()) {
+      kprops = {{"bootstrap.servers", flags.brokers}, {"isolation.level", "read_committed"}};
+      if (auto st = kafka::AppendPropertyFlags(flags.x_props, "-X", kprops); !st) {
         throw std::invalid_argument(st.error().message);
       }
     }
-    if (op.empty()) {
-      const char* user = std::getenv("USER");
-      op = user != nullptr && *user != '\0' ? user : "unknown";
-    }
-  } catch (const std::exception& e) {
-    std::cerr << "walrus position: error: " << e.what() << "\n";
-    return 2;
   }
+  const std::string op = f.Operator();
+  const std::string& topic = flags.topic;
   auto log = Logger("position");
   const auto timeout = std::chrono::milliseconds(f.timeout_ms);
   redis::ConnectOptions co;
@@ -195,7 +176,7 @@ int RunPosition(const Flags& f) {
   if (f.all_held) {
     std::string cursor = "0";
     do {
-      auto r = c.Command({"SCAN", cursor, "MATCH", HoldKeyPrefix(f.topic) + "*", "COUNT", "1000"});
+      auto r = c.Command({"SCAN", cursor, "MATCH", HoldKeyPrefix(topic) + "*", "COUNT", "1000"});
       if (!r || r->IsError() || r->size() != 2) {
         std::cerr << "walrus position: SCAN failed\n";
         return 1;
@@ -205,12 +186,12 @@ int RunPosition(const Flags& f) {
       for (size_t i = 0; i < keys.size(); ++i) {
         const std::string k(keys.element(i).str());
         try {
-          partitions.push_back(std::stoi(k.substr(HoldKeyPrefix(f.topic).size())));
+          partitions.push_back(std::stoi(k.substr(HoldKeyPrefix(topic).size())));
         } catch (const std::exception&) {
         }
       }
     } while (cursor != "0");
-    if (partitions.empty()) std::cout << f.topic << ": no partition held\n";
+    if (partitions.empty()) std::cout << topic << ": no partition held\n";
   }
   std::unique_ptr<kafka::AssignConsumer> kc;
   std::string cluster;  // the Kafka cluster decided against: positions now refer to it
@@ -231,16 +212,16 @@ int RunPosition(const Flags& f) {
   }
   int rc = 0;
   for (int32_t p : partitions) {
-    const std::string pos_key = PositionKey(f.topic, p), hold_key = HoldKey(f.topic, p);
+    const std::string pos_key = PositionKey(topic, p), hold_key = HoldKey(topic, p);
     if (action != Action::kShow) {
-      auto w = c.Command({"WATCH", pos_key, hold_key, ClusterIdKey(f.topic, p)});
+      auto w = c.Command({"WATCH", pos_key, hold_key, ClusterIdKey(topic, p)});
       if (!w || w->IsError()) {
         std::cerr << "walrus position: WATCH failed\n";
         return 1;
       }
     }
     Seen s;
-    auto got = c.Command({"MGET", pos_key, hold_key, ClusterIdKey(f.topic, p)});
+    auto got = c.Command({"MGET", pos_key, hold_key, ClusterIdKey(topic, p)});
     if (!got || got->IsError() || got->size() != 3) {
       std::cerr << "walrus position: reading " << pos_key << " failed\n";
       return 1;
@@ -257,20 +238,20 @@ int RunPosition(const Flags& f) {
     if (!got->element(1).IsNil()) s.hold = std::string(got->element(1).str());
     if (!got->element(2).IsNil()) s.cluster = std::string(got->element(2).str());
     if (kc) {
-      auto wm = kc->QueryWatermarks(f.topic, p, timeout);
+      auto wm = kc->QueryWatermarks(topic, p, timeout);
       if (wm) {
         s.log = *wm;
       } else {
-        std::cerr << "walrus position: " << f.topic << "[" << p << "]: log bounds: "
+        std::cerr << "walrus position: " << topic << "[" << p << "]: log bounds: "
                   << wm.error().message << "\n";
       }
     }
-    std::cout << Show(f.topic, p, s, cluster) << "\n";
+    std::cout << Show(topic, p, s, cluster) << "\n";
     if (action == Action::kShow) continue;
     auto next = Decide(action, f, s);
     if (!next) {
       (void)c.Command({"UNWATCH"});
-      std::cerr << "walrus position: " << f.topic << "[" << p << "]: refused: "
+      std::cerr << "walrus position: " << topic << "[" << p << "]: refused: "
                 << next.error().message << "\n";
       rc = 1;
       continue;
@@ -278,32 +259,32 @@ int RunPosition(const Flags& f) {
     const std::string old = s.position >= 0 ? std::to_string(s.position) : "none";
     const std::string low = s.log ? std::to_string(s.log->first) : "unknown";
     const std::string high = s.log ? std::to_string(s.log->second) : "unknown";
-    const std::string now = std::to_string(WallMs());
+    const std::string now = std::to_string(WallNowMs());
     c.Append({"MULTI"});
     c.Append({"SET", pos_key, std::to_string(*next)});
     c.Append({"DEL", hold_key});
-    c.Append({"XADD", kDecisionsKey, "*", "topic", f.topic, "partition", std::to_string(p),
+    c.Append({"XADD", kDecisionsKey, "*", "topic", topic, "partition", std::to_string(p),
               "action", ActionName(action), "old_position", old, "new_position",
               std::to_string(*next), "log_low", low, "log_high", high, "hold",
-              s.hold.value_or(""), "reason", f.reason, "operator", op, "host", Host(), "at_ms",
+              s.hold.value_or(""), "reason", f.reason, "operator", op, "host", service::HostName(), "at_ms",
               now, "kafka_cluster", cluster.empty() ? std::string_view("unknown") : cluster});
     size_t n = 4;
     if (!cluster.empty()) {
-      c.Append({"SET", ClusterIdKey(f.topic, p), cluster});  // this partition only
+      c.Append({"SET", ClusterIdKey(topic, p), cluster});  // this partition only
       ++n;
     }
     c.Append({"EXEC"});
     auto replies = c.ReadReplies(n + 1);
     if (!replies || (*replies)[n].IsNil() || (*replies)[n].IsError()) {
-      std::cerr << "walrus position: " << f.topic << "[" << p
+      std::cerr << "walrus position: " << topic << "[" << p
                 << "]: not changed (the position or hold changed meanwhile, or Redis failed); "
                    "look again and retry\n";
       rc = 1;
       continue;
     }
     const std::string line = fmt::format(
-        "decision: {}[{}] {} position {} -> {} (log [{}, {}]) by {} on {}: {}", f.topic, p,
-        ActionName(action), old, *next, low, high, op, Host(), f.reason);
+        "decision: {}[{}] {} position {} -> {} (log [{}, {}]) by {} on {}: {}", topic, p,
+        ActionName(action), old, *next, low, high, op, service::HostName(), f.reason);
     log->warn("{}", line);
     std::cout << line << " (recorded in " << kDecisionsKey << ")\n";
   }
@@ -314,12 +295,13 @@ int RunPosition(const Flags& f) {
 
 void AddPositionCommand(CLI::App& root, int& exit_code) {
   auto f = std::make_shared<Flags>();
-  auto* cmd = root.add_subcommand(
-      "position",
+  auto* cmd = service::AddCommand(
+      root, exit_code, f, "position",
       "Show, and on an operator's decision rewrite, the stored position of an applier's partition\n"
       "(walrus:pos:<topic>:<p> in its Redis). Lifts the hold `walrus apply` puts on a partition\n"
       "whose position is outside the log (log replaced or truncated, or a retention gap); each\n"
-      "decision is recorded in the walrus:decisions stream. See docs/log-gaps.md.");
+      "decision is recorded in the walrus:decisions stream. See docs/log-gaps.md.",
+      RunPosition);
   cmd->add_option("--redis", f->redis_url, "URL of the applier's Redis primary")
       ->envname("WALRUS_REDIS")
       ->required();
@@ -333,27 +315,16 @@ void AddPositionCommand(CLI::App& root, int& exit_code) {
       ->envname("WALRUS_BROKERS");
   cmd->add_option("-X", f->x_props, "librdkafka property key=value (security), repeatable");
   cmd->add_option("--topic", f->topic, "Topic")->envname("WALRUS_TOPIC")->required();
-  cmd->add_option("--partition", f->partitions, "Partition, repeatable")
-      ->envname("WALRUS_PARTITION");
-  cmd->add_flag("--all-held", f->all_held, "Every partition of --topic that is held")
-      ->envname("WALRUS_ALL_HELD");
-  cmd->add_flag("--accept-gap", f->accept_gap,
-                "Accept a retention gap: the records [position, log start) are lost to this "
-                "Redis; continue at the log start");
-  cmd->add_flag("--reset-to-log-start", f->to_log_start,
-                "Set the position to the log start (the log was replaced or truncated: its "
-                "records were never applied)");
-  cmd->add_option("--reset-to", f->reset_to, "Set the position to OFFSET");
-  // The decision itself (--accept-gap, --reset-to-log-start, --reset-to) is deliberately read
-  // from the command line only: a leftover environment variable must never turn a look into a
-  // decision.
-  cmd->add_option("--reason", f->reason, "Why (recorded with the decision; required for one)")
-      ->envname("WALRUS_REASON");
-  cmd->add_option("--operator", f->op, "Who decides (default: $USER)")->envname("WALRUS_OPERATOR");
-  cmd->add_option("--timeout-ms", f->timeout_ms, "Per-request timeout")
-      ->envname("WALRUS_TIMEOUT_MS")
-      ->capture_default_str();
-  cmd->callback([f, &exit_code] { exit_code = RunPosition(*f); });
+  service::AddDecisionFlags(
+      cmd, f->d,
+      {.partition = "Partition, repeatable",
+       .all_held = "Every partition of --topic that is held",
+       .accept_gap = "Accept a retention gap: the records [position, log start) are lost to this "
+                     "Redis; continue at the log start",
+       .to_log_start = "Set the position to the log start (the log was replaced or truncated: its "
+                       "records were never applied)",
+       .reset_to = "Set the position to OFFSET"});
+  service::AddLogFlags(cmd, f->log);
 }
 
 }  // namespace walrus::apply

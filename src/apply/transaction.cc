@@ -9,6 +9,7 @@
 
 #include "apply/outbox.h"
 #include "apply/partition_state.h"
+#include "core/clock.h"
 
 namespace walrus::apply {
 namespace {
@@ -17,15 +18,9 @@ namespace {
 // under a millisecond; lua-time-limit is 5 s) and keeps the batch streaming.
 constexpr uint32_t kRunMaxRecords = 1024;
 
-int64_t WallMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
-Transaction::Transaction() : wall_ms_(WallMs()) {}
+Transaction::Transaction() : wall_ms_(WallNowMs()) {}
 
 void Transaction::set_guard(Guard g, std::string atomic_sha) {
   guard_ = g;
@@ -46,7 +41,7 @@ void Transaction::Clear() {
   run_args_.clear();
   run_records_ = 0;
   group_at_ = std::string::npos;
-  wall_ms_ = WallMs();
+  wall_ms_ = WallNowMs();
 }
 
 void Transaction::NoteSource(PartitionState* part, std::string_view key, int64_t offset) {

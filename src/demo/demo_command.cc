@@ -10,13 +10,14 @@
 #include <thread>
 
 #include "core/log.h"
-#include "core/signals.h"
 #include "demo/console.h"
 #include "demo/demo_config.h"
 #include "demo/scenarios.h"
 #include "demo/supervisor.h"
 #include "demo/system.h"
 #include "demo/traffic.h"
+#include "service/common_flags.h"
+#include "service/service_main.h"
 
 namespace walrus::demo {
 namespace {
@@ -58,43 +59,35 @@ void ReportUnexpectedExits(Supervisor& sup, DemoSystem& sys, Console& console) {
   }
 }
 
-int RunDemo(DemoConfig& c) {
-  if (Status st = Validate(c); !st) {
-    std::cerr << "walrus demo: error: " << st.error().message << "\n";
-    return 2;
-  }
-  try {
-    InitLogging(c.log_level);
-  } catch (const std::exception& e) {
-    std::cerr << "walrus demo: error: --log-level: " << e.what() << "\n";
-    return 2;
-  }
+struct Flags {
+  DemoConfig c;
+  int settle_s = static_cast<int>(c.settle_timeout.count());
+  service::LogFlags log;
+};
+
+int RunDemo(Flags& flags, service::ServiceMain& svc) {
+  using service::kExitUsage;
+  DemoConfig& c = flags.c;
+  c.settle_timeout = std::chrono::seconds(flags.settle_s);
+  c.log_level = flags.log.level;  // the children's too
+  if (Status st = Validate(c); !st) return svc.Fail(kExitUsage, st.error().message);
   auto self = SelfExe();
-  if (!self) {
-    std::cerr << "walrus demo: error: " << self.error().message << "\n";
-    return 2;
-  }
+  if (!self) return svc.Fail(kExitUsage, self.error().message);
   const bool temp_dir = c.data_dir.empty();
   if (temp_dir) {
     auto dir = MakeTempDir();
-    if (!dir) {
-      std::cerr << "walrus demo: error: " << dir.error().message << "\n";
-      return 2;
-    }
+    if (!dir) return svc.Fail(kExitUsage, dir.error().message);
     c.data_dir = *dir;
   } else {
     std::error_code ec;
     std::filesystem::create_directories(c.data_dir, ec);
-    if (ec) {
-      std::cerr << "walrus demo: error: --data-dir " << c.data_dir << ": " << ec.message() << "\n";
-      return 2;
-    }
+    if (ec) return svc.Fail(kExitUsage, "--data-dir " + c.data_dir + ": " + ec.message());
     c.data_dir = std::filesystem::canonical(c.data_dir).string();
   }
   if (c.scenario_fault) c.settle_timeout = std::min(c.settle_timeout, std::chrono::seconds(10));
   if (c.seed == 0) c.seed = std::random_device{}();
 
-  ShutdownSignal shutdown;  // before any thread; children get a clean signal mask
+  svc.HandleSignals();  // before any thread; children get a clean signal mask
   Console console(std::cout);
   Supervisor sup(5s);
   console.Line(fmt::format("walrus demo: three regions (us, eu, ap) on localhost{}",
@@ -104,11 +97,11 @@ int RunDemo(DemoConfig& c) {
     console.Line(
         fmt::format("  traffic seed: {} (--seed {} replays the same writes)", c.seed, c.seed));
   }
-  DemoSystem sys(c, c.data_dir, *self, sup, console, shutdown.flag());
+  DemoSystem sys(c, c.data_dir, *self, sup, console, svc.stop_flag());
   int code = 0;
   if (Status st = sys.Start(); !st) {
-    if (shutdown.flag().load()) {
-      code = 130;
+    if (svc.stop_flag().load()) {
+      code = service::kExitInterrupted;
     } else {
       console.Step("setup error: " + st.error().message);
       code = 2;
@@ -127,7 +120,7 @@ int RunDemo(DemoConfig& c) {
       ReportUnexpectedExits(sup, sys, console);
     } else {
       console.Line("Ready. Press Ctrl-C to stop everything.");
-      while (!shutdown.flag().load()) {
+      while (!svc.stop_flag().load()) {
         ReportUnexpectedExits(sup, sys, console);
         std::this_thread::sleep_for(200ms);
       }
@@ -148,12 +141,13 @@ int RunDemo(DemoConfig& c) {
 }  // namespace
 
 void AddDemoCommand(CLI::App& root, int& exit_code) {
-  auto c = std::make_shared<DemoConfig>();
-  auto settle_s = std::make_shared<int>(static_cast<int>(c->settle_timeout.count()));
-  CLI::App* cmd = root.add_subcommand(
-      "demo",
+  auto flags = std::make_shared<Flags>();
+  DemoConfig* c = &flags->c;
+  auto* cmd = service::AddCommand(
+      root, exit_code, flags, "demo",
       "Run the whole three-region system on localhost (Kafka, Redis, appliers, mirrors, "
-      "gateway), interactively or as a narrated, self-checking scenario.");
+      "gateway), interactively or as a narrated, self-checking scenario.",
+      RunDemo);
   cmd->footer(kFooter);
   cmd->add_option("--http", c->http, "HOST:PORT of the gateway (dashboard and API)")
       ->envname("WALRUS_DEMO_HTTP")
@@ -179,22 +173,16 @@ void AddDemoCommand(CLI::App& root, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("--seed", c->seed, "Seed of the scenario's traffic (0: random)")
       ->envname("WALRUS_DEMO_SEED");
-  cmd->add_option("--log-level", c->log_level, "trace|debug|info|warn|error (demo and children)")
-      ->envname("WALRUS_DEMO_LOG_LEVEL")
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
-      ->capture_default_str();
+  service::AddLogFlags(cmd, flags->log, "WALRUS_DEMO_LOG_LEVEL", "(demo and children)")
+      .level->check(service::LogLevelCheck());
   // Test hooks (docs/demo.md), hidden from --help.
   cmd->add_flag("--scenario-fault", c->scenario_fault,
                 "Test hook: skip the scenario's heal step, so it must end not converged")
       ->group("");
-  cmd->add_option("--settle-timeout", *settle_s,
+  cmd->add_option("--settle-timeout", flags->settle_s,
                   "Seconds the regions may take to apply everything after the heal")
       ->check(CLI::Range(1, 3600))
       ->group("");
-  cmd->callback([c, settle_s, &exit_code] {
-    c->settle_timeout = std::chrono::seconds(*settle_s);
-    exit_code = RunDemo(*c);
-  });
 }
 
 }  // namespace walrus::demo

@@ -27,7 +27,6 @@ struct Config {
   std::vector<TopicSpec> topics;
   std::string bootstrap_file;  // empty: none
   std::string admin;           // HOST:PORT of the HTTP control endpoint; empty: none
-  std::string log_level = "info";
 };
 
 inline constexpr int kMaxBrokers = 32;

@@ -1,6 +1,5 @@
 #include "devkafka/devkafka_command.h"
 
-#include <csignal>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -9,13 +8,31 @@
 #include "core/log.h"
 #include "devkafka/config.h"
 #include "devkafka/service.h"
+#include "service/common_flags.h"
+#include "service/service_main.h"
 
 namespace walrus {
 namespace {
 
-std::atomic<bool> g_stop{false};
+struct Flags {
+  devkafka::Config config;
+  std::vector<std::string> topic_specs;  // NAME:PARTITIONS
+  service::LogFlags log;
+};
 
-extern "C" void OnStopSignal(int /*sig*/) { g_stop.store(true); }
+int RunDevkafka(Flags& f, service::ServiceMain& svc) {
+  f.config.topics.clear();
+  for (const auto& spec : f.topic_specs) {
+    auto parsed = devkafka::ParseTopicSpec(spec);
+    if (!parsed) {  // already checked by the validator; kept for env/config paths
+      Logger("devkafka")->error("{}", parsed.error().message);
+      return service::kExitUsage;
+    }
+    f.config.topics.push_back(*parsed);
+  }
+  svc.HandleSignals();
+  return devkafka::Run(f.config, std::cout, svc.stop_flag());
+}
 
 constexpr const char* kDescription =
     "Run in-memory Kafka clusters (librdkafka's mock cluster) for development and tests only.";
@@ -49,10 +66,10 @@ Example:
 }  // namespace
 
 void AddDevkafkaCommand(CLI::App& root, int& exit_code) {
-  auto config = std::make_shared<devkafka::Config>();
-  auto topic_specs = std::make_shared<std::vector<std::string>>();
+  auto flags = std::make_shared<Flags>();
+  devkafka::Config* config = &flags->config;
 
-  CLI::App* cmd = root.add_subcommand("devkafka", kDescription);
+  auto* cmd = service::AddCommand(root, exit_code, flags, "devkafka", kDescription, RunDevkafka);
   cmd->footer(kFooter);
   cmd->add_option("--cluster", config->clusters,
                   "Name of a cluster to create; repeat (or comma-separate) for several "
@@ -64,7 +81,7 @@ void AddDevkafkaCommand(CLI::App& root, int& exit_code) {
       ->envname("WALRUS_DEVKAFKA_BROKERS")
       ->check(CLI::Range(1, devkafka::kMaxBrokers))
       ->capture_default_str();
-  cmd->add_option("--topic", *topic_specs,
+  cmd->add_option("--topic", flags->topic_specs,
                   "Topic to create on every cluster, as NAME:PARTITIONS (e.g. redis-writes:12); "
                   "repeat or comma-separate for several")
       ->envname("WALRUS_DEVKAFKA_TOPIC")
@@ -79,38 +96,10 @@ void AddDevkafkaCommand(CLI::App& root, int& exit_code) {
                   "Write the NAME=bootstraps lines to this file (temp file + rename) once every "
                   "cluster and topic is ready; tests can wait for it to appear")
       ->envname("WALRUS_BOOTSTRAP_FILE");
-  cmd->add_option("--admin", config->admin,
-                  "HOST:PORT of an HTTP control endpoint (broker down/up, leader moves, topic "
-                  "creation, /healthz); port 0 picks a free port")
-      ->envname("WALRUS_ADMIN");
-  cmd->add_option("--log-level", config->log_level, "Log level: trace, debug, info, warn, error")
-      ->envname("WALRUS_LOG_LEVEL")
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
-      ->capture_default_str();
-
-  cmd->callback([config, topic_specs, &exit_code] {
-    InitLogging(config->log_level);
-    config->topics.clear();
-    for (const auto& spec : *topic_specs) {
-      auto parsed = devkafka::ParseTopicSpec(spec);
-      if (!parsed) {  // already checked by the validator; kept for env/config paths
-        Logger("devkafka")->error("{}", parsed.error().message);
-        exit_code = 2;
-        return;
-      }
-      config->topics.push_back(*parsed);
-    }
-    g_stop = false;
-    struct sigaction action {};
-    action.sa_handler = &OnStopSignal;
-    sigemptyset(&action.sa_mask);
-    struct sigaction old_int {}, old_term {};
-    sigaction(SIGINT, &action, &old_int);
-    sigaction(SIGTERM, &action, &old_term);
-    exit_code = devkafka::Run(*config, std::cout, g_stop);
-    sigaction(SIGINT, &old_int, nullptr);
-    sigaction(SIGTERM, &old_term, nullptr);
-  });
+  service::AddAdminFlag(cmd, config->admin,
+                        "HOST:PORT of an HTTP control endpoint (broker down/up, leader moves, "
+                        "topic creation, /healthz); port 0 picks a free port");
+  service::AddLogFlags(cmd, flags->log).level->check(service::LogLevelCheck());
 }
 
 }  // namespace walrus

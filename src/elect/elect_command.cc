@@ -1,27 +1,30 @@
 #include "elect/elect_command.h"
 
-#include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "core/clock.h"
 #include "core/log.h"
-#include "core/signals.h"
 #include "elect/elect_config.h"
 #include "elect/elector.h"
 #include "elect/guard_process.h"
 #include "elect/leader_proxy.h"
 #include "http/admin_server.h"
 #include "metrics/registry.h"
+#include "service/common_flags.h"
+#include "service/service_main.h"
 
 namespace walrus::elect {
 namespace {
 
 struct Flags {
   ElectFlags e;
-  std::string log_level = "info";
-  std::string log_format = "text";
+  service::LogFlags log;
 };
+
+// The fence guard process exited: the sidecar stops (a fresh one gets a fresh guard).
+constexpr int kExitGuardLost = 3;
 
 nlohmann::json StatusJson(const ElectorSnapshot& s, const std::string& id) {
   nlohmann::json leader = nullptr;
@@ -41,25 +44,18 @@ nlohmann::json StatusJson(const ElectorSnapshot& s, const std::string& id) {
           {"lag_bytes", s.lag_bytes}};
 }
 
-int RunElect(Flags& f) {
-  ElectConfig cfg;
-  try {
-    InitLogging(f.log_level, f.log_format == "json" ? LogFormat::kJson : LogFormat::kText);
-    cfg = BuildElectConfig(f.e);
-  } catch (const std::exception& e) {
-    std::cerr << "walrus elect: error: " << e.what() << "\n";
-    return 2;
-  }
+int RunElect(const Flags& f, service::ServiceMain& svc) {
+  const ElectConfig cfg = BuildElectConfig(f.e);
   auto log = Logger("elect");
   // The guard is forked before any thread exists (fork without exec).
   auto guard = GuardProcess::Start(cfg.node);
   if (!guard) {
-    std::cerr << "walrus elect: error: starting the fence guard: " << guard.error().message << "\n";
-    return 2;
+    throw service::CommandError(service::kExitUsage,
+                                "starting the fence guard: " + guard.error().message);
   }
   log->info("walrus elect: {}; fence guard pid {}", cfg.Describe(), (*guard)->pid());
 
-  ShutdownSignal shutdown;
+  svc.HandleSignals();
   auto registry = std::make_shared<metrics::Registry>();
   ElectProbe probe(*registry);
   std::unique_ptr<LeaseBackend> backend;
@@ -69,15 +65,13 @@ int RunElect(Flags& f) {
     backend = std::make_unique<KubeBackend>(cfg.kube);
   }
   RedisNode node(cfg.node);
-  SteadyClock clock;
-  Elector elector(cfg.elector, *backend, node, **guard, clock, probe);
+  Elector elector(cfg.elector, *backend, node, **guard, SystemClock(), probe);
 
   std::unique_ptr<LeaderProxy> proxy;
   if (cfg.proxy) {
     proxy = std::make_unique<LeaderProxy>(*cfg.proxy, probe);
     if (auto st = proxy->Start(); !st) {
-      std::cerr << "walrus elect: error: --proxy: " << st.error().message << "\n";
-      return 2;
+      throw service::CommandError(service::kExitUsage, "--proxy: " + st.error().message);
     }
     log->info("leader proxy on {}:{}", cfg.proxy->listen.host, proxy->port());
     elector.SetTargetCallback(
@@ -89,7 +83,7 @@ int RunElect(Flags& f) {
       std::max(std::chrono::milliseconds(5000), 20 * cfg.elector.probe_interval);
   admin.SetLiveness([&elector, stale_after] {
     const auto s = elector.Snapshot();
-    const bool ok = std::chrono::steady_clock::now() - s.last_tick < stale_after;
+    const bool ok = SystemClock().Steady() - s.last_tick < stale_after;
     return std::pair{ok, ok ? s.detail : std::string("the election loop is stuck")};
   });
   admin.SetReadiness([&elector] {
@@ -100,27 +94,17 @@ int RunElect(Flags& f) {
   admin.Handle("GET", "/status", [&elector, id](const http::Request&) {
     return http::Response::Json(200, StatusJson(elector.Snapshot(), id).dump());
   });
-  if (auto st = admin.Start(); !st) {
-    std::cerr << "walrus elect: error: --admin: " << st.error().message << "\n";
-    return 2;
-  }
-  log->info("admin endpoint on {}:{} (/healthz /readyz /metrics /status)", cfg.admin.host,
-            admin.port());
+  svc.StartAdmin(admin, cfg.admin, "/healthz /readyz /metrics /status");
 
   std::thread loop([&] {
-    elector.Run(shutdown.flag());
+    elector.Run(svc.stop_flag());
     elector.Shutdown();  // a leader demotes its Redis and releases the lease
   });
-  int code = 0;
-  while (!shutdown.flag().load()) {
-    if (!(*guard)->Alive()) {
-      log->error("the fence guard exited: stopping (restart the sidecar for a fresh guard)");
-      code = 3;
-      shutdown.Trigger();
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  const int code = svc.WaitForStop([&]() -> std::optional<int> {
+    if ((*guard)->Alive()) return std::nullopt;
+    log->error("the fence guard exited: stopping (restart the sidecar for a fresh guard)");
+    return kExitGuardLost;
+  });
   backend->Wake();
   loop.join();
   if (proxy) proxy->Stop();
@@ -134,14 +118,15 @@ int RunElect(Flags& f) {
 
 void AddElectCommand(CLI::App& root, int& exit_code) {
   auto flags = std::make_shared<Flags>();
-  auto* cmd = root.add_subcommand(
-      "elect",
+  auto* cmd = service::AddCommand(
+      root, exit_code, flags, "elect",
       "Leader election for a set of Redis servers, one sidecar per server (replaces Sentinel).\n"
       "The holder of a lease (etcd v3 or a Kubernetes Lease) makes its Redis the primary and\n"
       "writes the epoch into walrus:epoch; the others make theirs replicas of it. A leader that\n"
       "cannot renew in time demotes its own Redis before the lease can expire elsewhere (a\n"
       "separate guard process does it even if the sidecar is frozen). --proxy forwards clients\n"
-      "to the current leader. See docs/elect.md.");
+      "to the current leader. See docs/elect.md.",
+      RunElect);
   auto& e = flags->e;
   auto opt = [&](const std::string& name, auto& var, const std::string& help,
                  const std::string& env) {
@@ -204,12 +189,8 @@ void AddElectCommand(CLI::App& root, int& exit_code) {
   opt("--k8s-token-file", e.k8s_token_file, "Service-account token (re-read on every request)",
       "WALRUS_ELECT_K8S_TOKEN_FILE");
   opt("--k8s-ca-file", e.k8s_ca_file, "CA of the API server", "WALRUS_ELECT_K8S_CA_FILE");
-  opt("--admin", e.admin, "Admin HTTP address for /healthz /readyz /metrics /status",
-      "WALRUS_ADMIN");
-  opt("--log-level", flags->log_level, "trace|debug|info|warn|error", "WALRUS_LOG_LEVEL");
-  opt("--log-format", flags->log_format, "text|json", "WALRUS_LOG_FORMAT")
-      ->check(CLI::IsMember({"text", "json"}));
-  cmd->callback([flags, &exit_code] { exit_code = RunElect(*flags); });
+  service::AddAdminFlag(cmd, e.admin, "Admin HTTP address for /healthz /readyz /metrics /status");
+  service::AddLogFlags(cmd, flags->log);
 }
 
 }  // namespace walrus::elect

@@ -2,10 +2,9 @@
 
 #include <fmt/format.h>
 
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 
+#include "core/secret_file.h"
 #include "redis/endpoint.h"
 
 namespace walrus::elect {
@@ -26,16 +25,6 @@ http::HostPort HostPortFlag(const std::string& flag, const std::string& value, b
   return *hp;
 }
 
-std::string ReadSecret(const std::string& path, const std::string& flag) {
-  std::ifstream in(path);
-  if (!in) Bad(flag, "cannot read " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string s = ss.str();
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-  return s;
-}
-
 }  // namespace
 
 ElectConfig BuildElectConfig(const ElectFlags& f) {
@@ -45,7 +34,7 @@ ElectConfig BuildElectConfig(const ElectFlags& f) {
   if (!ep) Bad("--redis", ep.error().message);
   c.node.local = *ep;
   if (!f.redis_password_file.empty()) {
-    c.node.local.password = ReadSecret(f.redis_password_file, "--redis-password-file");
+    c.node.local.password = ReadSecretFile(f.redis_password_file, "--redis-password-file");
   }
   if (!f.redis_tls_ca.empty()) c.node.local.tls_config.ca_file = f.redis_tls_ca;
   auto fence = HostPortFlag("--fence-replicaof", f.fence_replicaof, true);

@@ -36,7 +36,7 @@ Elector::Elector(ElectorOptions opts, LeaseBackend& backend, NodeControl& node,
       probe_(probe) {}
 
 TimePoint Elector::Tick(bool changed) {
-  const TimePoint now = clock_.Now();
+  const TimePoint now = clock_.Steady();
   ProbeNode(now);
   if (role_ == Role::kLeader) {
     LeaderTick(now);
@@ -58,7 +58,7 @@ void Elector::Run(const std::atomic<bool>& stop) {
   bool changed = false;
   while (!stop.load()) {
     const TimePoint next = Tick(changed);
-    const TimePoint now = clock_.Now();
+    const TimePoint now = clock_.Steady();
     changed = next > now && backend_.WaitForChange(std::chrono::duration_cast<milliseconds>(
                                 next - now + std::chrono::microseconds(999)));
   }
@@ -66,7 +66,7 @@ void Elector::Run(const std::atomic<bool>& stop) {
 
 void Elector::Shutdown() {
   if (role_ == Role::kLeader) StepDown("shutdown", "shutting down");
-  UpdateSnapshot(clock_.Now());
+  UpdateSnapshot(clock_.Steady());
 }
 
 // ---- local Redis ------------------------------------------------------------------------------
@@ -156,7 +156,7 @@ void Elector::LeaderTick(TimePoint now) {
 
 void Elector::RenewLease(TimePoint now) {
   auto st = backend_.Renew();
-  const auto took = clock_.Now() - now;
+  const auto took = clock_.Steady() - now;
   if (st) {
     // The lease counts from before the request was sent: conservative.
     lease_until_ = now + backend_.ttl();
@@ -186,7 +186,7 @@ void Elector::StepDown(const std::string& reason, const std::string& why) {
     guard_.Disarm();
     fence_pending_ = false;
   } else {
-    guard_.Arm(clock_.Now());
+    guard_.Arm(clock_.Steady());
     fence_pending_ = true;
   }
   if (auto st = backend_.Release(); !st) {
@@ -196,7 +196,7 @@ void Elector::StepDown(const std::string& reason, const std::string& why) {
   published_ = false;
   probe_.is_leader.Set(0);
   SetLeader(std::nullopt);
-  const TimePoint now = clock_.Now();
+  const TimePoint now = clock_.Steady();
   campaign_at_.reset();
   no_campaign_before_ = now + opts_.renew_interval;
   next_observe_ = now;

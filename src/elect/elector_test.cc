@@ -1,4 +1,4 @@
-// Unit tests of the election core with a fake clock: an in-memory lease store that expires
+// Unit tests of the election core with a ManualClock: an in-memory lease store that expires
 // leases by the fake clock, fake Redis nodes that replicate their primary's epoch, and a fake
 // guard that fires at its deadline even while its elector is frozen (not ticked).
 
@@ -18,15 +18,9 @@ using std::chrono::milliseconds;
 
 constexpr const char* kFenceTarget = "192.0.2.1:6379";
 
-class FakeClock final : public Clock {
- public:
-  TimePoint Now() override { return now; }
-  TimePoint now = TimePoint(std::chrono::hours(1));
-};
-
-// The lease store shared by all backends (the "etcd"): one holder, expiring by the fake clock.
+// The lease store shared by all backends (the "etcd"): one holder, expiring by the ManualClock.
 struct LeaseStore {
-  FakeClock* clock;
+  ManualClock* clock;
   milliseconds ttl{2000};
   std::optional<LeaderRecord> holder;
   TimePoint expires{};
@@ -36,7 +30,7 @@ struct LeaseStore {
   int64_t version = 0;                                 // bumped by every change (the "watch")
 
   void Expire() {
-    if (holder && clock->Now() >= expires) {
+    if (holder && clock->Steady() >= expires) {
       holder.reset();
       ++version;
     }
@@ -60,8 +54,8 @@ class FakeBackend final : public LeaseBackend {
     s_.holder = me;
     s_.holder->epoch = ++s_.rev;
     s_.last_epoch = s_.rev;
-    s_.expires = s_.clock->Now() + s_.ttl;
-    s_.elected.emplace_back(s_.clock->Now(), s_.rev);
+    s_.expires = s_.clock->Steady() + s_.ttl;
+    s_.elected.emplace_back(s_.clock->Steady(), s_.rev);
     ++s_.version;
     epoch_ = s_.rev;
     return Acquired{true, s_.rev};
@@ -73,7 +67,7 @@ class FakeBackend final : public LeaseBackend {
       return Error(Errc::kConflict, "injected conflict");
     }
     if (!Mine()) return Error(Errc::kNotFound, "lease expired");
-    s_.expires = s_.clock->Now() + s_.ttl;
+    s_.expires = s_.clock->Steady() + s_.ttl;
     return {};
   }
   Status Publish(const LeaderRecord& me) override {
@@ -139,7 +133,7 @@ struct FakeRedis {
 
 // The fake "Redis servers" by advertise address; replication copies the primary's epoch.
 struct FakeCluster {
-  FakeClock* clock;
+  ManualClock* clock;
   std::map<std::string, FakeRedis> nodes;
 };
 
@@ -169,7 +163,7 @@ class FakeNode final : public NodeControl {
     r().master = true;
     r().master_addr.clear();
     r().epoch = epoch;
-    r().promoted_at.push_back(c_.clock->Now());
+    r().promoted_at.push_back(c_.clock->Steady());
     return {};
   }
   Status Follow(const std::string& host, int port) override {
@@ -181,7 +175,7 @@ class FakeNode final : public NodeControl {
   }
   Status Fence() override {
     if (!r().up) return Error(Errc::kIo, "connection refused");
-    if (r().master) r().fenced_at.push_back(c_.clock->Now());
+    if (r().master) r().fenced_at.push_back(c_.clock->Steady());
     r().master = false;
     r().master_addr = kFenceTarget;
     return {};
@@ -216,7 +210,7 @@ class FakeGuard final : public DeadlineGuard {
 };
 
 struct Sidecar {
-  Sidecar(LeaseStore& store, FakeCluster& cluster, FakeClock& clock, const std::string& addr)
+  Sidecar(LeaseStore& store, FakeCluster& cluster, ManualClock& clock, const std::string& addr)
       : backend(store, addr), node(cluster, addr), guard(node), probe(registry) {
     ElectorOptions o;
     o.id = addr;
@@ -250,10 +244,10 @@ class ElectorTest : public ::testing::Test {
   }
   // Advances the fake clock in 50 ms steps; guards always run, electors unless frozen.
   void Run(milliseconds d) {
-    for (auto end = clock.now + d; clock.now < end;) {
-      clock.now += milliseconds(50);
+    for (auto end = clock.Steady() + d; clock.Steady() < end;) {
+      clock.Advance(milliseconds(50));
       for (auto& n : nodes) {
-        n->guard.Check(clock.now);
+        n->guard.Check(clock.Steady());
         if (!n->frozen) n->elector->Tick(n->backend.Changed());
       }
       CheckSafety();
@@ -284,7 +278,7 @@ class ElectorTest : public ::testing::Test {
   }
   std::string Addr(int i) { return "10.0.0." + std::to_string(i + 1) + ":6379"; }
 
-  FakeClock clock;
+  ManualClock clock;
   LeaseStore store;
   FakeCluster cluster;
   std::vector<std::unique_ptr<Sidecar>> nodes;
@@ -314,7 +308,7 @@ TEST_F(ElectorTest, LeaderRedisDownStepsDownAndAnotherLeadsWithHigherEpoch) {
   const int l = Bootstrap();
   ASSERT_GE(l, 0);
   cluster.nodes[Addr(l)].up = false;
-  const TimePoint killed = clock.now;
+  const TimePoint killed = clock.Steady();
   Run(milliseconds(2000));
   const int l2 = Leader();
   ASSERT_GE(l2, 0);
@@ -417,7 +411,7 @@ TEST_F(ElectorTest, FollowersReassertReplicaofAndNoLeaderMeansReadOnly) {
   auto& r = cluster.nodes[Addr(f)];
   r.master = true;  // someone ran REPLICAOF NO ONE on a follower
   r.master_addr.clear();
-  clock.now += milliseconds(50);
+  clock.Advance(milliseconds(50));
   nodes[f]->elector->Tick();
   EXPECT_FALSE(r.master);
   EXPECT_EQ(r.master_addr, Addr(l));
@@ -469,7 +463,7 @@ TEST_F(ElectorTest, AFollowerBlindForALeaseForgetsTheLeader) {
 TEST_F(ElectorTest, StaleLeaseOfThisNodeIsReleased) {
   store.holder = LeaderRecord{Addr(0), Addr(0), true, 7};
   store.rev = store.last_epoch = 7;
-  store.expires = clock.now + milliseconds(60000);
+  store.expires = clock.Steady() + milliseconds(60000);
   cluster.nodes[Addr(0)].epoch = cluster.nodes[Addr(1)].epoch = cluster.nodes[Addr(2)].epoch = 7;
   Run(milliseconds(1500));
   EXPECT_EQ(nodes[0]->backend.stale_releases, 1);

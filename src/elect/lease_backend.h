@@ -2,8 +2,8 @@
 
 // The seams of the election core (elector.h): where the lease lives (LeaseBackend: etcd v3 or a
 // Kubernetes Lease), the local Redis (NodeControl), the out-of-process fence (DeadlineGuard) and
-// time (Clock). Production implementations: EtcdBackend, KubeBackend, RedisNode, GuardProcess,
-// SteadyClock; the unit tests substitute fakes with a fake clock.
+// time (walrus::Clock, core/clock.h). Production implementations: EtcdBackend, KubeBackend,
+// RedisNode, GuardProcess, SystemClock(); the unit tests substitute fakes and a ManualClock.
 //
 //   EtcdBackend backend(cfg);                       // or KubeBackend
 //   auto obs = backend.Observe();                   // who leads, newest epoch ever elected
@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 
+#include "core/clock.h"
 #include "core/result.h"
 
 namespace walrus::elect {
@@ -112,17 +113,6 @@ class DeadlineGuard {
   virtual void Arm(std::chrono::steady_clock::time_point deadline) = 0;
   virtual void Disarm() = 0;
   virtual bool Alive() = 0;
-};
-
-class Clock {
- public:
-  virtual ~Clock() = default;
-  virtual std::chrono::steady_clock::time_point Now() = 0;
-};
-
-class SteadyClock final : public Clock {
- public:
-  std::chrono::steady_clock::time_point Now() override { return std::chrono::steady_clock::now(); }
 };
 
 }  // namespace walrus::elect

@@ -1,16 +1,15 @@
 #include "gateway/gateway_command.h"
 
-#include <csignal>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
-#include <thread>
 
 #include "core/log.h"
-#include "core/signals.h"
 #include "gateway/gateway_config.h"
 #include "gateway/gateway_service.h"
 #include "kafka/security.h"
+#include "service/common_flags.h"
+#include "service/service_main.h"
 
 namespace walrus::gateway {
 namespace {
@@ -18,22 +17,14 @@ namespace {
 struct Flags {
   GatewayFlags g;
   kafka::SecurityFlags security;
-  std::string log_level = "info";
-  std::string log_format = "text";
+  service::LogFlags log;
 };
 
-int RunGateway(Flags& f) {
-  GatewayConfig cfg;
-  try {
-    InitLogging(f.log_level, f.log_format == "json" ? LogFormat::kJson : LogFormat::kText);
-    if (const char* t = std::getenv("WALRUS_GATEWAY_TOKEN")) f.g.token_env = t;
-    auto security = kafka::SecurityProperties(f.security);
-    if (!security) throw std::invalid_argument(security.error().message);
-    cfg = BuildConfig(f.g, *security);
-  } catch (const std::exception& e) {
-    std::cerr << "walrus gateway: error: " << e.what() << "\n";
-    return 2;
-  }
+int RunGateway(Flags& f, service::ServiceMain& svc) {
+  if (const char* t = std::getenv("WALRUS_GATEWAY_TOKEN")) f.g.token_env = t;
+  auto security = kafka::SecurityProperties(f.security);
+  if (!security) throw std::invalid_argument(security.error().message);
+  const GatewayConfig cfg = BuildConfig(f.g, *security);
   auto log = Logger("gateway");
   log->info("{}", cfg.Describe());
   if (cfg.no_auth) log->warn("--no-auth: anyone who can reach {} can write", cfg.http.ToString());
@@ -44,20 +35,16 @@ int RunGateway(Flags& f) {
                 r.name);
     }
   }
-  std::signal(SIGPIPE, SIG_IGN);  // a client that went away is a failed write, not a crash
-  ShutdownSignal shutdown;
-  GatewayService svc(cfg);
-  if (auto st = svc.Start(); !st) {
-    std::cerr << "walrus gateway: error: " << st.error().message << "\n";
-    return 2;
-  }
+  svc.HandleSignals();  // also ignores SIGPIPE: a client that went away is a failed write
+  GatewayService gateway(cfg);
+  if (auto st = gateway.Start(); !st) return svc.Fail(service::kExitUsage, st.error().message);
   // One line on stdout for people and scripts (the demo waits for it).
-  std::cout << "walrus gateway listening on http://" << http::HostPort{cfg.http.host, svc.port()}.ToString()
-            << "/" << std::endl;
-  while (!shutdown.flag().load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::cout << "walrus gateway listening on http://"
+            << http::HostPort{cfg.http.host, gateway.port()}.ToString() << "/" << std::endl;
+  svc.WaitForStop();
   log->info("stopping");
-  svc.Stop();
-  return 0;
+  gateway.Stop();
+  return service::kExitOk;
 }
 
 }  // namespace
@@ -65,15 +52,16 @@ int RunGateway(Flags& f) {
 void AddGatewayCommand(CLI::App& root, int& exit_code) {
   auto flags = std::make_shared<Flags>();
   auto& g = flags->g;
-  auto* cmd = root.add_subcommand(
-      "gateway",
+  auto* cmd = service::AddCommand(
+      root, exit_code, flags, "gateway",
       "HTTP API and dashboard for active-active regions: POST /api/produce (Bearer token) stamps\n"
       "the region's HLC and produces to <region>.events; GET /api/regions/<r>/state reads the\n"
       "region's Redis; GET /api/events streams every op as it arrives in each region (SSE);\n"
       "/api/sim/* drives a shopping-traffic simulator; / is the dashboard; /healthz /readyz\n"
       "/metrics on the same port. Writes need a token (--token-file or WALRUS_GATEWAY_TOKEN);\n"
       "it refuses to start without one unless --no-auth (then anyone reaching the port can\n"
-      "write: for a local demo only). See docs/gateway-api.md.");
+      "write: for a local demo only). See docs/gateway-api.md.",
+      RunGateway);
   cmd->add_option("--http", g.http, "Listen address HOST:PORT (port 0: ephemeral)")
       ->envname("WALRUS_GATEWAY_HTTP")
       ->capture_default_str();
@@ -168,14 +156,7 @@ void AddGatewayCommand(CLI::App& root, int& exit_code) {
                   "How often mirror lag per flow is measured")
       ->envname("WALRUS_GATEWAY_FLOWS_INTERVAL_MS")
       ->capture_default_str();
-  cmd->add_option("--log-level", flags->log_level, "trace|debug|info|warn|error")
-      ->envname("WALRUS_LOG_LEVEL")
-      ->capture_default_str();
-  cmd->add_option("--log-format", flags->log_format, "text|json")
-      ->envname("WALRUS_LOG_FORMAT")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->capture_default_str();
-  cmd->callback([flags, &exit_code] { exit_code = RunGateway(*flags); });
+  service::AddLogFlags(cmd, flags->log);
 }
 
 }  // namespace walrus::gateway

@@ -3,13 +3,12 @@
 #include <fmt/format.h>
 
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 #include <stdexcept>
 
 #include "core/hlc.h"
+#include "core/secret_file.h"
 #include "kafka/security.h"
 
 namespace walrus::gateway {
@@ -62,20 +61,6 @@ std::string GatewayConfig::Describe() const {
   return out;
 }
 
-std::string ReadTokenFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::invalid_argument("--token-file: cannot read '" + path + "'");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  std::string t = ss.str();
-  while (!t.empty() && (t.back() == '\n' || t.back() == '\r' || t.back() == ' ' ||
-                        t.back() == '\t')) {
-    t.pop_back();
-  }
-  if (t.empty()) throw std::invalid_argument("--token-file: '" + path + "' is empty");
-  return t;
-}
-
 GatewayConfig BuildConfig(const GatewayFlags& f, const kafka::Properties& security) {
   GatewayConfig c;
   auto addr = http::ParseHostPort(f.http);
@@ -118,7 +103,8 @@ GatewayConfig BuildConfig(const GatewayFlags& f, const kafka::Properties& securi
   }
 
   if (!f.token_file.empty()) {
-    c.token = ReadTokenFile(f.token_file);
+    c.token =
+        ReadSecretFile(f.token_file, "--token-file", {.trim_blanks = true, .non_empty = true});
   } else {
     c.token = f.token_env;
   }

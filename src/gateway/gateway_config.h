@@ -101,7 +101,4 @@ struct GatewayFlags {
 // (kafka::SecurityProperties), placed before -X.
 GatewayConfig BuildConfig(const GatewayFlags& f, const kafka::Properties& security = {});
 
-// Reads a token file: its content without trailing whitespace. Throws std::invalid_argument.
-std::string ReadTokenFile(const std::string& path);
-
 }  // namespace walrus::gateway

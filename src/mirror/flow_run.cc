@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "dataset/lag.h"
 #include "kafka/admin.h"
@@ -17,12 +18,6 @@ using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 namespace {
-
-int64_t WallMs() {
-  return std::chrono::duration_cast<milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 constexpr milliseconds kAdminTimeout{10000};
 constexpr milliseconds kTxTimeout{60000};
@@ -162,7 +157,7 @@ Status FlowRun::Start(std::vector<RouteSpec> routes, const std::vector<std::stri
   // Warm-up commit before the first record, so the producer's first transaction is paid now,
   // not while copying. Worker 0 adds a "<src>:<dst>/started" marker (value: wall ms).
   if (worker_ == 0) {
-    if (Status s = fw_->Produce(kOffsetsTopic, name_ + "/started", std::to_string(WallMs()));
+    if (Status s = fw_->Produce(kOffsetsTopic, name_ + "/started", std::to_string(WallNowMs()));
         !s.ok()) {
       return s;
     }
@@ -204,7 +199,7 @@ Status FlowRun::Commit(bool final) {
     if (!s.ok()) return s;
   }
   if (hb_due) {
-    if (Status s = fw_->Produce(kHeartbeatsTopic, name_, std::to_string(WallMs())); !s.ok()) {
+    if (Status s = fw_->Produce(kHeartbeatsTopic, name_, std::to_string(WallNowMs())); !s.ok()) {
       return s;
     }
     last_hb_ = now;
@@ -293,7 +288,7 @@ void FlowRun::UpdateStats(Clock::time_point now) {
     last_bytes_ = b;
   }
   last_stats_ = now;
-  const int64_t wall = WallMs();
+  const int64_t wall = WallNowMs();
   const auto& progress = fw_->progress();
   for (size_t i = 0; i < routes_.size(); ++i) {
     auto wm = fw_->Watermarks(i);

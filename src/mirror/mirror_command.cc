@@ -7,12 +7,13 @@
 #include <thread>
 
 #include "core/log.h"
-#include "core/signals.h"
 #include "http/admin_server.h"
 #include "metrics/registry.h"
 #include "mirror/flow.h"
 #include "mirror/mirror_config.h"
 #include "mirror/mirror_position_command.h"
+#include "service/common_flags.h"
+#include "service/service_main.h"
 
 namespace walrus::mirror {
 namespace {
@@ -20,34 +21,22 @@ namespace {
 struct Flags {
   MirrorFlags m;
   std::string admin = "127.0.0.1:0";
-  std::string log_level = "info";
-  std::string log_format = "text";
+  service::LogFlags log;
 };
 
-int RunMirror(Flags& f) {
-  std::vector<FlowConfig> flows;
-  try {
-    InitLogging(f.log_level, f.log_format == "json" ? LogFormat::kJson : LogFormat::kText);
-    flows = BuildFlows(f.m);
-    const std::string ids = ApplySrcAuth(f.m, flows);
-    if (ids.empty()) {
-      Logger("mirror")->warn("--no-src-auth: walrus-src is not authenticated; every walrus apply "
-                             "will dead-letter (category refused) the records of these flows");
-    } else {
-      Logger("mirror")->info("walrus-src signed with source key id {} (key ids loaded: {})",
-                             ids.substr(0, ids.find(',')), ids);
-    }
-  } catch (const std::exception& e) {
-    std::cerr << "walrus mirror: error: " << e.what() << "\n";
-    return 2;
-  }
-  auto addr = http::ParseHostPort(f.admin);
-  if (!addr) {
-    std::cerr << "walrus mirror: error: --admin: " << addr.error().message << "\n";
-    return 2;
-  }
+int RunMirror(const Flags& f, service::ServiceMain& svc) {
   auto log = Logger("mirror");
-  ShutdownSignal shutdown;
+  std::vector<FlowConfig> flows = BuildFlows(f.m);
+  const std::string ids = ApplySrcAuth(f.m, flows);
+  if (ids.empty()) {
+    log->warn("--no-src-auth: walrus-src is not authenticated; every walrus apply will "
+              "dead-letter (category refused) the records of these flows");
+  } else {
+    log->info("walrus-src signed with source key id {} (key ids loaded: {})",
+              ids.substr(0, ids.find(',')), ids);
+  }
+  const auto admin_addr = service::ParseAdmin(f.admin);
+  svc.HandleSignals();
   auto registry = std::make_shared<metrics::Registry>();
   std::vector<std::unique_ptr<MirrorProbe>> probes;
   std::vector<std::unique_ptr<Flow>> runners;
@@ -57,9 +46,9 @@ int RunMirror(Flags& f) {
               fc.naming == Naming::kPrefix ? "prefix" : "identity",
               fc.transactions ? "transactional" : "at-least-once");
     probes.push_back(std::make_unique<MirrorProbe>(*registry, fc.Name()));
-    runners.push_back(std::make_unique<Flow>(fc, *probes.back(), shutdown.flag()));
+    runners.push_back(std::make_unique<Flow>(fc, *probes.back(), svc.stop_flag()));
   }
-  http::AdminServer admin(*addr, registry);
+  http::AdminServer admin(admin_addr, registry);
   auto check = [&runners](bool ready) {
     bool ok = true;
     std::string detail;
@@ -75,28 +64,18 @@ int RunMirror(Flags& f) {
   };
   admin.SetLiveness([check] { return check(false); });
   admin.SetReadiness([check] { return check(true); });
-  if (auto st = admin.Start(); !st) {
-    std::cerr << "walrus mirror: error: --admin: " << st.error().message << "\n";
-    return 2;
-  }
-  log->info("admin endpoint on {}:{} (/healthz /readyz /metrics)", addr->host, admin.port());
+  svc.StartAdmin(admin, admin_addr, "/healthz /readyz /metrics");
   std::vector<std::thread> threads;
   for (auto& r : runners) threads.emplace_back([&r] { r->Run(); });
-  int code = 0;
-  while (!shutdown.flag().load()) {
-    bool any_fatal = false;
-    for (const auto& r : runners) any_fatal = any_fatal || r->Fatal();
-    if (any_fatal) {
-      code = 2;
-      shutdown.Trigger();
-      break;
+  const int code = svc.WaitForStop([&runners]() -> std::optional<int> {
+    for (const auto& r : runners) {
+      if (r->Fatal()) return service::kExitUsage;  // e.g. a missing or too small target topic
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+    return std::nullopt;
+  });
   for (auto& t : threads) t.join();
   for (const auto& r : runners) {
-    if (r->Fatal()) std::cerr << "walrus mirror: error: flow " << r->config().Name() << ": "
-                              << r->Detail() << "\n";
+    if (r->Fatal()) svc.Fail(code, "flow " + r->config().Name() + ": " + r->Detail());
   }
   admin.Stop();
   return code;
@@ -106,12 +85,14 @@ int RunMirror(Flags& f) {
 
 void AddMirrorCommand(CLI::App& root, int& exit_code) {
   auto flags = std::make_shared<Flags>();
-  auto* cmd = root.add_subcommand(
-      "mirror",
+  auto* cmd = service::AddCommand(
+      root, exit_code, flags, "mirror",
       "Replicate topics from one Kafka cluster to another (key, value, headers, timestamp and\n"
       "partition kept; a walrus-src header records the source coordinates). Positions are stored\n"
       "in the target (topic walrus-mirror.offsets), written in the same transaction as the\n"
-      "records unless --no-transactions. Several flows: --cluster NAME=BOOTSTRAP... --flow SRC:DST...");
+      "records unless --no-transactions. Several flows: --cluster NAME=BOOTSTRAP... --flow "
+      "SRC:DST...",
+      RunMirror);
   auto& m = flags->m;
   cmd->add_option("--source", m.source, "Source bootstrap servers")->envname("WALRUS_SOURCE");
   cmd->add_option("--target", m.target, "Target bootstrap servers")->envname("WALRUS_TARGET");
@@ -163,17 +144,8 @@ void AddMirrorCommand(CLI::App& root, int& exit_code) {
                   "sharing the flow's partitions; more throughput on more cores")
       ->envname("WALRUS_MIRROR_WORKERS")
       ->capture_default_str();
-  cmd->add_option("--admin", flags->admin, "Admin HTTP address for /healthz /readyz /metrics")
-      ->envname("WALRUS_ADMIN")
-      ->capture_default_str();
-  cmd->add_option("--log-level", flags->log_level, "trace|debug|info|warn|error")
-      ->envname("WALRUS_LOG_LEVEL")
-      ->capture_default_str();
-  cmd->add_option("--log-format", flags->log_format, "text|json")
-      ->envname("WALRUS_LOG_FORMAT")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->capture_default_str();
-  cmd->callback([flags, &exit_code] { exit_code = RunMirror(*flags); });
+  service::AddAdminFlag(cmd, flags->admin, "Admin HTTP address for /healthz /readyz /metrics");
+  service::AddLogFlags(cmd, flags->log);
   AddMirrorPositionCommand(root, exit_code);
 }
 

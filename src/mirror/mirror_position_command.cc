@@ -1,13 +1,13 @@
 #include "mirror/mirror_position_command.h"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "kafka/assign_consumer.h"
 #include "kafka/producer.h"
@@ -16,30 +16,19 @@
 #include "protocol/topics.h"
 #include "replication/mirror_state.h"
 #include "replication/source_hold.h"
+#include "service/common_flags.h"
+#include "service/decision_flags.h"
+#include "service/service_main.h"
 
 namespace walrus::mirror {
 namespace {
 
 struct Flags {
   std::string source, target, source_alias = "source", topic;
-  std::vector<int32_t> partitions;
-  bool all_held = false, accept_gap = false, to_log_start = false;
-  int64_t reset_to = -1;
-  std::string reason, op;
+  service::DecisionFlags d{.timeout_ms = 10000};
   std::vector<std::string> x_props, source_x, target_x;
-  int timeout_ms = 10000;
+  service::LogFlags log{.level = "warn"};
 };
-
-int64_t WallMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-std::string Host() {
-  char buf[256] = {0};
-  return gethostname(buf, sizeof buf - 1) == 0 ? std::string(buf) : std::string("unknown");
-}
 
 kafka::Properties Props(const std::string& boot, const std::vector<std::string>& common,
                         const std::vector<std::string>& side, const std::string& side_flag) {
@@ -49,12 +38,14 @@ kafka::Properties Props(const std::string& boot, const std::vector<std::string>&
   return p;
 }
 
-int Run(const Flags& f) {
-  const int actions = int(f.accept_gap) + int(f.to_log_start) + int(f.reset_to >= 0);
+int Run(const Flags& flags, service::ServiceMain& svc) {
+  const service::DecisionFlags& f = flags.d;
+  // A negative --reset-to is no decision (as before the decision flags were shared).
+  const int64_t reset_to = f.reset_to.value_or(-1);
+  const int actions = int(f.accept_gap) + int(f.to_log_start) + int(reset_to >= 0);
   kafka::Properties sprops, tprops;
-  try {
-    InitLogging("warn");
-    if (f.source.empty() || f.target.empty()) {
+  {
+    if (flags.source.empty() || flags.target.empty()) {
       throw std::invalid_argument("--source and --target are required");
     }
     if (actions > 1) {
@@ -66,31 +57,28 @@ int Run(const Flags& f) {
     if (actions == 1 && f.partitions.empty() && !f.all_held) {
       throw std::invalid_argument("a decision needs --partition P or --all-held");
     }
-    if (f.reset_to >= 0 && f.all_held) {
+    if (reset_to >= 0 && f.all_held) {
       throw std::invalid_argument("--reset-to takes --partition, not --all-held");
     }
-    sprops = Props(f.source, f.x_props, f.source_x, "--source-X");
-    tprops = Props(f.target, f.x_props, f.target_x, "--target-X");
-  } catch (const std::exception& e) {
-    std::cerr << "walrus mirror-position: error: " << e.what() << "\n";
-    return 2;
+    sprops = Props(flags.source, flags.x_props, flags.source_x, "--source-X");
+    tprops = Props(flags.target, flags.x_props, flags.target_x, "--target-X");
   }
+  const std::string& topic = flags.topic;
+  const std::string& source_alias = flags.source_alias;
   const auto timeout = std::chrono::milliseconds(f.timeout_ms);
   auto state = replication::ReadMirrorState(tprops, timeout * 3);
   if (!state) {
-    std::cerr << "walrus mirror-position: error: reading " << kOffsetsTopic << ": "
-              << state.error().message << "\n";
-    return 1;
+    return svc.Fail(service::kExitFailed,
+                    std::string("reading ") + kOffsetsTopic + ": " + state.error().message);
   }
   auto source = kafka::AssignConsumer::Create(sprops);
   if (!source) {
-    std::cerr << "walrus mirror-position: error: " << source.error().message << "\n";
-    return 1;
+    return svc.Fail(service::kExitFailed, source.error().message);
   }
   // The partitions: given, or every held one of the topic.
   std::vector<int32_t> parts = f.partitions;
   if (parts.empty()) {
-    const std::string prefix = protocol::MirrorPositionKeyPrefix(f.source_alias, f.topic);
+    const std::string prefix = protocol::MirrorPositionKeyPrefix(source_alias, topic);
     for (const auto& [key, json] : state->holds) {
       if (key.rfind(prefix, 0) != 0) continue;
       auto h = replication::SourceHold::FromJson(json);
@@ -107,21 +95,21 @@ int Run(const Flags& f) {
     }
     if (parts.empty()) {
       std::cerr << "walrus mirror-position: " << (f.all_held ? "no held partition" : "nothing stored")
-                << " for source " << f.source_alias << " topic " << f.topic << "\n";
+                << " for source " << source_alias << " topic " << topic << "\n";
       return actions == 1 ? 1 : 0;
     }
   }
   std::unique_ptr<kafka::Producer> producer;
-  const std::string op = !f.op.empty() ? f.op : (std::getenv("USER") ? std::getenv("USER") : "unknown");
+  const std::string op = f.Operator();
   int code = 0;
   for (int32_t p : parts) {
-    const std::string key = PositionKey(f.source_alias, f.topic, p);
+    const std::string key = PositionKey(source_alias, topic, p);
     const auto pos = state->positions.find(key);
     const int64_t stored = pos == state->positions.end() ? -1 : pos->second;
-    auto wm = (*source)->QueryWatermarks(f.topic, p, timeout);
+    auto wm = (*source)->QueryWatermarks(topic, p, timeout);
     if (!wm) {
       std::cerr << fmt::format("walrus mirror-position: error: {}[{}]: source log bounds: {}\n",
-                               f.topic, p, wm.error().message);
+                               topic, p, wm.error().message);
       code = 1;
       continue;
     }
@@ -134,7 +122,7 @@ int Run(const Flags& f) {
     const auto c = replication::ClassifySourcePosition(stored, wm->first, wm->second);
     const bool held = hold && hold->state != replication::SourceHold::State::kReleased;
     std::cout << fmt::format(
-        "{}/{}[{}]: stored position {}, source log [{}, {}]: {}{}; {}\n", f.source_alias, f.topic,
+        "{}/{}[{}]: stored position {}, source log [{}, {}]: {}{}; {}\n", source_alias, topic,
         p, stored < 0 ? std::string("none") : std::to_string(stored), wm->first, wm->second,
         c.reason ? std::string(replication::HoldReasonName(*c.reason)) : std::string("in the log"),
         c.reason ? fmt::format(" ({} offsets)", c.count) : std::string(),
@@ -142,7 +130,7 @@ int Run(const Flags& f) {
     if (actions == 0) continue;
     if (!held) {
       std::cerr << fmt::format("walrus mirror-position: error: {}[{}] is not held: refusing (a "
-                               "decision is only for held partitions)\n", f.topic, p);
+                               "decision is only for held partitions)\n", topic, p);
       code = 1;
       continue;
     }
@@ -150,10 +138,9 @@ int Run(const Flags& f) {
     int64_t to = -1;
     if (f.accept_gap) {
       if (hold->reason != replication::HoldReason::kRetentionGap || wm->first <= hold->position) {
-        std::cerr << fmt::format(
-            "walrus mirror-position: error: {}[{}]: no retention gap to "
-            "accept (held: {}); use --reset-to-log-start or --reset-to\n",
-            f.topic, p, replication::HoldReasonName(hold->reason));
+        std::cerr << fmt::format("walrus mirror-position: error: {}[{}]: no retention gap to "
+                                 "accept (held: {}); use --reset-to-log-start or --reset-to\n",
+                                 topic, p, replication::HoldReasonName(hold->reason));
         code = 1;
         continue;
       }
@@ -163,30 +150,29 @@ int Run(const Flags& f) {
       d.action = "reset-to-log-start";
       to = wm->first;
     } else {
-      if (f.reset_to < wm->first || f.reset_to > wm->second) {
+      if (reset_to < wm->first || reset_to > wm->second) {
         std::cerr << fmt::format("walrus mirror-position: error: {}[{}]: --reset-to {} is outside "
                                  "the source log [{}, {}]\n",
-                                 f.topic, p, f.reset_to, wm->first, wm->second);
+                                 topic, p, reset_to, wm->first, wm->second);
         code = 1;
         continue;
       }
       d.action = "reset-to";
-      to = f.reset_to;
+      to = reset_to;
     }
     d.state = replication::SourceHold::State::kDecided;
     d.new_position = to;
     d.why = f.reason;
     d.by = op;
-    d.host = Host();
-    d.decided_ms = WallMs();
+    d.host = service::HostName();
+    d.decided_ms = WallNowMs();
     if (!producer) {
       kafka::Properties pp = tprops;
       pp.emplace_back("enable.idempotence", "true");
       pp.emplace_back("partitioner", "murmur2_random");
       auto pr = kafka::Producer::Create(pp);
       if (!pr) {
-        std::cerr << "walrus mirror-position: error: " << pr.error().message << "\n";
-        return 1;
+        return svc.Fail(service::kExitFailed, pr.error().message);
       }
       producer = std::move(*pr);
     }
@@ -198,13 +184,13 @@ int Run(const Flags& f) {
       auto r = producer->ProduceSync({.topic = kOffsetsTopic, .key = k, .value = v}, timeout);
       if (!r) {
         std::cerr << fmt::format("walrus mirror-position: error: {}[{}]: writing the decision: "
-                                 "{}\n", f.topic, p, r.error().message);
+                                 "{}\n", topic, p, r.error().message);
         return 1;
       }
     }
     const std::string line = fmt::format(
         "decision: {}/{}[{}] {} position {} -> {} (source log [{}, {}]) by {} on {}: {}",
-        f.source_alias, f.topic, p, d.action, hold->position, to, wm->first, wm->second, op,
+        source_alias, topic, p, d.action, hold->position, to, wm->first, wm->second, op,
         d.host, f.reason);
     std::cout << line << "\n";
     Logger("mirror")->warn("{}", line);
@@ -220,11 +206,12 @@ int Run(const Flags& f) {
 
 void AddMirrorPositionCommand(CLI::App& root, int& exit_code) {
   auto f = std::make_shared<Flags>();
-  auto* cmd = root.add_subcommand(
-      "mirror-position",
+  auto* cmd = service::AddCommand(
+      root, exit_code, f, "mirror-position",
       "Show the source positions and holds of a walrus mirror flow (stored in the target's\n"
       "walrus-mirror.offsets) against the source log, and record an operator's decision about a\n"
-      "held source partition (docs/log-gaps.md). Decision flags are command-line only.");
+      "held source partition (docs/log-gaps.md). Decision flags are command-line only.",
+      Run);
   cmd->add_option("--source", f->source, "Source bootstrap servers")->envname("WALRUS_SOURCE");
   cmd->add_option("--target", f->target, "Target bootstrap servers (where the state is)")
       ->envname("WALRUS_TARGET");
@@ -232,29 +219,19 @@ void AddMirrorPositionCommand(CLI::App& root, int& exit_code) {
       ->envname("WALRUS_SOURCE_ALIAS")
       ->capture_default_str();
   cmd->add_option("--topic", f->topic, "Source topic")->envname("WALRUS_TOPIC")->required();
-  cmd->add_option("--partition", f->partitions, "Partition, repeatable (default: all stored)")
-      ->envname("WALRUS_PARTITION");
-  cmd->add_flag("--all-held", f->all_held, "Every held partition of --topic")
-      ->envname("WALRUS_ALL_HELD");
-  // The decision itself (--accept-gap, --reset-to-log-start, --reset-to) is read from the
-  // command line only: a leftover environment variable must never turn a look into a decision.
-  cmd->add_flag("--accept-gap", f->accept_gap,
-                "Decision: accept that the retention gap is lost to the target; copy from the "
-                "source log start");
-  cmd->add_flag("--reset-to-log-start", f->to_log_start,
-                "Decision: copy from the source log start (a replaced or truncated log: its "
-                "records were never copied)");
-  cmd->add_option("--reset-to", f->reset_to, "Decision: copy from OFFSET (inside the source log)");
-  cmd->add_option("--reason", f->reason, "Why (recorded with the decision; required for one)")
-      ->envname("WALRUS_REASON");
-  cmd->add_option("--operator", f->op, "Who decides (default: $USER)")->envname("WALRUS_OPERATOR");
+  service::AddDecisionFlags(
+      cmd, f->d,
+      {.partition = "Partition, repeatable (default: all stored)",
+       .all_held = "Every held partition of --topic",
+       .accept_gap = "Decision: accept that the retention gap is lost to the target; copy from "
+                     "the source log start",
+       .to_log_start = "Decision: copy from the source log start (a replaced or truncated log: "
+                       "its records were never copied)",
+       .reset_to = "Decision: copy from OFFSET (inside the source log)"});
   cmd->add_option("-X", f->x_props, "librdkafka property key=value for both sides (security)");
   cmd->add_option("--source-X", f->source_x, "librdkafka property for the source only");
   cmd->add_option("--target-X", f->target_x, "librdkafka property for the target only");
-  cmd->add_option("--timeout-ms", f->timeout_ms, "Per-request timeout")
-      ->envname("WALRUS_TIMEOUT_MS")
-      ->capture_default_str();
-  cmd->callback([f, &exit_code] { exit_code = Run(*f); });
+  service::AddLogFlags(cmd, f->log);
 }
 
 }  // namespace walrus::mirror

@@ -2,20 +2,12 @@
 
 #include <fmt/format.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "mirror/record_copy.h"
 #include "replication/source_hold.h"
 
 namespace walrus::mirror {
-namespace {
-
-int64_t WallMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
 
 SourceHolds::SourceHolds(const FlowConfig& cfg, MirrorProbe& probe) : cfg_(cfg), probe_(probe) {}
 
@@ -71,7 +63,7 @@ SourceHolds::Plan SourceHolds::Check(std::vector<RouteSpec> routes,
                    "anyway",
                    cfg_.Name(), topic, part, kOffsetsTopic, h.error().message);
         replication::SourceHold any = replication::MakeSourceHold(cfg_.source_alias, topic, part,
-                                                                  r.route.start, -1, -1, WallMs());
+                                                                  r.route.start, -1, -1, WallNowMs());
         Hold(key, any, /*stored=*/true);
         held_records_[key] = it->second;
         ++plan.held;
@@ -105,7 +97,7 @@ SourceHolds::Plan SourceHolds::Check(std::vector<RouteSpec> routes,
       if (out || (!changed_from.empty() && !decided)) {
         replication::SourceHold h =
             replication::MakeSourceHold(cfg_.source_alias, topic, part, r.route.start,
-                                        wm ? wm->first : -1, wm ? wm->second : -1, WallMs());
+                                        wm ? wm->first : -1, wm ? wm->second : -1, WallNowMs());
         if (!out) {
           h.reason = replication::HoldReason::kClusterChanged;
           h.count = 0;

@@ -17,6 +17,8 @@
 #include "protocol/redis_keys.h"
 #include "redis/connection.h"
 #include "redis/endpoint.h"
+#include "service/common_flags.h"
+#include "service/service_main.h"
 
 namespace walrus::produce {
 namespace {
@@ -38,7 +40,7 @@ struct Flags {
   std::vector<std::string> x_props;
   kafka::SecurityFlags security;
   std::vector<std::string> words;  // CMD KEY ARG...
-  std::string log_level = "warn";
+  service::LogFlags log{.level = "warn"};
   bool quiet = false;
 };
 
@@ -137,17 +139,8 @@ Write WordsWrite(const Flags& f) {
   return w;
 }
 
-int RunProduce(const Flags& f) {
-  try {
-    InitLogging(f.log_level);
-  } catch (const std::exception& e) {
-    std::cerr << "walrus produce: error: " << e.what() << "\n";
-    return 2;
-  }
-  auto usage = [](const std::string& why) {
-    std::cerr << "walrus produce: error: " << why << "\n";
-    return 2;
-  };
+int RunProduce(const Flags& f, service::ServiceMain& svc) {
+  auto usage = [&svc](const std::string& why) { return svc.Fail(service::kExitUsage, why); };
   if (f.brokers.empty()) return usage("--brokers is required");
   if (!f.words.empty() && f.words.size() < 2) return usage("expected CMD KEY [ARG...]");
   if (f.origin.empty() && !f.hlc_floor_file.empty())
@@ -168,14 +161,13 @@ int RunProduce(const Flags& f) {
   auto producer = client::OpProducer::Create(std::move(opts));
   if (!producer) {
     const bool bad_flag = producer.error().Is(Errc::kInvalidArgument);
-    std::cerr << "walrus produce: error: " << producer.error().message << "\n";
-    return bad_flag ? 2 : 1;
+    return svc.Fail(bad_flag ? service::kExitUsage : service::kExitFailed,
+                    producer.error().message);
   }
   client::OpProducer& out = **producer;
   if (!f.observe_redis.empty()) {
     if (auto st = ObserveApplied(f.observe_redis, out); !st) {
-      std::cerr << "walrus produce: error: " << st.error().message << "\n";
-      return 1;
+      return svc.Fail(service::kExitFailed, st.error().message);
     }
   }
 
@@ -211,8 +203,7 @@ int RunProduce(const Flags& f) {
   (void)out.Flush(std::chrono::seconds(60));
   acks.Wait();
   if (topic_missing) {
-    std::cerr << fmt::format("walrus produce: error: topic '{}' does not exist\n", f.topic);
-    return 1;
+    return svc.Fail(service::kExitFailed, fmt::format("topic '{}' does not exist", f.topic));
   }
   if (const size_t failed = acks.failed(); failed > 0) {
     std::cerr << fmt::format("walrus produce: {} of {} ops failed\n", failed, line_no);
@@ -225,13 +216,14 @@ int RunProduce(const Flags& f) {
 
 void AddProduceCommand(CLI::App& root, int& exit_code) {
   auto f = std::make_shared<Flags>();
-  auto* cmd = root.add_subcommand(
-      "produce",
+  auto* cmd = service::AddCommand(
+      root, exit_code, f, "produce",
       "Write ops to Kafka: `walrus produce --brokers B --topic T SET key value`, or JSON ops\n"
       "(one per line, the format in docs/op-format.md) on stdin. Ops are validated first, keyed\n"
       "by their Redis key (multi: by the shared hash tag) and acknowledged by Kafka. With\n"
       "--origin each op is stamped with the region and a hybrid-logical-clock hlc "
-      "(active-active).");
+      "(active-active).",
+      RunProduce);
   cmd->add_option("--brokers", f->brokers, "Kafka bootstrap servers host:port[,...]")
       ->envname("WALRUS_BROKERS");
   cmd->add_option("--topic", f->topic, "Topic to write to")
@@ -253,11 +245,8 @@ void AddProduceCommand(CLI::App& root, int& exit_code) {
   cmd->add_option("-X", f->x_props, "librdkafka property key=value (repeatable)");
   kafka::AddSecurityFlags(cmd, &f->security);
   cmd->add_flag("-q,--quiet", f->quiet, "Do not print a line per acknowledged op");
-  cmd->add_option("--log-level", f->log_level, "trace|debug|info|warn|error")
-      ->envname("WALRUS_LOG_LEVEL")
-      ->capture_default_str();
+  service::AddLogFlags(cmd, f->log);
   cmd->add_option("op", f->words, "CMD KEY [ARG...]; omit to read JSON lines from stdin");
-  cmd->callback([f, &exit_code] { exit_code = RunProduce(*f); });
 }
 
 }  // namespace walrus::produce

@@ -3,7 +3,8 @@
 #include <iostream>
 #include <memory>
 
-#include "core/log.h"
+#include "service/common_flags.h"
+#include "service/service_main.h"
 #include "status/status_report.h"
 
 namespace walrus::status {
@@ -14,6 +15,7 @@ struct Flags {
   std::string group;
   bool json = false;
   int timeout_ms = 5000;
+  service::LogFlags log{.level = "error"};
 };
 
 std::pair<std::string, std::string> Split(const std::string& kv, const std::string& flag) {
@@ -24,36 +26,32 @@ std::pair<std::string, std::string> Split(const std::string& kv, const std::stri
   return {kv.substr(0, eq), kv.substr(eq + 1)};
 }
 
-int RunStatus(const Flags& f) {
+int RunStatus(const Flags& f, service::ServiceMain&) {
   StatusOptions o;
-  try {
-    InitLogging("error");
-    if (f.clusters.empty()) throw std::invalid_argument("at least one --cluster NAME=BOOTSTRAP");
-    for (const auto& c : f.clusters) o.clusters.push_back(Split(c, "--cluster"));
-    for (const auto& r : f.redis) o.redis.push_back(Split(r, "--redis"));
-    o.group = f.group;
-    o.topics = f.topics;
-    o.timeout = std::chrono::milliseconds(f.timeout_ms);
-  } catch (const std::exception& e) {
-    std::cerr << "walrus status: error: " << e.what() << "\n";
-    return 2;
-  }
+  if (f.clusters.empty()) throw std::invalid_argument("at least one --cluster NAME=BOOTSTRAP");
+  for (const auto& c : f.clusters) o.clusters.push_back(Split(c, "--cluster"));
+  for (const auto& r : f.redis) o.redis.push_back(Split(r, "--redis"));
+  o.group = f.group;
+  o.topics = f.topics;
+  o.timeout = std::chrono::milliseconds(f.timeout_ms);
   StatusReport r = CollectStatus(o);
   std::cout << (f.json ? RenderJson(r) : RenderTable(r)) << std::flush;
   bool redis_ok = true;
   for (const auto& x : r.redis) redis_ok = redis_ok && x.ok;
-  return r.errors.empty() && redis_ok && !AnyOutsideLog(r) ? 0 : 1;
+  return r.errors.empty() && redis_ok && !AnyOutsideLog(r) ? service::kExitOk
+                                                            : service::kExitFailed;
 }
 
 }  // namespace
 
 void AddStatusCommand(CLI::App& root, int& exit_code) {
   auto f = std::make_shared<Flags>();
-  auto* cmd = root.add_subcommand(
-      "status",
+  auto* cmd = service::AddCommand(
+      root, exit_code, f, "status",
       "End offsets per topic/partition in each cluster, mirror lag, applier lag (consumer group\n"
       "and Redis positions) and Redis health, as one table. Exit 1 if something could not be\n"
-      "read, a Redis is down, or a partition is held / its stored position is outside the log.");
+      "read, a Redis is down, or a partition is held / its stored position is outside the log.",
+      RunStatus);
   cmd->add_option("--cluster", f->clusters, "NAME=BOOTSTRAP, repeatable")
       ->envname("WALRUS_CLUSTER");
   cmd->add_option("--group", f->group, "Applier consumer group (committed offsets -> lag)")
@@ -64,7 +62,7 @@ void AddStatusCommand(CLI::App& root, int& exit_code) {
       ->delimiter(',');
   cmd->add_flag("--json", f->json, "JSON output");
   cmd->add_option("--timeout-ms", f->timeout_ms, "Per-request timeout")->capture_default_str();
-  cmd->callback([f, &exit_code] { exit_code = RunStatus(*f); });
+  service::AddLogFlags(cmd, f->log);
 }
 
 }  // namespace walrus::status

@@ -6,6 +6,8 @@
 #include <iostream>
 #include <memory>
 
+#include "service/common_flags.h"
+#include "service/service_main.h"
 #include "verify/verifier.h"
 
 namespace walrus::verify {
@@ -15,14 +17,12 @@ struct Flags {
   VerifyOptions opts;
   bool no_sidecars = false;
   bool quiet = false;
+  service::LogFlags log;
 };
 
-int Run(Flags& f) {
+int Run(Flags& f, service::ServiceMain& svc) {
   f.opts.sidecars = !f.no_sidecars;
-  if (f.opts.urls.size() < 2) {
-    std::cerr << "walrus verify: error: give two or more Redis URLs\n";
-    return 2;
-  }
+  if (f.opts.urls.size() < 2) return svc.Fail(service::kExitUsage, "give two or more Redis URLs");
   const auto start = std::chrono::steady_clock::now();
   auto last = start;
   if (!f.quiet) {
@@ -34,10 +34,7 @@ int Run(Flags& f) {
     };
   }
   auto rep = Verify(f.opts);
-  if (!rep) {
-    std::cerr << "walrus verify: error: " << rep.error().message << "\n";
-    return 2;
-  }
+  if (!rep) return svc.Fail(service::kExitUsage, rep.error().message);
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::cout << fmt::format(
@@ -48,17 +45,18 @@ int Run(Flags& f) {
   if (rep->differing > rep->diffs.size()) {
     std::cout << fmt::format("  ... and {} more\n", rep->differing - rep->diffs.size());
   }
-  return rep->differing == 0 ? 0 : 1;
+  return rep->differing == 0 ? service::kExitOk : service::kExitFailed;
 }
 
 }  // namespace
 
 void AddVerifyCommand(CLI::App& root, int& exit_code) {
   auto flags = std::make_shared<Flags>();
-  CLI::App* cmd = root.add_subcommand(
-      "verify",
+  auto* cmd = service::AddCommand(
+      root, exit_code, flags, "verify",
       "Compare two or more Redis datasets key by key (type, value digest, expiry, active-active "
-      "sidecars). Exit 0 identical, 1 divergent, 2 usage/connection error.");
+      "sidecars). Exit 0 identical, 1 divergent, 2 usage/connection error.",
+      Run);
   // Counted in Run (not by CLI11), so that a usage error exits 2 like every other error.
   cmd->add_option("urls", flags->opts.urls, "Redis URLs (redis://host:port), two or more");
   cmd->add_option("--ttl-tolerance-ms", flags->opts.ttl_tolerance_ms,
@@ -72,7 +70,7 @@ void AddVerifyCommand(CLI::App& root, int& exit_code) {
   cmd->add_flag("--no-sidecars", flags->no_sidecars,
                 "Do not compare active-active metadata (walrus:m:*)");
   cmd->add_flag("-q,--quiet", flags->quiet, "No progress on stderr");
-  cmd->callback([flags, &exit_code] { exit_code = Run(*flags); });
+  service::AddLogFlags(cmd, flags->log);
 }
 
 }  // namespace walrus::verify
