@@ -31,18 +31,37 @@ Classification ClassifyPosition(int64_t position, int64_t low, int64_t high) {
   return {};
 }
 
-std::string_view VerdictName(Verdict v) {
+namespace {
+// A hold's reason is never kInRange (MakeHold, MakeClusterHold); the stored record cannot say it.
+HoldReason ToHoldReason(Verdict v) {
   switch (v) {
-    case Verdict::kBeyondEnd:
-      return "beyond_end";
     case Verdict::kRetentionGap:
-      return "retention_gap";
+      return HoldReason::kRetentionGap;
     case Verdict::kClusterChanged:
-      return "cluster_changed";
+      return HoldReason::kClusterChanged;
+    case Verdict::kBeyondEnd:
     case Verdict::kInRange:
       break;
   }
-  return "in_range";
+  return HoldReason::kBeyondEnd;
+}
+
+Verdict ToVerdict(HoldReason r) {
+  switch (r) {
+    case HoldReason::kRetentionGap:
+      return Verdict::kRetentionGap;
+    case HoldReason::kClusterChanged:
+      return Verdict::kClusterChanged;
+    case HoldReason::kBeyondEnd:
+      break;
+  }
+  return Verdict::kBeyondEnd;
+}
+}  // namespace
+
+// The reasons' names are the stored record's (core/hold_record.h); only "in_range" is ours.
+std::string_view VerdictName(Verdict v) {
+  return v == Verdict::kInRange ? "in_range" : HoldReasonName(ToHoldReason(v));
 }
 
 std::optional<Verdict> ParseVerdict(std::string_view name) {
@@ -79,34 +98,6 @@ std::string PartitionHold::DescribeReason() const {
       "log [{}, {}])",
       topic, partition, position, high, count, low, high);
 }
-
-namespace {
-// A hold's reason is never kInRange (MakeHold, MakeClusterHold); the stored record cannot say it.
-HoldReason ToHoldReason(Verdict v) {
-  switch (v) {
-    case Verdict::kRetentionGap:
-      return HoldReason::kRetentionGap;
-    case Verdict::kClusterChanged:
-      return HoldReason::kClusterChanged;
-    case Verdict::kBeyondEnd:
-    case Verdict::kInRange:
-      break;
-  }
-  return HoldReason::kBeyondEnd;
-}
-
-Verdict ToVerdict(HoldReason r) {
-  switch (r) {
-    case HoldReason::kRetentionGap:
-      return Verdict::kRetentionGap;
-    case HoldReason::kClusterChanged:
-      return Verdict::kClusterChanged;
-    case HoldReason::kBeyondEnd:
-      break;
-  }
-  return Verdict::kBeyondEnd;
-}
-}  // namespace
 
 std::string PartitionHold::ToJson() const {
   return EncodeHold({.topic = topic,
