@@ -3,9 +3,6 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include <unistd.h>
-
-#include <cstdlib>
 #include <limits>
 #include <stdexcept>
 #include <thread>
@@ -42,8 +39,8 @@ Applier::Applier(ApplyConfig cfg, std::unique_ptr<redis::PrimaryLocator> locator
       probe_(probe),
       stop_(stop),
       session_(std::move(locator), RedisSession::RealConnector(), probe, clock, cfg_.backoff_max),
-      drain_backoff_(clock, std::chrono::milliseconds(500),
-                     std::max(cfg_.backoff_max, std::chrono::milliseconds(500))),
+      outbox_(clock, probe, cfg_.backoff_max),
+      crash_hooks_(cfg_.enable_test_hooks),
       guard_(probe, PartitionGuard::Options{.start_from = cfg_.start_from}),
       tasks_(clock, cfg_.commit_interval) {
   session_.set_hooks({.resync = [this] { return Resync(); },
@@ -65,18 +62,6 @@ Applier::Applier(ApplyConfig cfg, std::unique_ptr<redis::PrimaryLocator> locator
   }
   tx_.set_prelude(prelude);
   inflight_.tx().set_prelude(std::move(prelude));
-  // Test hooks (documented in docs/dead-letters.md): exit at the two crash windows of a dead
-  // letter, deterministically.
-  for (auto [name, target] : {std::pair{"WALRUS_TEST_CRASH_AFTER_COMMIT", &crash_after_commit_},
-                              std::pair{"WALRUS_TEST_CRASH_AFTER_DLQ_ACK", &crash_after_ack_}}) {
-    const char* n = std::getenv(name);
-    if (n != nullptr && *n != '\0' && !cfg_.enable_test_hooks) {
-      Logger("apply")->warn("{} is set but ignored: test hooks need --enable-test-hooks", name);
-    } else if (n != nullptr && *n != '\0') {
-      *target = std::atoll(n);
-      Logger("apply")->warn("test hook {}={}: the applier will exit on purpose", name, *target);
-    }
-  }
   if (cfg_.mode == Mode::kCrdt && cfg_.gc.horizon.count() > 0) {
     gc_ = std::make_unique<GcSweeper>(cfg_.gc, probe_, clock_);
   }
@@ -179,9 +164,8 @@ std::pair<bool, std::string> Applier::Ready() const {
     return {false, halt_reason_};
   }
   if (!session_.ok()) return {false, "no Redis primary reachable"};
-  {
-    std::lock_guard lock(status_mu_);
-    if (!drain_error_.empty()) return {false, "draining the dead-letter outbox: " + drain_error_};
+  if (auto error = outbox_.error(); !error.empty()) {
+    return {false, "draining the dead-letter outbox: " + error};
   }
   if (auto held = guard_.HeldSummary(); !held.empty()) return {false, held};
   return {true, "assigned and connected"};
@@ -243,7 +227,7 @@ void Applier::OnAssigned(std::vector<kafka::TopicPartition>& parts) {
     if (tp.offset == kafka::kOffsetInvalid) tp.offset = kafka::kOffsetBeginning;
   }
   assigned_once_.store(true);
-  outbox_due_ = true;  // dead letters a crash left in the new partitions' outboxes: DrainOutbox
+  outbox_.MarkDue();  // dead letters a crash left in the new partitions' outboxes: DrainOutbox
   probe_.assigned_partitions.Set(static_cast<double>(parts_.size()));
   for (const auto& tp : parts) {
     log->info("assigned topic={} partition={} start_offset={}", tp.topic, tp.partition, tp.offset);
@@ -348,7 +332,7 @@ bool Applier::Resync() {
     Logger("apply")->debug("resynced topic={} partition={} next={}", ps->topic, ps->partition,
                            ps->next);
   }
-  outbox_due_ = true;  // DrainOutbox before the next batch
+  outbox_.MarkDue();  // DrainOutbox before the next batch
   return true;
 }
 
@@ -411,8 +395,8 @@ void Applier::Run() {
       probe_.discarded.Increment(static_cast<double>(msgs.size()));
       continue;
     }
-    if (outbox_due_ && !DrainOutbox()) {
-      if (drain_failed_) PollDiscarding();
+    if (outbox_.due() && !DrainOutbox()) {
+      if (outbox_.failing()) PollDiscarding();
       continue;
     }
     auto msgs = consumer_->PollBatch(cfg_.batch_max_ops, cfg_.poll_timeout);
@@ -442,7 +426,7 @@ void Applier::Run() {
 
 void Applier::ProcessBatch(std::vector<kafka::Message>& msgs) {
   // A failed drain drops Redis: the partitions resync and these records are fetched again.
-  if (outbox_due_ && !DrainOutbox()) return;
+  if (outbox_.due() && !DrainOutbox()) return;
   tx_.Clear();
   accepted_.clear();
   if (!SelectRecords(msgs) || tx_.empty() || !session_.connected()) return;
@@ -475,7 +459,7 @@ void Applier::ProcessBatch(std::vector<kafka::Message>& msgs) {
     return;
   }
   // Records refused before Redis are outbox entries of this transaction (Transaction::Refuse).
-  ClearAckedOutbox(tx_);
+  outbox_.ClearInto(tx_);
   AppendExec(conn, tx_);
   if (auto st = conn.Flush(); !st) {
     session_.Drop("sending transaction: " + st.error().message);
@@ -606,7 +590,7 @@ void Applier::Committed(Transaction& tx, std::vector<kafka::Message>& msgs,
   for (const auto& a : tx.advances()) a.part->next = a.next;
   for (const auto& src : tx.sources()) src.part->src_high[src.key] = src.offset;
   size_t applied = 0, dead = tx.refusals().size();
-  for (const auto& c : tx.clears()) outbox_acked_known_.erase(c);
+  outbox_.Cleared(tx);
   bool aborted = false;
   for (const auto& rec : tx.records()) {
     if (rec.aborted) {
@@ -625,10 +609,7 @@ void Applier::Committed(Transaction& tx, std::vector<kafka::Message>& msgs,
   session_.Committed();  // the next Redis failure backs off from the start
   if (aborted) Halt(tx);
   if (dead == 0) return;
-  ++commits_with_dead_letters_;
-  if (crash_after_commit_ == commits_with_dead_letters_) {
-    TestCrash("committed transaction with dead letters", dead);
-  }
+  crash_hooks_.AfterCommit(dead);
   // The dead letters' outbox entries are committed: produce, wait for the acks, then delete them.
   std::vector<std::pair<std::string, int64_t>> acked;
   for (const auto& f : tx.refusals()) {
@@ -653,13 +634,8 @@ void Applier::Committed(Transaction& tx, std::vector<kafka::Message>& msgs,
     Logger("apply")->warn("stopped with dead letters unacknowledged: they stay in the outbox");
     return;
   }
-  if (crash_after_ack_ == commits_with_dead_letters_) {
-    TestCrash("acknowledged dead letters still in the outbox", dead);
-  }
-  for (auto& a : acked) {
-    outbox_acked_known_.insert(a);
-    outbox_acked_.push_back(std::move(a));
-  }
+  crash_hooks_.AfterAck(dead);
+  outbox_.Acked(std::move(acked));
 }
 
 void Applier::Halt(const Transaction& tx) {
@@ -699,25 +675,10 @@ void Applier::PollDiscarding() {
   probe_.discarded.Increment(static_cast<double>(msgs.size()));
 }
 
-void Applier::TestCrash(const char* where, size_t dead) {
-  Logger("apply")->warn("test hook: exiting after {} #{} ({} dead letters)", where,
-                        commits_with_dead_letters_, dead);
-  spdlog::shutdown();
-  _exit(86);
-}
-
-void Applier::ClearAckedOutbox(Transaction& tx) {
-  for (auto& [key, off] : outbox_acked_) tx.ClearOutbox(std::move(key), off);
-  // If the transaction fails the entries stay in Redis: the drain after the resync deletes them
-  // without a DLQ scan (outbox_acked_known_ keeps them until a transaction carrying the HDEL
-  // commits, FlushAckedOutbox succeeds, or a drain ends).
-  outbox_acked_.clear();
-}
-
 void Applier::FlushAckedOutbox() {
-  if (outbox_acked_.empty() || !session_.connected() || inflight_.active()) return;
+  if (!outbox_.has_acked() || !session_.connected() || inflight_.active()) return;
   Transaction tx;
-  ClearAckedOutbox(tx);
+  outbox_.ClearInto(tx);
   tx.BuildTail();
   for (const auto& hdel : tx.tail()) {
     auto r = session_.conn().Command(hdel);
@@ -726,14 +687,14 @@ void Applier::FlushAckedOutbox() {
       return;
     }
   }
-  for (const auto& c : tx.clears()) outbox_acked_known_.erase(c);
+  outbox_.Cleared(tx);
 }
 
 bool Applier::DrainOutbox() {
   if (!inflight_.Settle() || !session_.connected()) return false;
-  if (drain_failed_) {
+  if (outbox_.failing()) {
     // Records were discarded meanwhile: re-read the positions and seek (Resync) first.
-    if (drain_backoff_.Waiting()) return false;
+    if (outbox_.Waiting()) return false;
     if (!Resync()) {
       session_.Drop("resync before draining the dead-letter outbox failed");
       return false;
@@ -743,33 +704,15 @@ bool Applier::DrainOutbox() {
   for (auto& [k, ps] : parts_) {
     if (ps.synced) parts.push_back(&ps);
   }
-  if (Status st = outbox_drain_->Drain(session_.conn(), parts, outbox_acked_known_, stop_); !st) {
+  Status st = outbox_.Drain([&](const OutboxDrain::Acked& known) {
+    return outbox_drain_->Drain(session_.conn(), parts, known, stop_);
+  });
+  if (!st) {
     // Not a Redis failure: keep the connection (and the failover metrics) as they are; apply
     // nothing until a drain succeeds (the partitions are paused and resynced before the retry).
-    probe_.outbox_drain_failures.Increment();
-    drain_failed_ = true;
-    const auto retry_in = drain_backoff_.Failed();
     for (auto& [k, ps] : parts_) ps.synced = false;
-    {
-      std::lock_guard lock(status_mu_);
-      drain_error_ = st.error().message;
-    }
-    WALRUS_LOG_EVERY_MS(Logger("apply"), warn, 5000,
-                        "draining the dead-letter outbox failed, nothing is applied until it "
-                        "succeeds (retry in {} ms): {}",
-                        retry_in.count(), st.error().message);
     return false;
   }
-  if (drain_failed_) Logger("apply")->info("dead-letter outbox drain succeeded after failures");
-  drain_failed_ = false;
-  drain_backoff_.Reset();
-  {
-    std::lock_guard lock(status_mu_);
-    drain_error_.clear();
-  }
-  outbox_due_ = false;
-  outbox_acked_.clear();  // the drain deleted whatever was left
-  outbox_acked_known_.clear();
   return true;
 }
 

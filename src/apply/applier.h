@@ -15,6 +15,7 @@
 //   RedisSession   the connection: locate, connect, epoch check, backoff, health ping
 //   InflightBatch  the transaction whose EXEC was sent: settle or discard, hand failures back
 //   PeriodicTasks  when offset commits, pings and lag refreshes are due (injected Clock)
+//   OutboxTracker  acked dead letters to delete, when the outbox must be drained, drain retries
 //   GcSweeper, PartitionGuard, OutboxDrain, DeadLetterSink   as before
 // The Applier keeps the partitions, builds the batches and decides what a failure means.
 //
@@ -35,11 +36,13 @@
 
 #include "apply/apply_config.h"
 #include "apply/apply_probe.h"
+#include "apply/crash_hooks.h"
 #include "apply/dead_letter.h"
 #include "apply/epoch_fence.h"
 #include "apply/gc_sweeper.h"
 #include "apply/inflight_batch.h"
 #include "apply/outbox_drain.h"
+#include "apply/outbox_tracker.h"
 #include "apply/partition_guard.h"
 #include "apply/partition_state.h"
 #include "apply/periodic_tasks.h"
@@ -47,7 +50,6 @@
 #include "apply/source_auth.h"
 #include "apply/transaction.h"
 #include "apply/tx_runner.h"
-#include "apply/backoff.h"
 #include "core/clock.h"
 #include "core/decoder.h"
 #include "core/write_planner.h"
@@ -114,11 +116,10 @@ class Applier final : public kafka::RebalanceHandler, private InflightBatch::Own
   // RedisSession::Hooks::dropped: the in-flight batch, the GC sweep and every partition's sync
   // are void.
   void OnRedisDropped();
-  // Dead-letter outbox (outbox.h): entries whose DLQ copies were acknowledged are deleted in the
-  // next transaction (ClearAckedOutbox), or by a plain HDEL when the applier is idle
+  // Dead-letter outbox (outbox.h, OutboxTracker): entries whose DLQ copies were acknowledged
+  // are deleted in the next transaction, or by a plain HDEL when the applier is idle
   // (FlushAckedOutbox). After every resync the partitions' outboxes are drained (DrainOutbox)
-  // before anything else is applied. False if Redis failed (dropped).
-  void ClearAckedOutbox(Transaction& tx);
+  // before anything else is applied. False if Redis failed (dropped) or the drain failed.
   void FlushAckedOutbox();
   bool DrainOutbox();
   // While a drain is failing, or after Halt: keeps the group membership, applies nothing.
@@ -127,7 +128,6 @@ class Applier final : public kafka::RebalanceHandler, private InflightBatch::Own
   // aborted): the positions moved past records that may not have run. Logs them (ERROR), makes
   // readiness false and stops applying for good; never dead-letters them.
   void Halt(const Transaction& tx);
-  [[noreturn]] void TestCrash(const char* where, size_t dead);
   void MaybeCommitOffsets(bool force);
   // crdt mode: one GC step between batches when due (GcSweeper).
   void MaybeGc();
@@ -150,26 +150,11 @@ class Applier final : public kafka::RebalanceHandler, private InflightBatch::Own
   std::shared_ptr<kafka::Producer> producer_;
   std::unique_ptr<DeadLetterSink> dlq_;
   std::unique_ptr<OutboxDrain> outbox_drain_;
-  bool outbox_due_ = false;  // a resync happened: drain the outboxes before applying
-  std::vector<std::pair<std::string, int64_t>> outbox_acked_;  // (outbox key, offset) in the DLQ
-  // Entries this process saw acknowledged whose HDEL has not committed yet: a drain deletes
-  // them without looking for them in the DLQ.
-  OutboxDrain::Acked outbox_acked_known_;
-  // A failed drain: retried after drain_backoff_ (the partitions are resynced first), without
-  // dropping the Redis connection. drain_error_ (status_mu_) feeds Ready().
-  bool drain_failed_ = false;
-  Backoff drain_backoff_;
+  OutboxTracker outbox_;  // acked dead letters, drain due / failing (feeds Ready())
   std::atomic<bool> halted_{false};
   mutable std::mutex status_mu_;
-  std::string drain_error_;  // guarded by status_mu_
   std::string halt_reason_;  // guarded by status_mu_
-  // Test hooks: _exit(86) right after the Nth committed transaction that has dead letters,
-  // before producing them (WALRUS_TEST_CRASH_AFTER_COMMIT=N), or after their DLQ acks, before
-  // their outbox entries are deleted (WALRUS_TEST_CRASH_AFTER_DLQ_ACK=N). 0: off. Read only
-  // with the hidden flag --enable-test-hooks (ApplyConfig::enable_test_hooks).
-  int64_t crash_after_commit_ = 0;
-  int64_t crash_after_ack_ = 0;
-  int64_t commits_with_dead_letters_ = 0;
+  CrashHooks crash_hooks_;   // WALRUS_TEST_CRASH_AFTER_* with --enable-test-hooks
   std::unique_ptr<OpDecoder> decoder_;
   std::future<void> ensure_dlq_;
 
