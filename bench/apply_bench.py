@@ -17,9 +17,7 @@ Usage: bench/apply_bench.py [--ops 1000000] [--round 250000] [--walrus build/src
 import argparse
 import os
 import random
-import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,65 +25,13 @@ import time
 
 import redis
 
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait(pred, timeout, what):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if pred():
-            return
-        time.sleep(0.05)
-    raise SystemExit(f"timed out waiting for {what}")
-
-
-def rss_peak_kb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    return 0
-
-
-def cpu_seconds(pid):
-    """User+system CPU seconds of a process, and per thread name (comm) for its threads."""
-    tick = os.sysconf("SC_CLK_TCK")
-    per = {}
-    total = 0.0
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        try:
-            with open(f"/proc/{pid}/task/{tid}/stat") as f:
-                data = f.read()
-        except OSError:
-            continue
-        comm = data[data.index("(") + 1:data.rindex(")")]
-        fields = data[data.rindex(")") + 2:].split()
-        secs = (int(fields[11]) + int(fields[12])) / tick
-        name = "main" if tid == str(pid) else ("rdkafka" if comm.startswith("rdk:") else "other")
-        per[name] = per.get(name, 0.0) + secs
-        total += secs
-    return total, per
-
-
-def redis_benchmark(port, test, n, size):
-    out = subprocess.run(
-        ["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-t", test, "-P", "64",
-         "-n", str(n), "-d", str(size), "-r", "1000000", "-q"],
-        capture_output=True, text=True, check=True).stdout
-    m = re.findall(r"([\d.]+) requests per second", out)
-    return float(m[-1])
+import benchlib
+from benchlib import cpu_seconds, free_port, ping, ready, rss_peak_kb, wait
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    ap.add_argument("--walrus", default=os.path.join(root, "build/src/cli/walrus"))
+    ap.add_argument("--walrus", default=benchlib.walrus_bin())
     ap.add_argument("--ops", type=int, default=1_000_000)
     ap.add_argument("--round", type=int, default=250_000)
     ap.add_argument("--variants", default="set,incr")
@@ -112,7 +58,7 @@ def main():
              "--appendonly", "no", "--dir", work], stdout=subprocess.DEVNULL))
         redis_proc = procs[-1]
         r = redis.Redis(port=rport)
-        wait(lambda: _ping(r), 10, "redis")
+        wait(lambda: ping(r), 10, "redis")
 
         aport = free_port()
         applier = subprocess.Popen(
@@ -120,7 +66,7 @@ def main():
              "--redis", f"redis://127.0.0.1:{rport}", "--admin", f"127.0.0.1:{aport}",
              "--log-level", "warn"] + args.apply_arg, stderr=open(os.path.join(work, "apply.log"), "w"))
         procs.append(applier)
-        wait(lambda: _ready(aport), 60, "applier readiness")
+        wait(lambda: ready(aport), 60, "applier readiness")
 
         value = "".join(random.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(64))
         produced = 0
@@ -176,12 +122,12 @@ def main():
                     perf.wait()
                 done += n
             ops_s = args.ops / applied_time
-            tx_secs = _metric(aport, "walrus_apply_batch_seconds_sum") - tx_before
+            tx_secs = benchlib.metric(aport, "walrus_apply_batch_seconds_sum") - tx_before
             tx_before += tx_secs
-            n_tx = _metric(aport, "walrus_apply_batch_ops_count") - tx_count_before
+            n_tx = benchlib.metric(aport, "walrus_apply_batch_ops_count") - tx_count_before
             tx_count_before += n_tx
             bench_test = "set" if variant == "set" else "incr"
-            ref = redis_benchmark(rport, bench_test, args.ops, 64)
+            ref = benchlib.redis_benchmark(rport, ["-t", bench_test, "-d", "64"], args.ops)
             results[variant] = (ops_s, ref)
             print(f"{variant:5s} applier {ops_s:>12,.0f} ops/s   redis-benchmark -P 64 {ref:>12,.0f} ops/s"
                   f"   ratio {ops_s / ref:.2f}   (batch fence-to-settle time summed: "
@@ -202,30 +148,6 @@ def main():
             except Exception:
                 p.kill()
     return 0
-
-
-def _ping(r):
-    try:
-        return r.ping()
-    except Exception:
-        return False
-
-
-def _ready(port):
-    import urllib.request
-    try:
-        return urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1).status == 200
-    except Exception:
-        return False
-
-
-def _metric(port, name):
-    import urllib.request
-    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
-    for line in text.splitlines():
-        if line.startswith(name + " ") or line.startswith(name + "{"):
-            return float(line.rsplit(" ", 1)[1])
-    return 0.0
 
 
 def _applied(r):

@@ -13,20 +13,13 @@ Usage: bench/crdt_bench.py [--n 200000] [--bin build/src/crdt/crdt_bench]
 """
 import argparse
 import os
-import re
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+import benchlib
+from benchlib import free_port
 
 
 def cli(port, *args, stdin=None):
@@ -34,18 +27,10 @@ def cli(port, *args, stdin=None):
                           text=True, check=True).stdout.strip()
 
 
-def redis_benchmark(port, n, argv):
-    out = subprocess.run(["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-P", "64",
-                          "-n", str(n), "-r", "1000000", "-q", *argv],
-                         capture_output=True, text=True, check=True).stdout
-    m = re.findall(r"([\d.]+) requests per second", out)
-    return float(m[-1])
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=200000)
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    root = benchlib.CHECKOUT
     ap.add_argument("--bin", default=os.path.join(root, "build/src/crdt/crdt_bench"))
     ap.add_argument("--script", default=os.path.join(root, "src/crdt/merge.lua"))
     args = ap.parse_args()
@@ -88,7 +73,7 @@ def main():
                 sys.exit(f"crdt_bench failed: {out.stderr}")
             ours = float(out.stdout.split()[-1])
             cli(port, "FLUSHALL")
-            theirs = redis_benchmark(port, args.n, argv)
+            theirs = benchlib.redis_benchmark(port, argv, args.n)
             print(f"{name:8} {ours:14.0f} {theirs:16.0f} {ours / theirs:6.2f}")
     finally:
         srv.terminate()

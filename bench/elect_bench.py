@@ -34,6 +34,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
 import elect_harness as eh  # noqa: E402
 import harness  # noqa: E402
+import benchlib  # noqa: E402
 import kafka_io  # noqa: E402
 import redis as redislib  # noqa: E402
 
@@ -85,15 +86,7 @@ def run_elect(args, walrus, work):
         client = ProxyClient(nodes[1].proxy_port)
         client.start()
         stream = kafka_io.Stream(kafka.brokers, harness.TOPIC, work)
-        seq = [0]
-
-        def feed(n):
-            recs = []
-            for _ in range(n):
-                seq[0] += 1
-                k = ("ctr:%d" % (seq[0] % 997)).encode()
-                recs.append((k, b'{"cmd":"INCRBY","key":"%s","args":["1"]}' % k))
-            stream.send(recs)
+        feed = benchlib.CounterFeed(stream)
 
         results = []
         for i in range(args.failovers):
@@ -176,7 +169,7 @@ def main():
     ap.add_argument("--rate", type=int, default=2000, help="ops per second streamed")
     ap.add_argument("--no-sentinel", action="store_true", help="skip the Sentinel comparison")
     ap.add_argument("--keep", action="store_true", help="keep the work dir (process logs)")
-    ap.add_argument("--walrus", default=os.environ.get("WALRUS_BIN", "build/src/cli/walrus"))
+    ap.add_argument("--walrus", default=harness.default_walrus_bin())
     args = ap.parse_args()
     walrus = os.path.abspath(args.walrus)
     work = tempfile.mkdtemp(prefix="walrus-elect-bench-")

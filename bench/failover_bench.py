@@ -28,6 +28,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "e2e"))
 import ha_harness as ha  # noqa: E402
 import harness  # noqa: E402
+import benchlib  # noqa: E402
 import kafka_io  # noqa: E402
 
 
@@ -46,7 +47,7 @@ def main():
     ap.add_argument("-X", dest="x", action="append", default=[],
                     help="extra librdkafka property for the applier (repeatable)")
     ap.add_argument("--keep", action="store_true", help="keep the work dir (process logs)")
-    ap.add_argument("--walrus", default=os.environ.get("WALRUS_BIN", "build/src/cli/walrus"))
+    ap.add_argument("--walrus", default=harness.default_walrus_bin())
     args = ap.parse_args()
     walrus = os.path.abspath(args.walrus)
 
@@ -65,15 +66,7 @@ def main():
                                      "WALRUS_LOG_LEVEL", "info")))
         app.wait_ready()
         stream = kafka_io.Stream(kafka.brokers, harness.TOPIC, work)
-        seq = [0]
-
-        def feed(n):
-            recs = []
-            for _ in range(n):
-                seq[0] += 1
-                k = ("ctr:%d" % (seq[0] % 997)).encode()
-                recs.append((k, b'{"cmd":"INCRBY","key":"%s","args":["1"]}' % k))
-            stream.send(recs)
+        feed = benchlib.CounterFeed(stream)
 
         def feed_for(seconds):
             end = time.monotonic() + seconds

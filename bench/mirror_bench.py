@@ -47,21 +47,11 @@ import urllib.request
 
 import redis
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "e2e"))
-from harness import free_port  # noqa: E402
+import benchlib  # noqa: E402
+from benchlib import free_port, ready, wait  # noqa: E402
 
 KCAT = "/usr/bin/kcat"
 PARTS = 12
-
-
-def wait(pred, timeout, what):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.01)
-    raise SystemExit("timed out waiting for " + what)
 
 
 def devkafka(walrus, name, topics, tmp, procs):
@@ -78,14 +68,6 @@ def devkafka(walrus, name, topics, tmp, procs):
         except (FileNotFoundError, IndexError):
             return None
     return wait(ready, 30, "devkafka " + name)
-
-
-def ready(port):
-    try:
-        with urllib.request.urlopen("http://127.0.0.1:%d/readyz" % port, timeout=2) as r:
-            return r.status == 200
-    except OSError:
-        return False
 
 
 class Observer:
@@ -231,7 +213,7 @@ def latency(a, dc, dr, tmp, procs):
     procs.append(subprocess.Popen(["/usr/bin/redis-server", "--port", str(rport), "--save", "",
                                    "--appendonly", "no"], stdout=subprocess.DEVNULL))
     r = redis.Redis(port=rport)
-    wait(lambda: _ping(r), 10, "redis")
+    wait(lambda: benchlib.ping(r), 10, "redis")
     aport = free_port()
     procs.append(subprocess.Popen([a.walrus, "apply", "--brokers", dr, "--topic", "lat",
                                    "--group", "lat", "--redis", "redis://127.0.0.1:%d" % rport,
@@ -312,7 +294,7 @@ def main():
                     help="split the latency with a kcat witness on the DR cluster")
     ap.add_argument("--workers", default="1,2",
                     help="comma-separated --workers values to run the mirror with")
-    ap.add_argument("--walrus", default="build/src/cli/walrus")
+    ap.add_argument("--walrus", default=benchlib.walrus_bin())
     ap.add_argument("--mirror-arg", action="append", default=[],
                     help="extra argument for every mirror started (repeatable)")
     ap.add_argument("--baseline-walrus", default="",
@@ -350,13 +332,6 @@ def main():
                     p.wait(10)
                 except subprocess.TimeoutExpired:
                     p.kill()
-
-
-def _ping(r):
-    try:
-        return r.ping()
-    except redis.ConnectionError:
-        return False
 
 
 if __name__ == "__main__":

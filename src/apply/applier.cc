@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "core/planner.h"
 #include "core/sha1.h"
+#include "dataset/lag.h"
 #include "apply/outbox.h"
 #include "apply/source_coords.h"
 #include "apply/tx_runner.h"
@@ -779,8 +780,8 @@ void Applier::UpdateLag() {
       // The position is not in this log: no lag to tell (walrus_apply_gap_records does).
       if (probe_.lag.Has(labels)) probe_.lag.Remove(&probe_.lag.Add(labels));
     } else if (ps.high_watermark >= 0) {
-      const int64_t from = ps.next >= 0 ? ps.next : (wm ? wm->first : 0);
-      probe_.lag.Add(labels).Set(static_cast<double>(std::max<int64_t>(0, ps.high_watermark - from)));
+      const int64_t lag = dataset::ApplierLag(ps.next, wm ? wm->first : 0, ps.high_watermark);
+      probe_.lag.Add(labels).Set(static_cast<double>(lag));
     }
   }
 }

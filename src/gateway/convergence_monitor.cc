@@ -1,20 +1,9 @@
 #include "gateway/convergence_monitor.h"
 
-#include <algorithm>
-#include <thread>
-
+#include "core/clock.h"
 #include "gateway/api_request.h"
 
 namespace walrus::gateway {
-namespace {
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
 
 bool Converged(const std::vector<DigestReading>& readings) {
   for (const auto& r : readings) {
@@ -26,15 +15,12 @@ bool Converged(const std::vector<DigestReading>& readings) {
 ConvergenceMonitor::ConvergenceMonitor(const GatewayConfig& cfg, std::vector<Region*> regions,
                                        EventHub& hub, GatewayProbe& probe,
                                        const std::atomic<bool>& stop)
-    : cfg_(cfg), regions_(std::move(regions)), hub_(hub), probe_(probe), stop_(stop) {
-  json_ = DumpJson({{"converged", false}, {"since_ms", NowMs()}, {"digests", nlohmann::json::object()},
-                    {"keys", nlohmann::json::object()}, {"checked_ms", nullptr}});
-}
-
-std::string ConvergenceMonitor::Json() const {
-  std::lock_guard lock(mu_);
-  return json_;
-}
+    : RegionMonitor(cfg, std::move(regions), hub, probe, stop,
+                    DumpJson({{"converged", false},
+                              {"since_ms", WallNowMs()},
+                              {"digests", nlohmann::json::object()},
+                              {"keys", nlohmann::json::object()},
+                              {"checked_ms", nullptr}})) {}
 
 void ConvergenceMonitor::Round() {
   const auto round_start = std::chrono::steady_clock::now();
@@ -55,7 +41,7 @@ void ConvergenceMonitor::Round() {
   if (changed) {
     if (converged_) probe_.convergence_changes.Increment();
     converged_ = now;
-    since_ms_ = NowMs();
+    since_ms_ = WallNowMs();
   }
   probe_.converged.Set(now ? 1 : 0);
   nlohmann::json digests = nlohmann::json::object(), keys = nlohmann::json::object(),
@@ -66,36 +52,17 @@ void ConvergenceMonitor::Round() {
     if (!d.digest) errors[d.region] = d.error;
   }
   nlohmann::json j = {{"converged", now}, {"since_ms", since_ms_}, {"digests", std::move(digests)},
-                      {"keys", std::move(keys)}, {"checked_ms", NowMs()},
+                      {"keys", std::move(keys)}, {"checked_ms", WallNowMs()},
                       {"round_ms", std::chrono::duration_cast<std::chrono::milliseconds>(
                                        std::chrono::steady_clock::now() - round_start)
                                        .count()}};
   if (!errors.empty()) j["errors"] = std::move(errors);
   std::string json = DumpJson(j);
-  {
-    std::lock_guard lock(mu_);
-    json_ = json;
-  }
+  SetJson(json);
   const auto t = std::chrono::steady_clock::now();
   if (changed || t - last_publish_ >= kRepublish) {
     last_publish_ = t;
     hub_.Publish("convergence", json);
-  }
-}
-
-void ConvergenceMonitor::Run() {
-  using namespace std::chrono_literals;
-  while (!stop_.load()) {
-    const auto start = std::chrono::steady_clock::now();
-    Round();
-    // Reading every region's whole dataset costs in proportion to its size: never spend more
-    // than ~1/4 of the time on it (a big dataset is compared less often, not more expensively).
-    const auto took = std::chrono::steady_clock::now() - start;
-    const auto period = std::max<std::chrono::steady_clock::duration>(cfg_.convergence_interval,
-                                                                     4 * took);
-    while (!stop_.load() && std::chrono::steady_clock::now() - start < period) {
-      std::this_thread::sleep_for(10ms);
-    }
   }
 }
 

@@ -1,9 +1,9 @@
 #include "gateway/flow_monitor.h"
 
 #include <chrono>
-#include <thread>
 
 #include "core/log.h"
+#include "dataset/lag.h"
 #include "gateway/api_request.h"
 #include "kafka/admin.h"
 
@@ -33,14 +33,9 @@ std::string FlowsJson(const std::vector<FlowLag>& flows) {
 
 FlowMonitor::FlowMonitor(const GatewayConfig& cfg, std::vector<Region*> regions, EventHub& hub,
                          GatewayProbe& probe, const std::atomic<bool>& stop)
-    : cfg_(cfg), regions_(std::move(regions)), hub_(hub), probe_(probe), stop_(stop) {
+    : RegionMonitor(cfg, std::move(regions), hub, probe, stop, R"({"flows":[]})") {
   clients_.resize(regions_.size());
   partitions_.resize(regions_.size());
-}
-
-std::string FlowMonitor::Json() const {
-  std::lock_guard lock(mu_);
-  return json_;
 }
 
 Result<int64_t> FlowMonitor::EndOffsets(size_t c, const std::string& topic) {
@@ -100,7 +95,7 @@ void FlowMonitor::Round() {
       if (t == f) continue;
       FlowLag fl{.from = regions_[f]->name(), .to = regions_[t]->name()};
       if (ends[f][f] && ends[t][f]) {
-        fl.lag_records = std::max<int64_t>(0, *ends[f][f] - *ends[t][f]);
+        fl.lag_records = dataset::MirrorCopyLag(*ends[f][f], *ends[t][f]);
       } else {
         fl.error = !ends[f][f] ? errors[f][f] : errors[t][f];
       }
@@ -109,21 +104,8 @@ void FlowMonitor::Round() {
     }
   }
   std::string json = FlowsJson(flows);
-  {
-    std::lock_guard lock(mu_);
-    json_ = json;
-  }
+  SetJson(json);
   hub_.Publish("flows", json);
-}
-
-void FlowMonitor::Run() {
-  while (!stop_.load()) {
-    const auto start = std::chrono::steady_clock::now();
-    Round();
-    while (!stop_.load() && std::chrono::steady_clock::now() - start < cfg_.flows_interval) {
-      std::this_thread::sleep_for(20ms);
-    }
-  }
 }
 
 }  // namespace walrus::gateway

@@ -2,7 +2,9 @@
 
 // FlowMonitor: how far each mirror flow is behind, as the dashboard shows it. Every interval,
 // for each origin topic F.events and each region's Kafka C, it sums the partitions' end
-// offsets of F.events in C; lag(F -> T) = end in F's Kafka - end in T's Kafka. The result is
+// offsets of F.events in C; lag(F -> T) = dataset::MirrorCopyLag(end in F's Kafka, end in T's
+// Kafka): records not yet copied, by end offsets (src/dataset/lag.h; not the mirror's stored-
+// position lag that `walrus status` shows, which needs the mirror's state). The result is
 // published as an SSE `flows` event and kept for GET /api/flows. As a side effect it keeps each
 // Region's Kafka reachability (Region::SetKafka) up to date for /readyz.
 //
@@ -19,15 +21,11 @@
 #include <atomic>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "gateway/event_hub.h"
-#include "gateway/gateway_config.h"
-#include "gateway/gateway_probe.h"
-#include "gateway/region.h"
+#include "gateway/region_monitor.h"
 #include "kafka/assign_consumer.h"
 
 namespace walrus::gateway {
@@ -41,28 +39,19 @@ struct FlowLag {
 // {"flows":[...]} (pure; exposed for tests).
 std::string FlowsJson(const std::vector<FlowLag>& flows);
 
-class FlowMonitor {
+class FlowMonitor final : public RegionMonitor {
  public:
   FlowMonitor(const GatewayConfig& cfg, std::vector<Region*> regions, EventHub& hub,
               GatewayProbe& probe, const std::atomic<bool>& stop);
 
-  void Run();
-  std::string Json() const;
-
  private:
   // Sum of end offsets of `topic` in cluster `c`; partition counts cached per cluster.
   Result<int64_t> EndOffsets(size_t c, const std::string& topic);
-  void Round();
+  void Round() override;
+  Duration Period(Duration) const override { return cfg_.flows_interval; }
 
-  const GatewayConfig& cfg_;
-  const std::vector<Region*> regions_;
-  EventHub& hub_;
-  GatewayProbe& probe_;
-  const std::atomic<bool>& stop_;
   std::vector<std::unique_ptr<kafka::AssignConsumer>> clients_;  // per region, Run()'s thread
   std::vector<std::map<std::string, int32_t>> partitions_;       // per region: topic -> count
-  mutable std::mutex mu_;
-  std::string json_ = R"({"flows":[]})";
 };
 
 }  // namespace walrus::gateway

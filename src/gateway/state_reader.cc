@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/sha1.h"
+#include "dataset/reader.h"
 
 namespace walrus::gateway {
 namespace {
@@ -10,47 +11,11 @@ namespace {
 constexpr size_t kChunk = 500;
 constexpr size_t kMaxIdle = 4;
 
-// The read command of a type; empty for types shown without a value.
-std::vector<std::string> ReadCommand(const KeyValue& kv) {
-  if (kv.type == "string") return {"GET", kv.key};
-  if (kv.type == "hash") return {"HGETALL", kv.key};
-  if (kv.type == "set") return {"SMEMBERS", kv.key};
-  if (kv.type == "zset") return {"ZRANGE", kv.key, "0", "-1", "WITHSCORES"};
-  if (kv.type == "list") return {"LRANGE", kv.key, "0", "-1"};
-  if (kv.type == "stream") return {"XRANGE", kv.key, "-", "+"};
-  return {};
-}
-
-// Stores reply `r` as kv's value. False if it does not fit the type (the key changed meanwhile).
-bool TakeValue(redis::ReplyView r, KeyValue& kv) {
-  using redis::ReplyType;
-  if (kv.type == "string") {
-    if (r.type() != ReplyType::kString) return false;
-    kv.str = std::string(r.str());
-    return true;
-  }
-  if (r.type() != ReplyType::kArray) return false;
-  if (kv.type == "hash" || kv.type == "zset") {
-    for (size_t i = 0; i + 1 < r.size(); i += 2) {
-      kv.pairs.emplace_back(r.element(i).str(), r.element(i + 1).str());
-    }
-  } else if (kv.type == "set" || kv.type == "list") {
-    for (size_t i = 0; i < r.size(); ++i) kv.items.emplace_back(r.element(i).str());
-  } else if (kv.type == "stream") {
-    for (size_t i = 0; i < r.size(); ++i) {
-      redis::ReplyView e = r.element(i);
-      if (e.size() != 2) return false;
-      StreamEntry entry{.id = std::string(e.element(0).str())};
-      redis::ReplyView f = e.element(1);
-      for (size_t j = 0; j + 1 < f.size(); j += 2) {
-        entry.fields.emplace_back(f.element(j).str(), f.element(j + 1).str());
-      }
-      kv.entries.push_back(std::move(entry));
-    }
-  }
-  Canonicalize(kv);
-  return true;
-}
+// As the gateway always read: remaining TTLs, other types without their value, a key whose value
+// read fails (it changed type meanwhile) skipped like a key that vanished.
+constexpr dataset::ReadOptions kRead{.expiry = dataset::Expiry::kTtl,
+                                     .dump_other_types = false,
+                                     .error_reads_as_missing = true};
 
 }  // namespace
 
@@ -102,79 +67,31 @@ Status StateReader::Ping() {
   return Status::Ok();
 }
 
-Status StateReader::Fill(redis::Connection& c, std::vector<KeyValue>& kvs) {
-  for (const auto& kv : kvs) {
-    c.AppendArgs("TYPE", kv.key);
-    c.AppendArgs("PTTL", kv.key);
-  }
-  auto meta = c.ReadReplies(c.pending());
-  if (!meta) return meta.error();
-  for (size_t i = 0; i < kvs.size(); ++i) {
-    const redis::Reply& type = (*meta)[2 * i];
-    if (type.IsError()) return type.ToError();
-    kvs[i].type = std::string(type.str());
-    kvs[i].ttl_ms = (*meta)[2 * i + 1].integer() >= 0 ? (*meta)[2 * i + 1].integer() : -1;
-  }
-  std::vector<KeyValue*> reading;  // appended only once nothing can fail before reading them
-  for (auto& kv : kvs) {
-    auto cmd = ReadCommand(kv);
-    if (!cmd.empty()) {
-      c.Append(cmd);
-      reading.push_back(&kv);
-    }
-  }
-  std::vector<bool> gone(kvs.size(), false);
-  for (size_t i = 0; i < kvs.size(); ++i) gone[i] = kvs[i].type == "none";
-  if (!reading.empty()) {
-    auto values = c.ReadReplies(c.pending());
-    if (!values) return values.error();
-    for (size_t i = 0; i < reading.size(); ++i) {
-      if (!TakeValue((*values)[i].view(), *reading[i])) {
-        gone[static_cast<size_t>(reading[i] - kvs.data())] = true;
-      }
-    }
-  }
-  size_t w = 0;
-  for (size_t i = 0; i < kvs.size(); ++i) {
-    if (!gone[i]) {
-      if (w != i) kvs[w] = std::move(kvs[i]);
-      ++w;
-    }
-  }
-  kvs.resize(w);
-  return Status::Ok();
+Result<std::vector<KeyValue>> StateReader::Fill(redis::Connection& c,
+                                                const std::vector<std::string>& keys) {
+  auto kvs = dataset::ReadKeys(c, keys, kRead);
+  if (!kvs) return kvs.error();
+  std::erase_if(*kvs, [](const KeyValue& kv) { return kv.type == "none"; });
+  return kvs;
 }
 
 Result<Snapshot> StateReader::Read(size_t max_listed) {
   auto conn = Acquire();
   if (!conn) return conn.error();
   Lease c(this, std::move(*conn));
-  std::vector<std::string> keys;
-  std::string cursor = "0";
-  do {
-    auto r = c->CommandOk({"SCAN", cursor, "COUNT", "1000"});
-    if (!r) return r.error();
-    if (r->size() != 2) return Error(Errc::kInternal, "SCAN: unexpected reply " + r->DebugString());
-    cursor = std::string(r->element(0).str());
-    redis::ReplyView batch = r->element(1);
-    for (size_t i = 0; i < batch.size(); ++i) {
-      std::string_view k = batch.element(i).str();
-      if (IsUserKey(k)) keys.emplace_back(k);
-    }
-  } while (cursor != "0");
-  std::sort(keys.begin(), keys.end());
-  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());  // SCAN may repeat keys
+  auto keys = dataset::ScanKeys(*c, dataset::IsUserKey);
+  if (!keys) return keys.error();
 
   Snapshot snap;
   std::string canonical;
-  for (size_t at = 0; at < keys.size(); at += kChunk) {
-    std::vector<KeyValue> chunk;
-    for (size_t i = at; i < std::min(keys.size(), at + kChunk); ++i) {
-      chunk.push_back(KeyValue{.key = std::move(keys[i])});
-    }
-    if (auto st = Fill(*c, chunk); !st) return st.error();
-    for (auto& kv : chunk) {
-      AppendCanonical(kv, canonical);
+  for (size_t at = 0; at < keys->size(); at += kChunk) {
+    const std::vector<std::string> part(keys->begin() + static_cast<ptrdiff_t>(at),
+                                        keys->begin() + static_cast<ptrdiff_t>(
+                                                            std::min(keys->size(), at + kChunk)));
+    auto chunk = Fill(*c, part);
+    if (!chunk) return chunk.error();
+    for (auto& kv : *chunk) {
+      dataset::AppendCanonical(kv, canonical);
       ++snap.keys;
       if (snap.data.size() < max_listed) {
         snap.data.push_back(std::move(kv));
@@ -191,10 +108,10 @@ Result<std::optional<KeyValue>> StateReader::ReadKey(std::string_view key) {
   auto conn = Acquire();
   if (!conn) return conn.error();
   Lease c(this, std::move(*conn));
-  std::vector<KeyValue> one{KeyValue{.key = std::string(key)}};
-  if (auto st = Fill(*c, one); !st) return st.error();
-  if (one.empty()) return std::optional<KeyValue>();
-  return std::optional<KeyValue>(std::move(one[0]));
+  auto one = Fill(*c, {std::string(key)});
+  if (!one) return one.error();
+  if (one->empty()) return std::optional<KeyValue>();
+  return std::optional<KeyValue>(std::move(one->front()));
 }
 
 }  // namespace walrus::gateway

@@ -8,11 +8,11 @@
 //   if (snap) fmt::print("{} keys, digest {}\n", snap->keys, snap->digest);
 //   auto kv = reader.ReadKey("cart:alice");        // nullopt: no such key
 //
-// Reading: SCAN (COUNT 1000) for every key, `walrus:*` skipped, sorted; then, in pipelined
-// chunks of 500 keys, TYPE + PTTL, then one read per key by type (GET, HGETALL, SMEMBERS,
-// ZRANGE WITHSCORES, LRANGE, XRANGE). Not a point-in-time snapshot: a key changed while it is
-// read shows its newer value, a key deleted in between is skipped. Cost grows with the dataset
-// (the demo's is a few hundred keys).
+// Reading: the dataset reader (src/dataset/reader.h) over the user keys (`walrus:*` skipped),
+// in chunks of 500 keys, remaining TTLs (PTTL), other types without a value; the digest is the
+// canonical one (src/dataset/digest.h, docs/dataset-digest.md). Not a point-in-time snapshot: a
+// key changed while it is read shows its newer value, a key deleted in between (or that cannot
+// be read) is skipped. Cost grows with the dataset (the demo's is a few hundred keys).
 //
 // Threading: thread-safe; each call takes a connection from a small pool (connections that
 // broke are dropped, new ones are made on demand). Owns its connections.
@@ -27,7 +27,7 @@
 #include <vector>
 
 #include "core/result.h"
-#include "gateway/state_digest.h"
+#include "gateway/key_json.h"
 #include "redis/connection.h"
 #include "redis/endpoint.h"
 
@@ -54,8 +54,8 @@ class StateReader {
   class Lease;  // a pooled connection, returned on destruction unless broken
   Result<std::unique_ptr<redis::Connection>> Acquire();
   void Release(std::unique_ptr<redis::Connection> c);
-  // Fills type, ttl and value of every key in `kvs` (keys set); drops keys that vanished.
-  Status Fill(redis::Connection& c, std::vector<KeyValue>& kvs);
+  // The keys of `keys` that exist, read; the others dropped.
+  Result<std::vector<KeyValue>> Fill(redis::Connection& c, const std::vector<std::string>& keys);
 
   const redis::Endpoint ep_;
   const redis::ConnectOptions opts_;

@@ -53,24 +53,7 @@ Status AssignConsumer::Assign(const std::vector<TopicPartition>& parts) {
 
 std::vector<Message> AssignConsumer::PollBatch(size_t max, std::chrono::milliseconds timeout) {
   std::vector<Message> out;
-  if (max == 0) return out;
-  auto& buf = impl_->buf;
-  if (buf.size() < max) buf.resize(max);
-  ssize_t n = rd_kafka_consume_batch_queue(impl_->queue.get(), static_cast<int>(timeout.count()),
-                                           buf.data(), 1);
-  if (n == 1 && max > 1) {
-    const ssize_t more =
-        rd_kafka_consume_batch_queue(impl_->queue.get(), 0, buf.data() + 1, max - 1);
-    if (more > 0) n += more;
-  }
-  if (n <= 0) return out;
-  out.reserve(static_cast<size_t>(n));
-  for (ssize_t i = 0; i < n; ++i) {
-    rd_kafka_message_t* rkm = buf[static_cast<size_t>(i)];
-    if (rkm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-      rd_kafka_message_destroy(rkm);
-      continue;
-    }
+  for (rd_kafka_message_t* rkm : internal::ConsumeQueued(impl_->queue.get(), impl_->buf, max, timeout)) {
     out.emplace_back(rkm);
   }
   return out;
@@ -78,26 +61,12 @@ std::vector<Message> AssignConsumer::PollBatch(size_t max, std::chrono::millisec
 
 Result<std::pair<int64_t, int64_t>> AssignConsumer::Watermarks(const std::string& topic,
                                                                int32_t partition) {
-  int64_t lo = kOffsetInvalid, hi = kOffsetInvalid;
-  auto e = rd_kafka_get_watermark_offsets(impl_->rk.get(), topic.c_str(), partition, &lo, &hi);
-  if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return ToError(e, fmt::format("watermarks {}[{}]", topic, partition));
-  }
-  if (hi == kOffsetInvalid) {
-    return Error(Errc::kNotFound, fmt::format("watermarks {}[{}]: not fetched yet", topic, partition));
-  }
-  return std::make_pair(lo, hi);
+  return internal::CachedWatermarks(impl_->rk.get(), topic, partition);
 }
 
 Result<std::pair<int64_t, int64_t>> AssignConsumer::QueryWatermarks(
     const std::string& topic, int32_t partition, std::chrono::milliseconds timeout) {
-  int64_t lo = kOffsetInvalid, hi = kOffsetInvalid;
-  auto e = rd_kafka_query_watermark_offsets(impl_->rk.get(), topic.c_str(), partition, &lo, &hi,
-                                            static_cast<int>(timeout.count()));
-  if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return ToError(e, fmt::format("query watermarks {}[{}]", topic, partition));
-  }
-  return std::make_pair(lo, hi);
+  return internal::QueryWatermarks(impl_->rk.get(), topic, partition, timeout);
 }
 
 Result<int64_t> AssignConsumer::OffsetForTime(const std::string& topic, int32_t partition,
@@ -120,11 +89,6 @@ int64_t AssignConsumer::Position(const std::string& topic, int32_t partition) {
   return list->cnt == 1 ? list->elems[0].offset : kOffsetInvalid;
 }
 
-Status AssignConsumer::FatalError() const {
-  char errstr[512] = {0};
-  const auto e = rd_kafka_fatal_error(impl_->rk.get(), errstr, sizeof errstr);
-  if (e == RD_KAFKA_RESP_ERR_NO_ERROR) return Status::Ok();
-  return ToError(e, "consumer fatal error", errstr);
-}
+Status AssignConsumer::FatalError() const { return internal::FatalStatus(impl_->rk.get(), "consumer"); }
 
 }  // namespace walrus::kafka

@@ -146,24 +146,8 @@ Status Consumer::Subscribe(const std::vector<std::string>& topics) {
 std::vector<Message> Consumer::PollBatch(size_t max, std::chrono::milliseconds timeout) {
   std::vector<Message> out;
   if (max == 0 || impl_->closed) return out;
-  auto& buf = impl_->buf;
-  if (buf.size() < max) buf.resize(max);
   impl_->rebalanced = false;
-  // Wait for the first record only, then drain what is already queued without waiting.
-  ssize_t n = rd_kafka_consume_batch_queue(impl_->queue.get(), static_cast<int>(timeout.count()),
-                                           buf.data(), 1);
-  if (n == 1 && max > 1) {
-    const ssize_t more = rd_kafka_consume_batch_queue(impl_->queue.get(), 0, buf.data() + 1, max - 1);
-    if (more > 0) n += more;
-  }
-  if (n <= 0) return out;
-  out.reserve(static_cast<size_t>(n));
-  for (ssize_t i = 0; i < n; ++i) {
-    rd_kafka_message_t* rkm = buf[static_cast<size_t>(i)];
-    if (rkm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-      rd_kafka_message_destroy(rkm);
-      continue;
-    }
+  for (rd_kafka_message_t* rkm : internal::ConsumeQueued(impl_->queue.get(), impl_->buf, max, timeout)) {
     // librdkafka 2.0 may hand out records of a partition revoked during the same batch call.
     if (impl_->rebalanced && rkm->err == RD_KAFKA_RESP_ERR_NO_ERROR && rkm->rkt != nullptr &&
         !impl_->IsAssigned(rd_kafka_topic_name(rkm->rkt), rkm->partition)) {
@@ -266,25 +250,13 @@ bool Consumer::HasReceivedAssignment() const { return impl_->received_assignment
 
 Result<std::pair<int64_t, int64_t>> Consumer::Watermarks(const std::string& topic,
                                                          int32_t partition) {
-  int64_t lo = kOffsetInvalid, hi = kOffsetInvalid;
-  auto e = rd_kafka_get_watermark_offsets(impl_->rk.get(), topic.c_str(), partition, &lo, &hi);
-  if (e != RD_KAFKA_RESP_ERR_NO_ERROR) return ToError(e, fmt::format("watermarks {}[{}]", topic, partition));
-  if (hi == kOffsetInvalid) {
-    return Error(Errc::kNotFound, fmt::format("watermarks {}[{}]: not fetched yet", topic, partition));
-  }
-  return std::make_pair(lo, hi);
+  return internal::CachedWatermarks(impl_->rk.get(), topic, partition);
 }
 
 Result<std::pair<int64_t, int64_t>> Consumer::QueryWatermarks(const std::string& topic,
                                                               int32_t partition,
                                                               std::chrono::milliseconds timeout) {
-  int64_t lo = kOffsetInvalid, hi = kOffsetInvalid;
-  auto e = rd_kafka_query_watermark_offsets(impl_->rk.get(), topic.c_str(), partition, &lo, &hi,
-                                            static_cast<int>(timeout.count()));
-  if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return ToError(e, fmt::format("query watermarks {}[{}]", topic, partition));
-  }
-  return std::make_pair(lo, hi);
+  return internal::QueryWatermarks(impl_->rk.get(), topic, partition, timeout);
 }
 
 Result<std::string> Consumer::ClusterId(std::chrono::milliseconds timeout) {
@@ -295,12 +267,7 @@ Result<std::string> Consumer::ClusterId(std::chrono::milliseconds timeout) {
   return out;
 }
 
-Status Consumer::FatalError() const {
-  char errstr[512] = {0};
-  const auto e = rd_kafka_fatal_error(impl_->rk.get(), errstr, sizeof errstr);
-  if (e == RD_KAFKA_RESP_ERR_NO_ERROR) return Status::Ok();
-  return ToError(e, "consumer fatal error", errstr);
-}
+Status Consumer::FatalError() const { return internal::FatalStatus(impl_->rk.get(), "consumer"); }
 
 void Consumer::Close() {
   if (!impl_ || impl_->closed) return;

@@ -188,4 +188,61 @@ Status ListStatus(const rd_kafka_topic_partition_list_t* list, std::string_view 
   return Status::Ok();
 }
 
+std::vector<rd_kafka_message_t*> ConsumeQueued(rd_kafka_queue_t* queue,
+                                               std::vector<rd_kafka_message_t*>& buf, size_t max,
+                                               std::chrono::milliseconds timeout) {
+  std::vector<rd_kafka_message_t*> out;
+  if (max == 0) return out;
+  if (buf.size() < max) buf.resize(max);
+  // Wait for the first record only, then drain what is already queued without waiting.
+  ssize_t n = rd_kafka_consume_batch_queue(queue, static_cast<int>(timeout.count()), buf.data(), 1);
+  if (n == 1 && max > 1) {
+    const ssize_t more = rd_kafka_consume_batch_queue(queue, 0, buf.data() + 1, max - 1);
+    if (more > 0) n += more;
+  }
+  if (n <= 0) return out;
+  out.reserve(static_cast<size_t>(n));
+  for (ssize_t i = 0; i < n; ++i) {
+    rd_kafka_message_t* rkm = buf[static_cast<size_t>(i)];
+    if (rkm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      rd_kafka_message_destroy(rkm);
+      continue;
+    }
+    out.push_back(rkm);
+  }
+  return out;
+}
+
+Result<std::pair<int64_t, int64_t>> CachedWatermarks(rd_kafka_t* rk, const std::string& topic,
+                                                     int32_t partition) {
+  int64_t lo = kOffsetInvalid, hi = kOffsetInvalid;
+  auto e = rd_kafka_get_watermark_offsets(rk, topic.c_str(), partition, &lo, &hi);
+  if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return ToError(e, fmt::format("watermarks {}[{}]", topic, partition));
+  }
+  if (hi == kOffsetInvalid) {
+    return Error(Errc::kNotFound, fmt::format("watermarks {}[{}]: not fetched yet", topic, partition));
+  }
+  return std::make_pair(lo, hi);
+}
+
+Result<std::pair<int64_t, int64_t>> QueryWatermarks(rd_kafka_t* rk, const std::string& topic,
+                                                    int32_t partition,
+                                                    std::chrono::milliseconds timeout) {
+  int64_t lo = kOffsetInvalid, hi = kOffsetInvalid;
+  auto e = rd_kafka_query_watermark_offsets(rk, topic.c_str(), partition, &lo, &hi,
+                                            static_cast<int>(timeout.count()));
+  if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return ToError(e, fmt::format("query watermarks {}[{}]", topic, partition));
+  }
+  return std::make_pair(lo, hi);
+}
+
+Status FatalStatus(rd_kafka_t* rk, std::string_view what) {
+  char errstr[512] = {0};
+  const auto e = rd_kafka_fatal_error(rk, errstr, sizeof errstr);
+  if (e == RD_KAFKA_RESP_ERR_NO_ERROR) return Status::Ok();
+  return ToError(e, fmt::format("{} fatal error", what), errstr);
+}
+
 }  // namespace walrus::kafka::internal

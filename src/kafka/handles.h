@@ -6,9 +6,12 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/result.h"
@@ -77,5 +80,24 @@ PartitionListPtr ToList(const std::vector<TopicPartition>& parts);
 std::vector<TopicPartition> FromList(const rd_kafka_topic_partition_list_t* list);
 // First per-partition error in `list`, if any, as a Status.
 Status ListStatus(const rd_kafka_topic_partition_list_t* list, std::string_view context);
+
+
+// Waits up to `timeout` for the first message of `queue`, then takes what is already queued
+// without waiting, up to `max` in all; partition-EOF events are destroyed, not returned. `buf` is
+// the caller's reusable scratch array. The caller owns (destroys) the returned messages.
+std::vector<rd_kafka_message_t*> ConsumeQueued(rd_kafka_queue_t* queue,
+                                               std::vector<rd_kafka_message_t*>& buf, size_t max,
+                                               std::chrono::milliseconds timeout);
+
+// (low, high) watermarks of a partition as last fetched by this client (no request);
+// kNotFound while nothing was fetched yet.
+Result<std::pair<int64_t, int64_t>> CachedWatermarks(rd_kafka_t* rk, const std::string& topic,
+                                                     int32_t partition);
+// (low, high) watermarks asked of the partition's leader (a request, up to `timeout`).
+Result<std::pair<int64_t, int64_t>> QueryWatermarks(rd_kafka_t* rk, const std::string& topic,
+                                                    int32_t partition,
+                                                    std::chrono::milliseconds timeout);
+// The client's fatal error, if it has raised one, as "<what> fatal error: <reason>".
+Status FatalStatus(rd_kafka_t* rk, std::string_view what);
 
 }  // namespace walrus::kafka::internal

@@ -204,12 +204,7 @@ Result<int32_t> Producer::PartitionCount(const std::string& topic,
 
 int Producer::OutQueueLength() const { return rd_kafka_outq_len(impl_->rk.get()); }
 
-Status Producer::FatalError() const {
-  char errstr[512] = {0};
-  const rd_kafka_resp_err_t err = rd_kafka_fatal_error(impl_->rk.get(), errstr, sizeof errstr);
-  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return Status::Ok();
-  return ToError(err, "producer fatal error", errstr);
-}
+Status Producer::FatalError() const { return internal::FatalStatus(impl_->rk.get(), "producer"); }
 
 Status Producer::InitTransactions(std::chrono::milliseconds timeout) {
   return internal::ToStatus(

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "core/log.h"
+#include "dataset/lag.h"
 #include "kafka/admin.h"
 #include "mirror/record_copy.h"
 
@@ -297,8 +298,7 @@ void FlowRun::UpdateStats(Clock::time_point now) {
     auto wm = fw_->Watermarks(i);
     if (!wm) continue;
     const auto& p = progress[i];
-    const int64_t next = p.taken_next >= 0 ? p.taken_next : wm->first;
-    const int64_t lag = std::max<int64_t>(0, wm->second - next);
+    const int64_t lag = dataset::MirrorPositionLag(p.taken_next, wm->first, wm->second);
     routes_[i].gauges->lag_records->Set(static_cast<double>(lag));
     routes_[i].gauges->lag_ms->Set(lag > 0 && p.last_ts > 0 ? static_cast<double>(wall - p.last_ts)
                                                             : 0.0);

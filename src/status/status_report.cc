@@ -6,6 +6,8 @@
 #include <regex>
 #include <tuple>
 
+#include "core/clock.h"
+#include "dataset/lag.h"
 #include "kafka/admin.h"
 #include "kafka/assign_consumer.h"
 #include "kafka/log_bounds.h"
@@ -31,12 +33,6 @@ std::optional<std::pair<std::string, int64_t>> Outside(int64_t position, int64_t
       break;
   }
   return std::nullopt;
-}
-
-int64_t WallMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 bool Internal(const std::string& t) {
@@ -193,7 +189,7 @@ StatusReport CollectStatus(const StatusOptions& o) {
           for (auto& row : r.rows) {
             if (row.cluster == name && row.topic == tp.topic && row.partition == tp.partition &&
                 row.end && tp.offset >= 0) {
-              row.group_lag = std::max<int64_t>(0, *row.end - tp.offset);
+              row.group_lag = dataset::ApplierLag(tp.offset, row.start.value_or(0), *row.end);
             }
           }
         }
@@ -240,7 +236,7 @@ StatusReport CollectStatus(const StatusOptions& o) {
           if (auto out = Outside(next, low, src_end->second)) {
             std::tie(row->mirror_state, row->mirror_outside) = *out;
           } else {
-            row->mirror_lag = std::max<int64_t>(0, src_end->second - next);
+            row->mirror_lag = dataset::MirrorPositionLag(next, low, src_end->second);
           }
         }
       }
@@ -257,7 +253,7 @@ StatusReport CollectStatus(const StatusOptions& o) {
       r.errors.push_back(fmt::format("{}: mirror positions: {}", name, st.error().message));
     }
     if (auto hb = kafka::ReadMirrorHeartbeats(props, o.timeout * 2)) {
-      for (const auto& [flow, ms] : *hb) r.heartbeats.push_back({flow, name, WallMs() - ms});
+      for (const auto& [flow, ms] : *hb) r.heartbeats.push_back({flow, name, WallNowMs() - ms});
     }
   }
   // Appliers' positions in each cluster's Redis.
@@ -296,7 +292,7 @@ StatusReport CollectStatus(const StatusOptions& o) {
       const bool other_cluster = !pos.IsNil() && !row.redis_cluster_id.empty() &&
                                  !row.cluster_id.empty() && row.redis_cluster_id != row.cluster_id;
       if (pos.IsNil()) {
-        row.redis_lag = *row.end - row.start.value_or(0);
+        row.redis_lag = dataset::ApplierLag(-1, row.start.value_or(0), *row.end);
       } else if (auto n = ToInt(pos.str())) {
         row.redis_position = *n;
         if (auto out = Outside(*n, row.start.value_or(0), *row.end)) {
@@ -305,7 +301,7 @@ StatusReport CollectStatus(const StatusOptions& o) {
           // Inside the log by its offsets, but they refer to another log: no lag to tell.
           row.redis_state = "cluster_changed";
         } else {
-          row.redis_lag = *row.end - *n;
+          row.redis_lag = dataset::ApplierLag(*n, row.start.value_or(0), *row.end);
         }
       }
       if (const auto hold = v->element(1); !hold.IsNil()) row.held = DescribeHold(hold.str());

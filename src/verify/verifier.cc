@@ -1,7 +1,5 @@
 #include "verify/verifier.h"
 
-#include "core/sha1.h"
-
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -12,18 +10,19 @@
 
 #include "core/strings.h"
 #include "crdt/merge_script.h"
+#include "dataset/digest.h"
+#include "dataset/reader.h"
 #include "redis/connection.h"
 
 namespace walrus::verify {
 namespace {
 
 using redis::Connection;
-using redis::ReplyView;
 
 // What one instance holds for one key.
 struct KeyState {
   std::string type;
-  int64_t expire_at = -1;  // PEXPIRETIME: -1 none, -2 missing
+  int64_t expire_at = -1;  // PEXPIRETIME: -1 none
   std::string digest;
 };
 
@@ -32,105 +31,32 @@ bool Wanted(std::string_view key, bool sidecars) {
   return sidecars && crdt::IsSidecar(key);
 }
 
-// Length-prefixed so that element boundaries are part of the digest.
-void Put(std::string& out, std::string_view s) {
-  out += std::to_string(s.size());
-  out += ':';
-  out += s;
-}
-
-void Flatten(ReplyView v, std::string& out) {
-  if (v.type() == redis::ReplyType::kArray) {
-    out += '[';
-    for (size_t i = 0; i < v.size(); ++i) Flatten(v.element(i), out);
-    out += ']';
-  } else if (v.type() == redis::ReplyType::kInteger) {
-    Put(out, std::to_string(v.integer()));
-  } else {
-    Put(out, v.str());
-  }
-}
-
 // The GC floor field of a sidecar hash: each region's sweep fixes its own horizon (now - H when
 // that region's sweep starts), so it legitimately differs between converged regions.
 constexpr std::string_view kGcFloorField = "g";
 
-// Canonical rendering of a content reply of `type` (of a sidecar hash when `sidecar`).
-std::string Canonical(std::string_view type, ReplyView v, bool sidecar) {
-  std::string out;
-  if (type == "hash" || type == "set") {
-    std::vector<std::string> items;
-    const size_t step = type == "hash" ? 2 : 1;
-    for (size_t i = 0; i + step <= v.size(); i += step) {
-      if (sidecar && step == 2 && v.element(i).str() == kGcFloorField) continue;
-      std::string e;
-      for (size_t j = 0; j < step; ++j) Put(e, v.element(i + j).str());
-      items.push_back(std::move(e));
-    }
-    std::sort(items.begin(), items.end());
-    for (auto& e : items) out += e;
-    return out;
-  }
-  Flatten(v, out);
-  return out;
-}
+// Absolute expiries (comparable across instances), other types whole (DUMP), and any error
+// reply an error: what verify always read.
+constexpr dataset::ReadOptions kRead{.expiry = dataset::Expiry::kExpireTime,
+                                     .dump_other_types = true,
+                                     .error_reads_as_missing = false};
 
-void AppendContentCommand(Connection& c, std::string_view type, const std::string& key) {
-  if (type == "string") {
-    c.Append({"GET", key});
-  } else if (type == "hash") {
-    c.Append({"HGETALL", key});
-  } else if (type == "set") {
-    c.Append({"SMEMBERS", key});
-  } else if (type == "zset") {
-    c.Append({"ZRANGE", key, "0", "-1", "WITHSCORES"});
-  } else if (type == "list") {
-    c.Append({"LRANGE", key, "0", "-1"});
-  } else if (type == "stream") {
-    c.Append({"XRANGE", key, "-", "+"});
-  } else {
-    c.Append({"DUMP", key});
-  }
-}
-
-Error ReplyError(const Connection& c, ReplyView r) {
-  return Error(Errc::kRejected, redis::HostPort(c.endpoint()) + ": " + std::string(r.str()));
-}
-
-// States of `keys` on one instance: two pipelined round trips.
+// States of `keys` on one instance: two pipelined round trips (the dataset reader); the digest
+// is the canonical one (dataset/digest.h) of the key, without a sidecar's GC floor.
 Result<std::vector<KeyState>> Fetch(Connection& c, const std::vector<std::string>& keys) {
-  std::vector<KeyState> out(keys.size());
-  for (const auto& k : keys) {
-    c.Append({"TYPE", k});
-    c.Append({"PEXPIRETIME", k});
-  }
-  auto meta = c.ReadReplies(c.pending());
-  if (!meta) return meta.error();
-  for (size_t i = 0; i < keys.size(); ++i) {
-    const auto& t = (*meta)[2 * i];
-    const auto& e = (*meta)[2 * i + 1];
-    if (t.IsError()) return ReplyError(c, t);
-    if (e.IsError()) return ReplyError(c, e);
-    out[i].type = std::string(t.str());
-    out[i].expire_at = e.integer();
-  }
-  std::vector<size_t> asked;
-  for (size_t i = 0; i < keys.size(); ++i) {
-    if (out[i].type == "none") continue;
-    AppendContentCommand(c, out[i].type, keys[i]);
-    asked.push_back(i);
-  }
-  auto content = c.ReadReplies(c.pending());
-  if (!content) return content.error();
-  for (size_t j = 0; j < asked.size(); ++j) {
-    const size_t i = asked[j];
-    const auto& r = (*content)[j];
-    if (r.IsError()) return ReplyError(c, r);
-    if (r.IsNil()) {  // expired or deleted between the two round trips
-      out[i].type = "none";
-      continue;
+  auto kvs = dataset::ReadKeys(c, keys, kRead);
+  if (!kvs) return kvs.error();
+  std::vector<KeyState> out;
+  out.reserve(kvs->size());
+  for (auto& kv : *kvs) {
+    KeyState st{.type = kv.type, .expire_at = kv.expire_at_ms};
+    if (kv.type != "none") {
+      if (kv.type == "hash" && crdt::KeyOfSidecar(kv.key).has_value()) {
+        std::erase_if(kv.pairs, [](const auto& p) { return p.first == kGcFloorField; });
+      }
+      st.digest = dataset::KeyDigest(kv);
     }
-    out[i].digest = Sha1Hex(Canonical(out[i].type, r, crdt::KeyOfSidecar(keys[i]).has_value()));
+    out.push_back(std::move(st));
   }
   return out;
 }
@@ -163,18 +89,9 @@ Result<VerifyReport> Verify(const VerifyOptions& opts) {
   // The union of the keys of every instance.
   std::set<std::string> all;
   for (auto& c : conns) {
-    std::string cursor = "0";
-    do {
-      auto r = c->Command({"SCAN", cursor, "COUNT", "1000"});
-      if (!r) return r.error();
-      if (r->IsError()) return ReplyError(*c, r->view());
-      cursor = std::string(r->element(0).str());
-      ReplyView batch = r->element(1);
-      for (size_t i = 0; i < batch.size(); ++i) {
-        std::string_view k = batch.element(i).str();
-        if (Wanted(k, opts.sidecars)) all.emplace(k);
-      }
-    } while (cursor != "0");
+    auto keys = dataset::ScanKeys(*c, [&](std::string_view k) { return Wanted(k, opts.sidecars); });
+    if (!keys) return keys.error();
+    all.insert(std::make_move_iterator(keys->begin()), std::make_move_iterator(keys->end()));
   }
 
   VerifyReport rep;

@@ -9,10 +9,12 @@
 //
 // Keys: the union over all instances of every user key (SCAN), plus the active-active sidecars
 // (walrus:m:*, walrus:c:*) unless disabled; other walrus:* keys (applier positions, which
-// legitimately differ between regions) are skipped. Per key and instance: TYPE and PEXPIRETIME,
-// then a type-aware digest (SHA1 over a canonical rendering: sorted fields/members for hashes and
-// sets, rank order for zsets, lists and streams, raw bytes for strings, DUMP for other types),
-// both pipelined in chunks. Absolute expiries must agree within `ttl_tolerance_ms`.
+// legitimately differ between regions) are skipped. Per key and instance, read by the dataset
+// reader (src/dataset/reader.h) in pipelined chunks: TYPE and PEXPIRETIME, then the value, whose
+// digest is the canonical one (src/dataset/digest.h, docs/dataset-digest.md: sorted
+// fields/members for hashes and sets, rank order for zsets, lists and streams, raw bytes for
+// strings, DUMP for other types; a sidecar's GC floor field `g` left out). Absolute expiries
+// must agree within `ttl_tolerance_ms`.
 //
 // Threading: a call runs on the caller's thread and owns its connections.
 

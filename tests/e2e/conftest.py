@@ -11,7 +11,6 @@ import pytest
 
 import harness
 
-DEFAULT_BIN = "/work/main/build/src/cli/walrus"
 
 
 def _seed():
@@ -23,12 +22,12 @@ SEED = _seed()
 
 def pytest_report_header(config):
     return "walrus e2e: WALRUS_BIN=%s seed=%d (export WALRUS_E2E_SEED=%d to replay)" % (
-        os.environ.get("WALRUS_BIN", DEFAULT_BIN), SEED, SEED)
+        harness.default_walrus_bin(), SEED, SEED)
 
 
 @pytest.fixture(scope="session")
 def walrus_bin():
-    path = os.environ.get("WALRUS_BIN", DEFAULT_BIN)
+    path = harness.default_walrus_bin()
     assert os.path.isfile(path) and os.access(path, os.X_OK), \
         "walrus binary not found at %s (set WALRUS_BIN)" % path
     return path

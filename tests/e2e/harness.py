@@ -28,12 +28,19 @@ import redis as redislib
 TOPIC = "redis-writes"
 PARTITIONS = 12
 REDIS_SERVER = "/usr/bin/redis-server"
+# The checkout this file belongs to (tests/e2e/ -> ../..), for finding the build without a path.
+CHECKOUT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # Only to debug the harness quickly: shrinks every workload (the suite's claims need 1.0).
-SCALE = float(__import__("os").environ.get("WALRUS_E2E_SCALE", "1"))
+SCALE = float(os.environ.get("WALRUS_E2E_SCALE", "1"))
 
 
 def scaled(n):
     return max(1, int(n * SCALE))
+
+
+def default_walrus_bin():
+    """$WALRUS_BIN, else the binary of this checkout's build/ (scripts/build.sh puts it there)."""
+    return os.environ.get("WALRUS_BIN") or os.path.join(CHECKOUT, "build", "src", "cli", "walrus")
 
 
 def free_port():
@@ -223,6 +230,30 @@ def http_get(port, path, timeout=2.0):
         return e.code, e.read().decode(errors="replace"), dict(e.headers)
     except (urllib.error.URLError, ConnectionError, socket.timeout, OSError) as e:
         return None, str(e), {}
+
+
+def metric_sum(samples, name, **labels):
+    """Sum of the parse_metrics() samples named `name` whose labels include `labels`; None if none."""
+    vals = [v for n, lab, v in samples
+            if n == name and all(lab.get(k) == str(want) for k, want in labels.items())]
+    return sum(vals) if vals else None
+
+
+def readyz(service):
+    """(status, body) of the /readyz of anything with an admin_port (Applier, Mirror, ...)."""
+    st, body, _ = http_get(service.admin_port, "/readyz")
+    return st, body
+
+
+def wait_held(service, needles, timeout=60):
+    """Wait until the service's /readyz answers 503 naming every needle; returns the body."""
+    def held():
+        service.check_alive()
+        st, body = readyz(service)
+        return st == 503 and all(n in body for n in needles) and body
+    return wait_until(held, timeout, "/readyz 503 naming %s" % (needles,), interval=0.1,
+                      on_timeout=lambda: "; last: %s\n%s" % (readyz(service),
+                                                             service.proc.log_tail()))
 
 
 class Applier:

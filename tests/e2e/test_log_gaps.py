@@ -63,26 +63,11 @@ def start_offsets(brokers, partitions):
 
 
 def metric(app, name, **labels):
-    """Sum of the samples of `name` whose labels include `labels` (None if there is none)."""
-    vals = [v for n, l, v in harness.parse_metrics(app.metrics())
-            if n == name and all(l.get(k) == str(v2) for k, v2 in labels.items())]
-    return sum(vals) if vals else None
+    return harness.metric_sum(harness.parse_metrics(app.metrics()), name, **labels)
 
 
-def readyz(app):
-    st, body, _ = harness.http_get(app.admin_port, "/readyz")
-    return st, body
-
-
-def wait_held(app, needles, timeout=60):
-    """Wait until /readyz answers 503 naming every needle; returns the body."""
-    def held():
-        app.check_alive()
-        st, body = readyz(app)
-        return st == 503 and all(n in body for n in needles) and body
-    return harness.wait_until(held, timeout, "/readyz 503 naming %s" % (needles,), interval=0.1,
-                              on_timeout=lambda: "; last: %s\n%s" % (readyz(app),
-                                                                     app.log_tail()))
+readyz = harness.readyz
+wait_held = harness.wait_held
 
 
 def status(walrus_bin, brokers, redis_url):

@@ -43,24 +43,11 @@ def incr(p, n):
 
 
 def metric(mirror, name, **labels):
-    vals = [v for n, l, v in mirror.metrics()
-            if n == name and all(l.get(k) == str(v2) for k, v2 in labels.items())]
-    return sum(vals) if vals else None
+    return harness.metric_sum(mirror.metrics(), name, **labels)
 
 
-def readyz(mirror):
-    st, body, _ = harness.http_get(mirror.admin_port, "/readyz")
-    return st, body
-
-
-def wait_held(mirror, needles, timeout=60):
-    def held():
-        mirror.check_alive()
-        st, body = readyz(mirror)
-        return st == 503 and all(n in body for n in needles) and body
-    return harness.wait_until(held, timeout, "/readyz 503 naming %s" % (needles,), interval=0.1,
-                              on_timeout=lambda: "; last: %s\n%s" % (readyz(mirror),
-                                                                     mirror.proc.log_tail()))
+readyz = harness.readyz
+wait_held = harness.wait_held
 
 
 def wait_ends(brokers, want, what, mirror, timeout=60):

@@ -1,4 +1,7 @@
-#include "gateway/state_digest.h"
+// The canonical form (docs/dataset-digest.md). Most of these moved here from
+// src/gateway/state_digest_test.cc with the code they test.
+
+#include "dataset/digest.h"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace walrus::gateway {
+namespace walrus::dataset {
 namespace {
 
 KeyValue Str(std::string k, std::string v) {
@@ -49,7 +52,9 @@ TEST(StateDigest, TtlIsNotPartOfTheDigest) {
   KeyValue a = Str("k", "v");
   KeyValue b = Str("k", "v");
   b.ttl_ms = 5000;
+  b.expire_at_ms = 4000000000000;
   EXPECT_EQ(DigestOf({a}), DigestOf({b}));
+  EXPECT_EQ(KeyDigest(a), KeyDigest(b));
 }
 
 TEST(StateDigest, EveryDifferenceChangesTheDigest) {
@@ -76,6 +81,11 @@ TEST(StateDigest, EveryDifferenceChangesTheDigest) {
       {KeyValue{.key = "k", .type = "ReJSON-RL"}},
       // A key named like a rendering of two keys is still one key.
       {Str("k", "v\n1:l6:string1:v")},
+      // New with the shared reader: module values read with DUMP, and bytes (NUL) are data.
+      {KeyValue{.key = "k", .type = "ReJSON-RL", .str = "dump-a"}},
+      {KeyValue{.key = "k", .type = "ReJSON-RL", .str = "dump-b"}},
+      {Str(std::string("k\0", 2), "v")},
+      {Str("k", std::string("v\0", 2))},
   };
   std::set<std::string> digests;
   for (const auto& d : datasets) digests.insert(DigestOf(d));
@@ -93,19 +103,33 @@ TEST(StateDigest, KnownValue) {
   EXPECT_EQ(text, "1:s3:set2#1:a2:bb\n");
 }
 
-TEST(StateDigest, ValueJsonShapes) {
-  using nlohmann::json;
-  EXPECT_EQ(ValueJson(Str("k", "v")), json("v"));
-  KeyValue h{.key = "h", .type = "hash", .pairs = {{"a", "1"}}};
-  EXPECT_EQ(ValueJson(h), json({{"a", "1"}}));
-  KeyValue z{.key = "z", .type = "zset", .pairs = {{"m", "1.5"}, {"n", "inf"}}};
-  EXPECT_EQ(ValueJson(z).dump(), R"([["m",1.5],["n","inf"]])");
-  KeyValue x{.key = "x", .type = "stream", .entries = {{"1-0", {{"f", "v"}}}}};
-  EXPECT_EQ(ValueJson(x).dump(), R"([["1-0",{"f":"v"}]])");
-  KeyValue s{.key = "s", .type = "set", .items = {"a"}, .ttl_ms = 10};
-  EXPECT_EQ(KeyJson(s).dump(), R"({"ttl_ms":10,"type":"set","value":["a"]})");
-  EXPECT_TRUE(ValueJson(KeyValue{.key = "o", .type = "ReJSON-RL"}).is_null());
+// The canonical form of every type, pinned on a fixed small dataset (docs/dataset-digest.md).
+TEST(StateDigest, CanonicalFormOfAFixedDataset) {
+  std::vector<KeyValue> ds = {
+      KeyValue{.key = "h", .type = "hash", .pairs = {{"b", "2"}, {"a", "1"}}},
+      KeyValue{.key = "l", .type = "list", .items = {"z", "a"}},
+      KeyValue{.key = "m", .type = "ReJSON-RL"},
+      KeyValue{.key = "s", .type = "set", .items = {"y", "x"}},
+      KeyValue{.key = "str", .type = "string", .str = std::string("a\0b", 3), .ttl_ms = 5},
+      KeyValue{.key = "x", .type = "stream", .entries = {{"1-1", {{"f", "v"}, {"g", "w"}}}}},
+      KeyValue{.key = "z", .type = "zset", .pairs = {{"b", "1"}, {"a", "2.5"}}},
+  };
+  std::string text;
+  for (auto& kv : ds) {
+    Canonicalize(kv);
+    AppendCanonical(kv, text);
+  }
+  using namespace std::string_literals;  // "..."s keeps the NUL byte
+  EXPECT_EQ(text, "1:h4:hash2#1:a1:11:b1:2\n"
+                  "1:l4:list2#1:z1:a\n"
+                  "1:m9:ReJSON-RL\n"
+                  "1:s3:set2#1:x1:y\n"
+                  "3:str6:string3:a\0b\n"
+                  "1:x6:stream1#3:1-12#1:f1:v1:g1:w\n"
+                  "1:z4:zset2#1:b1:11:a3:2.5\n"s);
+  EXPECT_EQ(DigestOf(ds), "e293c6752226f253a10f084d04e77aa9b26d5cfc");
+  EXPECT_EQ(KeyDigest(ds[4]), "cd794f7b5c3467cc765153537dff71d2b3743e42");
 }
 
 }  // namespace
-}  // namespace walrus::gateway
+}  // namespace walrus::dataset
