@@ -3,9 +3,6 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include <unistd.h>
-
-#include <cstdlib>
 #include <limits>
 #include <stdexcept>
 #include <thread>
@@ -25,12 +22,6 @@
 namespace walrus::apply {
 namespace {
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 const char* CategoryOf(const Error& e) {
   if (e.Is(Errc::kRefused)) return "refused";
   return "decode";
@@ -44,13 +35,20 @@ std::string PositionKey(const std::string& topic, int32_t partition) {
 
 Applier::Applier(ApplyConfig cfg, std::unique_ptr<redis::PrimaryLocator> locator,
                  std::unique_ptr<WritePlanner> planner, ApplyProbe& probe,
-                 const std::atomic<bool>& stop)
+                 const std::atomic<bool>& stop, Clock& clock)
     : cfg_(std::move(cfg)),
-      locator_(std::move(locator)),
+      clock_(clock),
       planner_(std::move(planner)),
       probe_(probe),
       stop_(stop),
-      guard_(probe, PartitionGuard::Options{.start_from = cfg_.start_from}) {
+      session_(std::move(locator), RedisSession::RealConnector(), probe, clock, cfg_.backoff_max),
+      outbox_(clock, probe, cfg_.backoff_max),
+      crash_hooks_(cfg_.enable_test_hooks),
+      guard_(probe, PartitionGuard::Options{.start_from = cfg_.start_from}),
+      tasks_(clock, cfg_.commit_interval) {
+  session_.set_hooks({.resync = [this] { return Resync(); },
+                      .dropped = [this] { OnRedisDropped(); },
+                      .partitions = [this] { return parts_.size(); }});
   std::vector<Argv> prelude;
   const auto scripts = planner_->Scripts();
   for (const auto& body : scripts) prelude.push_back({"SCRIPT", "LOAD", body});
@@ -58,29 +56,17 @@ Applier::Applier(ApplyConfig cfg, std::unique_ptr<redis::PrimaryLocator> locator
   // merge script, plain mode through the apply script.
   if (cfg_.mode == Mode::kCrdt) {
     tx_.set_guard(Transaction::Guard::kMergeScript);
-    inflight_.tx.set_guard(Transaction::Guard::kMergeScript);
+    inflight_.tx().set_guard(Transaction::Guard::kMergeScript);
   } else {
     prelude.push_back({"SCRIPT", "LOAD", ApplyScript()});
     const std::string atomic = scripts.empty() ? std::string() : Sha1Hex(scripts.front());
     tx_.set_guard(Transaction::Guard::kApplyScript, atomic);
-    inflight_.tx.set_guard(Transaction::Guard::kApplyScript, atomic);
+    inflight_.tx().set_guard(Transaction::Guard::kApplyScript, atomic);
   }
   tx_.set_prelude(prelude);
-  inflight_.tx.set_prelude(std::move(prelude));
-  // Test hooks (documented in docs/dead-letters.md): exit at the two crash windows of a dead
-  // letter, deterministically.
-  for (auto [name, target] : {std::pair{"WALRUS_TEST_CRASH_AFTER_COMMIT", &crash_after_commit_},
-                              std::pair{"WALRUS_TEST_CRASH_AFTER_DLQ_ACK", &crash_after_ack_}}) {
-    const char* n = std::getenv(name);
-    if (n != nullptr && *n != '\0' && !cfg_.enable_test_hooks) {
-      Logger("apply")->warn("{} is set but ignored: test hooks need --enable-test-hooks", name);
-    } else if (n != nullptr && *n != '\0') {
-      *target = std::atoll(n);
-      Logger("apply")->warn("test hook {}={}: the applier will exit on purpose", name, *target);
-    }
-  }
+  inflight_.tx().set_prelude(std::move(prelude));
   if (cfg_.mode == Mode::kCrdt && cfg_.gc.horizon.count() > 0) {
-    gc_ = std::make_unique<GcSweeper>(cfg_.gc, probe_);
+    gc_ = std::make_unique<GcSweeper>(cfg_.gc, probe_, clock_);
   }
 }
 
@@ -180,17 +166,19 @@ std::pair<bool, std::string> Applier::Ready() const {
     std::lock_guard lock(status_mu_);
     return {false, halt_reason_};
   }
-  if (!redis_ok_.load()) return {false, "no Redis primary reachable"};
-  {
-    std::lock_guard lock(status_mu_);
-    if (!drain_error_.empty()) return {false, "draining the dead-letter outbox: " + drain_error_};
+  if (!session_.ok()) return {false, "no Redis primary reachable"};
+  if (auto error = outbox_.error(); !error.empty()) {
+    return {false, "draining the dead-letter outbox: " + error};
   }
   if (auto held = guard_.HeldSummary(); !held.empty()) return {false, held};
   return {true, "assigned and connected"};
 }
 
 std::pair<bool, std::string> Applier::Healthy() const {
-  const int64_t age = NowMs() - last_progress_ms_.load();
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             clock_.Steady().time_since_epoch())
+                             .count();
+  const int64_t age = now_ms - last_progress_ms_.load();
   if (age > 60000) return {false, fmt::format("apply loop stuck for {} ms", age)};
   return {true, "apply loop running"};
 }
@@ -208,7 +196,7 @@ PartitionState* Applier::Find(std::string_view topic, int32_t partition) {
 
 void Applier::OnAssigned(std::vector<kafka::TopicPartition>& parts) {
   auto log = Logger("apply");
-  SettleInflight(/*in_callback=*/true);  // positions are read on the same connection
+  inflight_.Settle(/*in_callback=*/true);  // positions are read on the same connection
   std::vector<PartitionState*> added;
   for (const auto& tp : parts) {
     auto& ps = parts_[PartKey(tp.topic, tp.partition)];
@@ -220,7 +208,7 @@ void Applier::OnAssigned(std::vector<kafka::TopicPartition>& parts) {
     added.push_back(&ps);
   }
   last_part_ = nullptr;
-  if (conn_ && !conn_->broken() && !added.empty()) {
+  if (session_.usable() && !added.empty()) {
     auto pos = ReadPositions(added);
     if (pos) {
       for (size_t i = 0; i < added.size(); ++i) {
@@ -231,18 +219,18 @@ void Applier::OnAssigned(std::vector<kafka::TopicPartition>& parts) {
                                                                      : kafka::kOffsetEnd;
       }
       // Held ones are assigned all the same (their fetch fails or is discarded), paused after.
-      if (auto st = guard_.CheckAtSeek(*conn_, *consumer_, added); !st) {
-        DropRedis("checking positions against the log: " + st.error().message);
+      if (auto st = guard_.CheckAtSeek(session_.conn(), *consumer_, added); !st) {
+        session_.Drop("checking positions against the log: " + st.error().message);
       }
     } else {
-      DropRedis("reading positions: " + pos.error().message);
+      session_.Drop("reading positions: " + pos.error().message);
     }
   }
   for (auto& tp : parts) {
     if (tp.offset == kafka::kOffsetInvalid) tp.offset = kafka::kOffsetBeginning;
   }
   assigned_once_.store(true);
-  outbox_due_ = true;  // dead letters a crash left in the new partitions' outboxes: DrainOutbox
+  outbox_.MarkDue();  // dead letters a crash left in the new partitions' outboxes: DrainOutbox
   probe_.assigned_partitions.Set(static_cast<double>(parts_.size()));
   for (const auto& tp : parts) {
     log->info("assigned topic={} partition={} start_offset={}", tp.topic, tp.partition, tp.offset);
@@ -250,7 +238,7 @@ void Applier::OnAssigned(std::vector<kafka::TopicPartition>& parts) {
 }
 
 void Applier::OnRevoked(const std::vector<kafka::TopicPartition>& parts) {
-  SettleInflight(/*in_callback=*/true);  // finish the batch in flight before letting go
+  inflight_.Settle(/*in_callback=*/true);  // finish the batch in flight before letting go
   MaybeCommitOffsets(true);
   for (const auto& tp : parts) {
     Logger("apply")->info("revoked topic={} partition={}", tp.topic, tp.partition);
@@ -268,97 +256,17 @@ void Applier::OnRevoked(const std::vector<kafka::TopicPartition>& parts) {
 
 // ---- Redis ----------------------------------------------------------------------------------
 
-bool Applier::EnsureRedis() {
-  if (conn_ && !conn_->broken()) {
-    if (!locator_->Changed()) return true;
-    DropRedis("the primary moved (" + locator_->Describe() + ")");
-  }
-  if (conn_) DropRedis("connection broken");
-  // A primary announced by the locator (Sentinel failover) is tried at once, not after backoff.
-  if (std::chrono::steady_clock::now() < next_attempt_ && !locator_->Changed()) return false;
-  auto log = Logger("apply");
-  auto located = locator_->Locate();
-  if (!located) {
-    DropRedis("locating the primary via " + locator_->Describe() + ": " +
-              located.error().message);
-    return false;
-  }
-  const redis::Endpoint ep = *located;
-  auto c = redis::Connection::Connect(ep);
-  if (!c) {
-    DropRedis("connect " + redis::Redacted(ep) + ": " + c.error().message);
-    return false;
-  }
-  // One round trip: is it a primary, and of which election (docs/ha.md, epoch fencing)?
-  (*c)->Append({"ROLE"});
-  (*c)->Append({"GET", kEpochKey});
-  auto replies = (*c)->ReadReplies(2);
-  if (!replies) {
-    DropRedis("connect " + redis::Redacted(ep) + ": " + replies.error().message);
-    return false;
-  }
-  const auto& role = (*replies)[0];
-  if (role.IsError() || role.size() == 0 || role.element(0).str() != "master") {
-    DropRedis(redis::Redacted(ep) + " is not a writable primary (ROLE " +
-              (!role.IsError() && role.size() > 0 ? std::string(role.element(0).str())
-                                                  : std::string("unknown")) +
-              ")");
-    return false;
-  }
-  const auto& stored_epoch = (*replies)[1];
-  if (stored_epoch.IsError()) {
-    DropRedis("reading " + std::string(kEpochKey) + ": " + stored_epoch.ToError().message);
-    return false;
-  }
-  if (Status st = epoch_.Check(stored_epoch.IsNil() ? std::nullopt
-                                                    : std::optional(stored_epoch.str()));
-      !st) {
-    RefuseStaleEpoch(redis::Redacted(ep) + ": " + st.error().message);
-    return false;
-  }
-  if (epoch_.newest() >= 0) probe_.epoch.Set(static_cast<double>(epoch_.newest()));
-  conn_ = std::move(*c);
-  probe_.redis_reconnects.Increment();
-  probe_.PrimaryConnected(redis::HostPort(ep));  // failover metrics
-  if (!Resync()) {
-    DropRedis("resync failed");
-    return false;
-  }
-  redis_ok_.store(true);
-  probe_.redis_up.Set(1);
-  log->info("connected to Redis primary {}; positions re-read for {} partitions",
-            redis::Redacted(ep), parts_.size());
-  return true;
-}
-
-void Applier::RefuseStaleEpoch(const std::string& why) {
-  probe_.epoch_refusals.Increment();
-  WALRUS_LOG_EVERY_MS(Logger("apply"), warn, 5000,
-                      "refusing to write to a Redis of an older election, pausing: {}", why);
-  DropRedis("stale epoch: " + why, /*quiet=*/true);
-}
-
-void Applier::DropRedis(const std::string& why, bool quiet) {
-  const bool was_up = redis_ok_.exchange(false);
-  if (was_up) probe_.PrimaryLost();  // failover metrics: recovery time starts
-  conn_.reset();
-  ClearInflight();  // its outcome is unknown: the positions are read again on reconnect
+void Applier::OnRedisDropped() {
+  inflight_.Clear();  // its outcome is unknown: the positions are read again on reconnect
   if (gc_) gc_->Restart();
-  probe_.redis_up.Set(0);
   for (auto& [k, ps] : parts_) ps.synced = false;
-  backoff_ = std::min(std::max(backoff_ * 2, std::chrono::milliseconds(100)), cfg_.backoff_max);
-  next_attempt_ = std::chrono::steady_clock::now() + backoff_;
-  if (!quiet && (was_up || why != last_redis_error_)) {
-    Logger("apply")->warn("redis unavailable, pausing (retry in {} ms): {}", backoff_.count(), why);
-  }
-  last_redis_error_ = why;
 }
 
 Result<std::vector<int64_t>> Applier::ReadPositions(const std::vector<PartitionState*>& parts) {
   std::vector<std::string_view> argv{"MGET"};
   for (auto* p : parts) argv.push_back(p->pos_key);
-  conn_->Append(argv);
-  auto replies = conn_->ReadReplies(1);
+  session_.conn().Append(argv);
+  auto replies = session_.conn().ReadReplies(1);
   if (!replies) return replies.error();
   const auto& r = (*replies)[0];
   if (r.IsError()) return r.ToError();
@@ -381,7 +289,7 @@ Result<std::vector<int64_t>> Applier::ReadPositions(const std::vector<PartitionS
 }
 
 bool Applier::Resync() {
-  ClearInflight();
+  inflight_.Clear();
   if (parts_.empty()) return true;
   std::vector<PartitionState*> all;
   for (auto& [k, ps] : parts_) all.push_back(&ps);
@@ -391,7 +299,7 @@ bool Applier::Resync() {
     return false;
   }
   for (size_t i = 0; i < all.size(); ++i) all[i]->next = (*pos)[i];
-  if (auto st = guard_.CheckAtSeek(*conn_, *consumer_, all); !st) {
+  if (auto st = guard_.CheckAtSeek(session_.conn(), *consumer_, all); !st) {
     Logger("apply")->warn("checking positions against the log: {}", st.error().message);
     return false;
   }
@@ -427,20 +335,20 @@ bool Applier::Resync() {
     Logger("apply")->debug("resynced topic={} partition={} next={}", ps->topic, ps->partition,
                            ps->next);
   }
-  outbox_due_ = true;  // DrainOutbox before the next batch
+  outbox_.MarkDue();  // DrainOutbox before the next batch
   return true;
 }
 
 Result<int64_t> Applier::SourceHigh(PartitionState* ps, const std::string& key) {
   if (const int64_t pending = tx_.PendingSource(key); pending >= 0) return pending;
-  if (inflight_.active) {
-    if (const int64_t pending = inflight_.tx.PendingSource(key); pending >= 0) return pending;
+  if (inflight_.active()) {
+    if (const int64_t pending = inflight_.tx().PendingSource(key); pending >= 0) return pending;
   }
   if (auto it = ps->src_high.find(key); it != ps->src_high.end()) return it->second;
   // The connection must be free for the GET. If the batch in flight failed, positions were
   // re-read (or the connection dropped): this batch's selection is void.
-  if (!SettleInflight()) return Error(Errc::kConflict, "the batch in flight failed");
-  auto r = conn_->Command({"GET", key});
+  if (!inflight_.Settle()) return Error(Errc::kConflict, "the batch in flight failed");
+  auto r = session_.conn().Command({"GET", key});
   if (!r) return r.error();
   if (r->IsError()) return r->ToError();
   int64_t high = -1;
@@ -476,29 +384,32 @@ void Applier::Run() {
   auto log = Logger("apply");
   log->info("applier running: {}", cfg_.Describe());
   while (!stop_.load()) {
-    last_progress_ms_.store(NowMs());
+    last_progress_ms_.store(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                clock_.Steady().time_since_epoch())
+                                .count());
     if (halted_.load()) {
-      SettleInflight();  // a batch pipelined behind the aborted one: its dead letters go out
+      inflight_.Settle();  // a batch pipelined behind the aborted one: its dead letters go out
       PollDiscarding();
       continue;
     }
-    if (!EnsureRedis()) {
+    if (!session_.Ensure()) {
       PauseUnsynced();
       auto msgs = consumer_->PollBatch(cfg_.batch_max_ops, std::chrono::milliseconds(100));
       probe_.discarded.Increment(static_cast<double>(msgs.size()));
       continue;
     }
-    if (outbox_due_ && !DrainOutbox()) {
-      if (drain_failed_) PollDiscarding();
+    if (outbox_.due() && !DrainOutbox()) {
+      if (outbox_.failing()) PollDiscarding();
       continue;
     }
     auto msgs = consumer_->PollBatch(cfg_.batch_max_ops, cfg_.poll_timeout);
     if (!msgs.empty()) {
       ProcessBatch(msgs);
     } else {
-      SettleInflight();
+      inflight_.Settle();
       FlushAckedOutbox();
-      MaybePing();
+      // An idle applier still notices a dead or demoted primary, so /readyz tells the truth.
+      if (tasks_.TakePing(session_.connected())) session_.Ping();
     }
     MaybeCommitOffsets(false);
     UpdateLag();
@@ -506,7 +417,7 @@ void Applier::Run() {
     MaybeCheckLogBounds();
   }
   log->info("stopping: committing offsets and leaving the group");
-  SettleInflight();
+  inflight_.Settle();
   FlushAckedOutbox();
   MaybeCommitOffsets(true);
   consumer_->Close();
@@ -518,113 +429,68 @@ void Applier::Run() {
 
 void Applier::ProcessBatch(std::vector<kafka::Message>& msgs) {
   // A failed drain drops Redis: the partitions resync and these records are fetched again.
-  if (outbox_due_ && !DrainOutbox()) return;
+  if (outbox_.due() && !DrainOutbox()) return;
   tx_.Clear();
   accepted_.clear();
-  if (!SelectRecords(msgs) || tx_.empty() || !conn_) return;
+  if (!SelectRecords(msgs) || tx_.empty() || !session_.connected()) return;
+  redis::Connection& conn = session_.conn();
   // Fence first (it needs only the partitions), then decode and plan while streaming the
   // commands to Redis, which parses and queues them meanwhile, behind the in-flight EXEC.
-  const auto t0 = std::chrono::steady_clock::now();
-  AppendFence(*conn_, tx_);
-  BeginMulti(*conn_, tx_);
+  const auto t0 = clock_.Steady();
+  AppendFence(conn, tx_);
+  BeginMulti(conn, tx_);
   size_t sent = 0, planned = 0;
   for (size_t i : accepted_) {
     PlanRecord(msgs, i);
     if (++planned % kStreamChunk == 0) {
       tx_.Seal();
-      AppendCommands(*conn_, tx_, sent);
+      AppendCommands(conn, tx_, sent);
       sent = tx_.command_count();
-      if (auto st = conn_->Flush(); !st) {
-        DropRedis("sending transaction: " + st.error().message);
+      if (auto st = conn.Flush(); !st) {
+        session_.Drop("sending transaction: " + st.error().message);
         return;
       }
     }
   }
   tx_.Seal();
-  AppendCommands(*conn_, tx_, sent);
-  if (inflight_.active) {
-    TxResult prev = ReadExec(*conn_, inflight_.tx);
-    if (prev.outcome == TxOutcome::kCommitted) {
-      Committed(inflight_.tx, inflight_.msgs, inflight_.t0);
-      ClearInflight();
-    } else {
-      // This batch was built on the assumption that the previous one commits: discard it (its
-      // records are fetched again after the resync), then settle the previous one.
-      if (!DiscardQueued()) return;
-      if (SettleFailed(std::move(prev), false) && !Resync()) DropRedis("resync failed");
-      return;
-    }
-  }
-  TxResult r = ReadFence(*conn_, tx_, epoch_);
+  AppendCommands(conn, tx_, sent);
+  // The batch in flight is settled behind this one; if it failed this one is discarded.
+  if (!inflight_.SettleBehind()) return;
+  TxResult r = ReadFence(conn, tx_, session_.epoch());
   if (r.outcome != TxOutcome::kCommitted) {
     if (DiscardQueued()) HandleFailure(r);
     return;
   }
   // Records refused before Redis are outbox entries of this transaction (Transaction::Refuse).
-  ClearAckedOutbox(tx_);
-  AppendExec(*conn_, tx_);
-  if (auto st = conn_->Flush(); !st) {
-    DropRedis("sending transaction: " + st.error().message);
+  outbox_.ClearInto(tx_);
+  AppendExec(conn, tx_);
+  if (auto st = conn.Flush(); !st) {
+    session_.Drop("sending transaction: " + st.error().message);
     return;
   }
   // In flight until the next batch (or idleness, a rebalance, a GC step) reads its replies.
   for (const auto& a : tx_.advances()) a.part->pending_next = a.next;
-  std::swap(tx_, inflight_.tx);
-  inflight_.msgs.swap(msgs);
-  inflight_.t0 = t0;
-  inflight_.active = true;
+  inflight_.Start(tx_, msgs, t0);
 }
 
-bool Applier::SettleInflight(bool in_callback) {
-  if (!inflight_.active) return true;
-  if (!conn_) {
-    ClearInflight();
-    return false;
-  }
-  TxResult r = ReadExec(*conn_, inflight_.tx);
-  if (r.outcome == TxOutcome::kCommitted) {
-    Committed(inflight_.tx, inflight_.msgs, inflight_.t0);
-    ClearInflight();
-    return true;
-  }
-  return SettleFailed(std::move(r), in_callback);
-}
-
-bool Applier::SettleFailed(TxResult r, bool in_callback) {
-  Transaction& tx = inflight_.tx;
-  while (r.outcome == TxOutcome::kQueueRejected) {
-    tx.DropFailedCommands();
-    r = RunTransaction(*conn_, tx, epoch_);
-  }
-  if (r.outcome == TxOutcome::kCommitted) {
-    Committed(tx, inflight_.msgs, inflight_.t0);
-    ClearInflight();
-    return true;
-  }
-  ClearInflight();
+void Applier::Failed(const TxResult& r, bool in_callback) {
   if (in_callback) {
     if (r.outcome == TxOutcome::kStaleEpoch) probe_.epoch_refusals.Increment();
-    DropRedis("transaction failed: " + r.detail);  // no seeking inside a rebalance callback
+    session_.Drop("transaction failed: " + r.detail);  // no seeking inside a rebalance callback
   } else {
     HandleFailure(r);
   }
-  return false;
 }
 
 bool Applier::DiscardQueued() {
-  conn_->Append({"DISCARD"});
-  if (auto st = conn_->ReadReplies(conn_->pending(), &discard_scratch_); !st) {
-    DropRedis("discarding a transaction: " + st.error().message);
+  if (Status st = session_.Discard(); !st) {
+    session_.Drop("discarding a transaction: " + st.error().message);
     return false;
   }
-  discard_scratch_.clear();
   return true;
 }
 
-void Applier::ClearInflight() {
-  if (!inflight_.active) return;
-  inflight_.active = false;
-  inflight_.msgs.clear();
+void Applier::Cleared() {
   for (auto& [k, ps] : parts_) ps.pending_next = PartitionState::kNoPending;
 }
 
@@ -660,7 +526,7 @@ bool Applier::SelectRecords(std::vector<kafka::Message>& msgs) {
       }
       auto high = SourceHigh(ps, SourceKey(coords->stream));
       if (!high) {
-        DropRedis("reading source position: " + high.error().message);
+        session_.Drop("reading source position: " + high.error().message);
         return false;
       }
       if (coords->offset <= *high) {
@@ -697,35 +563,37 @@ void Applier::HandleFailure(const TxResult& r) {
   switch (r.outcome) {
     case TxOutcome::kRetry:
       probe_.retries.Increment();
-      DropRedis("transaction refused: " + r.detail);
+      session_.Drop("transaction refused: " + r.detail);
       return;
     case TxOutcome::kStaleEpoch:
-      RefuseStaleEpoch(r.detail);
+      session_.RefuseStaleEpoch(r.detail);
       return;
     case TxOutcome::kConflict:
       probe_.conflicts.Increment();
       Logger("apply")->warn("position fence fired, re-reading positions: {}", r.detail);
-      if (!Resync()) DropRedis("resync after conflict failed");
+      if (!Resync()) session_.Drop("resync after conflict failed");
       return;
     default:
-      DropRedis("transaction failed: " + r.detail);
+      session_.Drop("transaction failed: " + r.detail);
       return;
   }
 }
 
 void Applier::Committed(Transaction& tx, std::vector<kafka::Message>& msgs,
                         std::chrono::steady_clock::time_point t0) {
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double secs = std::chrono::duration<double>(clock_.Steady() - t0).count();
   probe_.batch_seconds.Observe(secs);
   probe_.batch_ops.Observe(static_cast<double>(tx.records().size()));
   probe_.transactions.Increment();
   probe_.Committed();  // failover metrics: recovery time ends
-  if (epoch_.newest() >= 0) probe_.epoch.Set(static_cast<double>(epoch_.newest()));
+  if (session_.epoch().newest() >= 0) {
+    probe_.epoch.Set(static_cast<double>(session_.epoch().newest()));
+  }
   probe_.last_apply_timestamp.SetToCurrentTime();
   for (const auto& a : tx.advances()) a.part->next = a.next;
   for (const auto& src : tx.sources()) src.part->src_high[src.key] = src.offset;
   size_t applied = 0, dead = tx.refusals().size();
-  for (const auto& c : tx.clears()) outbox_acked_known_.erase(c);
+  outbox_.Cleared(tx);
   bool aborted = false;
   for (const auto& rec : tx.records()) {
     if (rec.aborted) {
@@ -740,14 +608,11 @@ void Applier::Committed(Transaction& tx, std::vector<kafka::Message>& msgs,
     }
   }
   probe_.applied.Increment(static_cast<double>(applied));
-  offsets_dirty_ = true;
-  backoff_ = std::chrono::milliseconds(0);
+  tasks_.OffsetsMoved();
+  session_.Committed();  // the next Redis failure backs off from the start
   if (aborted) Halt(tx);
   if (dead == 0) return;
-  ++commits_with_dead_letters_;
-  if (crash_after_commit_ == commits_with_dead_letters_) {
-    TestCrash("committed transaction with dead letters", dead);
-  }
+  crash_hooks_.AfterCommit(dead);
   // The dead letters' outbox entries are committed: produce, wait for the acks, then delete them.
   std::vector<std::pair<std::string, int64_t>> acked;
   for (const auto& f : tx.refusals()) {
@@ -772,13 +637,8 @@ void Applier::Committed(Transaction& tx, std::vector<kafka::Message>& msgs,
     Logger("apply")->warn("stopped with dead letters unacknowledged: they stay in the outbox");
     return;
   }
-  if (crash_after_ack_ == commits_with_dead_letters_) {
-    TestCrash("acknowledged dead letters still in the outbox", dead);
-  }
-  for (auto& a : acked) {
-    outbox_acked_known_.insert(a);
-    outbox_acked_.push_back(std::move(a));
-  }
+  crash_hooks_.AfterAck(dead);
+  outbox_.Acked(std::move(acked));
 }
 
 void Applier::Halt(const Transaction& tx) {
@@ -818,43 +678,28 @@ void Applier::PollDiscarding() {
   probe_.discarded.Increment(static_cast<double>(msgs.size()));
 }
 
-void Applier::TestCrash(const char* where, size_t dead) {
-  Logger("apply")->warn("test hook: exiting after {} #{} ({} dead letters)", where,
-                        commits_with_dead_letters_, dead);
-  spdlog::shutdown();
-  _exit(86);
-}
-
-void Applier::ClearAckedOutbox(Transaction& tx) {
-  for (auto& [key, off] : outbox_acked_) tx.ClearOutbox(std::move(key), off);
-  // If the transaction fails the entries stay in Redis: the drain after the resync deletes them
-  // without a DLQ scan (outbox_acked_known_ keeps them until a transaction carrying the HDEL
-  // commits, FlushAckedOutbox succeeds, or a drain ends).
-  outbox_acked_.clear();
-}
-
 void Applier::FlushAckedOutbox() {
-  if (outbox_acked_.empty() || !conn_ || inflight_.active) return;
+  if (!outbox_.has_acked() || !session_.connected() || inflight_.active()) return;
   Transaction tx;
-  ClearAckedOutbox(tx);
+  outbox_.ClearInto(tx);
   tx.BuildTail();
   for (const auto& hdel : tx.tail()) {
-    auto r = conn_->Command(hdel);
+    auto r = session_.conn().Command(hdel);
     if (!r) {
-      DropRedis("deleting dead-letter outbox entries: " + r.error().message);
+      session_.Drop("deleting dead-letter outbox entries: " + r.error().message);
       return;
     }
   }
-  for (const auto& c : tx.clears()) outbox_acked_known_.erase(c);
+  outbox_.Cleared(tx);
 }
 
 bool Applier::DrainOutbox() {
-  if (!SettleInflight() || !conn_) return false;
-  if (drain_failed_) {
+  if (!inflight_.Settle() || !session_.connected()) return false;
+  if (outbox_.failing()) {
     // Records were discarded meanwhile: re-read the positions and seek (Resync) first.
-    if (std::chrono::steady_clock::now() < next_drain_) return false;
+    if (outbox_.Waiting()) return false;
     if (!Resync()) {
-      DropRedis("resync before draining the dead-letter outbox failed");
+      session_.Drop("resync before draining the dead-letter outbox failed");
       return false;
     }
   }
@@ -862,76 +707,38 @@ bool Applier::DrainOutbox() {
   for (auto& [k, ps] : parts_) {
     if (ps.synced) parts.push_back(&ps);
   }
-  if (Status st = outbox_drain_->Drain(*conn_, parts, outbox_acked_known_, stop_); !st) {
+  Status st = outbox_.Drain([&](const OutboxDrain::Acked& known) {
+    return outbox_drain_->Drain(session_.conn(), parts, known, stop_);
+  });
+  if (!st) {
     // Not a Redis failure: keep the connection (and the failover metrics) as they are; apply
     // nothing until a drain succeeds (the partitions are paused and resynced before the retry).
-    probe_.outbox_drain_failures.Increment();
-    drain_failed_ = true;
-    drain_backoff_ = std::min(std::max(drain_backoff_ * 2, std::chrono::milliseconds(500)),
-                              std::max(cfg_.backoff_max, std::chrono::milliseconds(500)));
-    next_drain_ = std::chrono::steady_clock::now() + drain_backoff_;
     for (auto& [k, ps] : parts_) ps.synced = false;
-    {
-      std::lock_guard lock(status_mu_);
-      drain_error_ = st.error().message;
-    }
-    WALRUS_LOG_EVERY_MS(Logger("apply"), warn, 5000,
-                        "draining the dead-letter outbox failed, nothing is applied until it "
-                        "succeeds (retry in {} ms): {}",
-                        drain_backoff_.count(), st.error().message);
     return false;
   }
-  if (drain_failed_) Logger("apply")->info("dead-letter outbox drain succeeded after failures");
-  drain_failed_ = false;
-  drain_backoff_ = std::chrono::milliseconds(0);
-  {
-    std::lock_guard lock(status_mu_);
-    drain_error_.clear();
-  }
-  outbox_due_ = false;
-  outbox_acked_.clear();  // the drain deleted whatever was left
-  outbox_acked_known_.clear();
   return true;
 }
 
-void Applier::MaybePing() {
-  // An idle applier still notices a dead or demoted primary, so /readyz tells the truth.
-  const auto now = std::chrono::steady_clock::now();
-  if (now - last_ping_ < std::chrono::seconds(1) || !conn_) return;
-  last_ping_ = now;
-  auto role = conn_->Command({"ROLE"});
-  if (!role) {
-    DropRedis("health check: " + role.error().message);
-  } else if (role->IsError()) {
-    DropRedis("health check: " + role->ToError().message);
-  } else if (role->size() == 0 || role->element(0).str() != "master") {
-    DropRedis("health check: the Redis is no longer a primary");
-  }
-}
-
 void Applier::MaybeGc() {
-  if (!gc_ || !conn_ || conn_->broken() || !gc_->Due()) return;
-  SettleInflight();
-  if (!conn_) return;
-  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count();
-  TxResult r = gc_->Step(*conn_, epoch_, now_ms, GcHorizonCap());
+  if (!gc_ || !session_.usable() || !gc_->Due()) return;
+  inflight_.Settle();
+  if (!session_.connected()) return;
+  TxResult r = gc_->Step(session_.conn(), session_.epoch(), clock_.WallMs(), GcHorizonCap());
   if (r.outcome == TxOutcome::kStaleEpoch) {
-    RefuseStaleEpoch(r.detail);
+    session_.RefuseStaleEpoch(r.detail);
   } else if (r.outcome != TxOutcome::kCommitted) {
-    DropRedis("gc sweep: " + r.detail);
+    session_.Drop("gc sweep: " + r.detail);
   }
 }
 
 void Applier::MaybeCheckLogBounds() {
-  if (!conn_ || conn_->broken() || !guard_.Due()) return;
-  SettleInflight();  // the guard reads and writes on the connection
-  if (!conn_) return;
+  if (!session_.usable() || !guard_.Due()) return;
+  inflight_.Settle();  // the guard reads and writes on the connection
+  if (!session_.connected()) return;
   std::vector<PartitionState*> all;
   for (auto& [k, ps] : parts_) all.push_back(&ps);
-  if (auto st = guard_.Tick(*conn_, *consumer_, all); !st) {
-    DropRedis("checking held partitions: " + st.error().message);
+  if (auto st = guard_.Tick(session_.conn(), *consumer_, all); !st) {
+    session_.Drop("checking held partitions: " + st.error().message);
   }
 }
 
@@ -950,9 +757,7 @@ int64_t Applier::GcHorizonCap() const {
 }
 
 void Applier::MaybeCommitOffsets(bool force) {
-  if (!offsets_dirty_) return;
-  const auto now = std::chrono::steady_clock::now();
-  if (!force && now - last_commit_ < cfg_.commit_interval) return;
+  if (!tasks_.TakeCommit(force)) return;
   std::vector<kafka::TopicPartition> offsets;
   for (const auto& [k, ps] : parts_) {
     // A held partition's position is not in this log: committing it would fake a lag of 0.
@@ -964,14 +769,10 @@ void Applier::MaybeCommitOffsets(bool force) {
                           st.error().message);
     }
   }
-  last_commit_ = now;
-  offsets_dirty_ = false;
 }
 
 void Applier::UpdateLag() {
-  const auto now = std::chrono::steady_clock::now();
-  if (now - last_lag_ < std::chrono::seconds(1)) return;
-  last_lag_ = now;
+  if (!tasks_.TakeLag()) return;
   for (auto& [k, ps] : parts_) {
     const prometheus::Labels labels{{"topic", ps.topic}, {"partition", std::to_string(ps.partition)}};
     auto wm = consumer_->Watermarks(ps.topic, ps.partition);

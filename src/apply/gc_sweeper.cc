@@ -18,7 +18,8 @@ TxResult Failed(const Error& e) {
 
 }  // namespace
 
-GcSweeper::GcSweeper(GcOptions opts, ApplyProbe& probe) : opts_(opts), probe_(probe) {
+GcSweeper::GcSweeper(GcOptions opts, ApplyProbe& probe, Clock& clock)
+    : opts_(opts), probe_(probe), clock_(clock) {
   opts_.keys_per_second = std::max<size_t>(opts_.keys_per_second, 1);
   opts_.step_keys = std::max<size_t>(opts_.step_keys, 1);
 }
@@ -27,7 +28,7 @@ void GcSweeper::Restart() { cursor_ = "0"; }
 
 TxResult GcSweeper::Step(redis::Connection& conn, EpochFence& epoch, int64_t now_unix_ms,
                          int64_t cap_ms) {
-  const auto now = std::chrono::steady_clock::now();
+  const auto now = clock_.Steady();
   auto log = Logger("apply");
   if (!sweeping_) {
     if (now < next_sweep_) return {TxOutcome::kCommitted, {}};

@@ -11,7 +11,7 @@
 // and steps are spaced so that at most `keys_per_second` keys are swept per second: the apply
 // path is never held up for more than one small step.
 //
-//   GcSweeper gc({.horizon = std::chrono::hours(24)}, probe);
+//   GcSweeper gc({.horizon = std::chrono::hours(24)}, probe, clock);   // steps spaced by `clock`
 //   ...between batches, with the applier's connection:
 //   TxResult r = gc.Step(*conn, epoch, NowUnixMs(), cap_ms);   // kCommitted: fine
 //   gc.Restart();                                               // after a (re)connect
@@ -27,13 +27,15 @@
 #include "apply/apply_probe.h"
 #include "apply/epoch_fence.h"
 #include "apply/tx_runner.h"
+#include "core/clock.h"
 #include "redis/connection.h"
 
 namespace walrus::apply {
 
 class GcSweeper {
  public:
-  GcSweeper(GcOptions opts, ApplyProbe& probe);
+  // `probe` and `clock` must outlive the sweeper.
+  GcSweeper(GcOptions opts, ApplyProbe& probe, Clock& clock = SystemClock());
 
   // Runs one step if one is due, else returns at once. `now_unix_ms`: wall clock. `cap_ms`: a
   // physical time the horizon must not pass (the applier's own backlog: records not applied yet
@@ -50,7 +52,7 @@ class GcSweeper {
   bool sweeping() const { return sweeping_; }
   // True when Step would do something now (the caller settles its connection first).
   bool Due() const {
-    const auto now = std::chrono::steady_clock::now();
+    const auto now = clock_.Steady();
     return sweeping_ ? now >= next_step_ : now >= next_sweep_;
   }
 
@@ -61,6 +63,7 @@ class GcSweeper {
 
   GcOptions opts_;
   ApplyProbe& probe_;
+  Clock& clock_;
   bool sweeping_ = false;
   std::string cursor_ = "0";
   std::string horizon_;  // horizon stamp of the current sweep
