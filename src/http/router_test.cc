@@ -1,13 +1,13 @@
-#include "gateway/http_router.h"
+#include "http/router.h"
 
 #include <gtest/gtest.h>
 
-namespace walrus::gateway {
+namespace walrus::http {
 namespace {
 
 Router Routes() {
   Router r;
-  auto none = [](const http::Request&, http::Response&, const Params&) {};
+  auto none = [](const Request&, Response&, const Params&) {};
   r.Add("GET", "/api/regions", false, none);
   r.Add("GET", "/api/regions/:region/state", false, none);
   r.Add("GET", "/api/regions/:region/key/*key", false, none);
@@ -59,5 +59,29 @@ TEST(Router, NotFoundAndMethodNotAllowed) {
   EXPECT_EQ(r.Find("GET", "/api/regionsx").route, nullptr);
 }
 
+TEST(Router, AddingTheSameMethodAndPatternReplaces) {
+  Router r;
+  int which = 0;
+  r.Add("GET", "/x", false, [&](const Request&, Response&, const Params&) { which = 1; });
+  r.Add("GET", "/x", true, [&](const Request&, Response&, const Params&) { which = 2; },
+        Lane::kInline);
+  auto m = r.Find("GET", "/x");
+  ASSERT_NE(m.route, nullptr);
+  EXPECT_TRUE(m.route->needs_auth);
+  EXPECT_EQ(m.route->lane, Lane::kInline);
+  Request req;
+  Response res;
+  m.route->handler(req, res, m.params);
+  EXPECT_EQ(which, 2);
+}
+
+TEST(ReplyError, IsJsonEvenForInvalidUtf8) {
+  Response res;
+  ReplyError(res, 404, "no key '\xff'");
+  EXPECT_EQ(res.status, 404);
+  EXPECT_EQ(res.content_type, "application/json");
+  EXPECT_EQ(res.body.rfind("{\"error\":\"no key '", 0), 0u) << res.body;
+}
+
 }  // namespace
-}  // namespace walrus::gateway
+}  // namespace walrus::http
