@@ -1,11 +1,12 @@
-// /healthz, /readyz and /metrics on the gateway's HTTP port, and the dashboard's static files
-// (built in when src/gateway/web/ exists: WALRUS_GATEWAY_HAS_WEB).
+// /healthz, /readyz and /metrics on the gateway's HTTP port (http/health_routes.h, the same
+// answers as every admin port), and the dashboard's static files (built in when src/gateway/web/
+// exists: WALRUS_GATEWAY_HAS_WEB).
 // Lanes (http/server.h): /healthz, /metrics and the static files run on the I/O thread (no
 // blocking, never queued behind produce requests); /readyz pings every region's Redis, so it
 // runs on the reserved lane, also never behind the worker queue.
 
-#include "gateway/api_request.h"
 #include "gateway/gateway_context.h"
+#include "http/health_routes.h"
 
 #ifdef WALRUS_GATEWAY_HAS_WEB
 #include "gateway/web/assets.h"
@@ -46,28 +47,13 @@ void ServeAsset(const http::Request& req, http::Response& res) {
 
 void AddOpsRoutes(http::Router& router, GatewayContext& ctx) {
   GatewayContext* c = &ctx;
-  router.Add(
-      "GET", "/healthz", false,
-      [](const http::Request&, http::Response& res, const http::Params&) {
-        http::ReplyJson(res, 200, R"({"status":"ok","detail":"serving"})");
-      },
-      http::Lane::kInline);
-  router.Add(
-      "GET", "/readyz", false,
-      [c](const http::Request&, http::Response& res, const http::Params&) {
-        auto [ok, detail] = c->readiness();
-        http::ReplyJson(res, ok ? 200 : 503,
-                        DumpJson({{"status", ok ? "ok" : "unavailable"}, {"detail", detail}}));
-      },
-      http::Lane::kReserved);
-  router.Add(
-      "GET", "/metrics", false,
-      [c](const http::Request&, http::Response& res, const http::Params&) {
-        res.status = 200;
-        res.content_type = "text/plain; version=0.0.4; charset=utf-8";
-        res.body = c->registry.Serialize();
-      },
-      http::Lane::kInline);
+  http::AddHealthRoutes(router, {.liveness =
+                                     [] {
+                                       return std::pair{true, std::string("serving")};
+                                     },
+                                 .readiness = [c] { return c->readiness(); },
+                                 .metrics = [c] { return c->registry.Serialize(); },
+                                 .liveness_lane = http::Lane::kInline});
 }
 
 void AddStaticRoutes(http::Router& router) {

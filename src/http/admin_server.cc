@@ -1,10 +1,9 @@
 #include "http/admin_server.h"
 
 #include <chrono>
-#include <exception>
-#include <nlohmann/json.hpp>
 
 #include "core/log.h"
+#include "http/health_routes.h"
 
 namespace walrus::http {
 namespace {
@@ -38,26 +37,23 @@ AdminServer::AdminServer(HostPort addr, std::shared_ptr<metrics::Registry> regis
     : addr_(std::move(addr)),
       registry_(std::move(registry)),
       server_(std::make_unique<RoutedServer>(Options(addr_))) {
-  Handle("GET", "/healthz", [this](const Request&) {
-    std::unique_lock lock(mu_);
-    Check check = liveness_;
-    lock.unlock();
-    return RunCheck(check);
-  });
-  Handle("GET", "/readyz", [this](const Request&) {
-    std::unique_lock lock(mu_);
-    Check check = readiness_;
-    lock.unlock();
-    return RunCheck(check);
-  });
-  Handle("GET", "/metrics", [this](const Request&) {
-    Response r = Response::Json(200, registry_ ? registry_->Serialize() : std::string());
-    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    return r;
-  });
+  // The checks are read at each request: SetLiveness/SetReadiness may change them any time.
+  Router routes;
+  AddHealthRoutes(
+      routes, {.liveness = [this] { return RunCheck(&AdminServer::liveness_); },
+               .readiness = [this] { return RunCheck(&AdminServer::readiness_); },
+               .metrics = [this] { return registry_ ? registry_->Serialize() : std::string(); }});
+  server_->SetRoutes(std::move(routes));
 }
 
 AdminServer::~AdminServer() { Stop(); }
+
+std::pair<bool, std::string> AdminServer::RunCheck(Check AdminServer::*which) const {
+  std::unique_lock lock(mu_);
+  Check check = this->*which;
+  lock.unlock();
+  return check ? check() : std::pair{true, std::string()};
+}
 
 void AdminServer::SetLiveness(Check c) {
   std::lock_guard lock(mu_);
@@ -74,21 +70,6 @@ void AdminServer::Handle(const std::string& method, const std::string& path, Han
       method, path, false,
       [h = std::move(h)](const Request& req, Response& res, const Params&) { res = h(req); },
       LaneFor(path));
-}
-
-Response AdminServer::RunCheck(const Check& check) const {
-  bool ok = true;
-  std::string detail;
-  if (check) {
-    try {
-      std::tie(ok, detail) = check();
-    } catch (const std::exception& e) {
-      ok = false;
-      detail = std::string("check failed: ") + e.what();
-    }
-  }
-  nlohmann::json body{{"status", ok ? "ok" : "unavailable"}, {"detail", detail}};
-  return Response::Json(ok ? 200 : 503, body.dump());
 }
 
 Status AdminServer::Start() {

@@ -23,8 +23,9 @@
 // multiplexes every connection and answers /metrics; the checks run on one reserved thread,
 // extra routes on a small worker pool (kWorkers), concurrently, so they must be cheap and
 // thread-safe. The same limits as the gateway protect it: at most kMaxConnections (then 503 and
-// close), header/body deadlines (408), strict framing (400), 1 MiB bodies (413). All public methods are thread-safe; routes and checks may be changed while
-// running. Owns its listener; shares the Registry with the service.
+// close), header/body deadlines (408), strict framing (400), 1 MiB bodies (413). All public methods
+// are thread-safe; routes and checks may be changed while running. Owns its listener; shares the
+// Registry with the service.
 
 #include <atomic>
 #include <functional>
@@ -75,7 +76,8 @@ class AdminServer {
   int port() const;
 
  private:
-  Response RunCheck(const Check& check) const;
+  // Runs the current liveness_ or readiness_ (ok when unset); it may throw.
+  std::pair<bool, std::string> RunCheck(Check AdminServer::*which) const;
 
   const HostPort addr_;
   const std::shared_ptr<metrics::Registry> registry_;
@@ -84,7 +86,7 @@ class AdminServer {
   Check liveness_;
   Check readiness_;
 
-  std::mutex lifecycle_mu_;  // serializes Start/Stop
+  std::mutex lifecycle_mu_;               // serializes Start/Stop
   std::unique_ptr<RoutedServer> server_;  // the routes; serving between Start and Stop
   std::atomic<int> port_{0};
 };

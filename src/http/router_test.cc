@@ -1,5 +1,9 @@
 #include "http/router.h"
 
+#include <stdexcept>
+
+#include "http/health_routes.h"
+
 #include <gtest/gtest.h>
 
 namespace walrus::http {
@@ -81,6 +85,34 @@ TEST(ReplyError, IsJsonEvenForInvalidUtf8) {
   EXPECT_EQ(res.status, 404);
   EXPECT_EQ(res.content_type, "application/json");
   EXPECT_EQ(res.body.rfind("{\"error\":\"no key '", 0), 0u) << res.body;
+}
+
+TEST(HealthRoutes, OneAnswerForEveryCheck) {
+  EXPECT_EQ(CheckResponse(nullptr).status, 200);
+  EXPECT_EQ(CheckResponse(nullptr).body, R"({"detail":"","status":"ok"})");
+  Response down = CheckResponse([] { return std::pair{false, std::string("no group")}; });
+  EXPECT_EQ(down.status, 503);
+  EXPECT_EQ(down.body, R"({"detail":"no group","status":"unavailable"})");
+  Response threw = CheckResponse([]() -> std::pair<bool, std::string> {
+    throw std::runtime_error("boom");
+  });
+  EXPECT_EQ(threw.status, 503);
+  EXPECT_EQ(threw.body, R"({"detail":"check failed: boom","status":"unavailable"})");
+
+  Router r;
+  AddHealthRoutes(r, {.metrics = [] { return std::string("m 1\n"); },
+                      .liveness_lane = Lane::kInline});
+  auto m = r.Find("GET", "/healthz");
+  ASSERT_NE(m.route, nullptr);
+  EXPECT_EQ(m.route->lane, Lane::kInline);
+  EXPECT_EQ(r.Find("GET", "/readyz").route->lane, Lane::kReserved);
+  auto metrics = r.Find("HEAD", "/metrics");
+  ASSERT_NE(metrics.route, nullptr);
+  EXPECT_EQ(metrics.route->lane, Lane::kInline);
+  Response res;
+  metrics.route->handler(Request{}, res, metrics.params);
+  EXPECT_EQ(res.body, "m 1\n");
+  EXPECT_EQ(res.content_type, "text/plain; version=0.0.4; charset=utf-8");
 }
 
 }  // namespace
