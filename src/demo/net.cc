@@ -9,11 +9,13 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/host_port.h"
+
 namespace walrus::demo {
 namespace {
 
 std::string Where(const std::string& host, int port, const std::string& path) {
-  return "http://" + host + ":" + std::to_string(port) + path;
+  return "http://" + FormatHostPort(host, port) + path;
 }
 
 void SetTimeouts(httplib::Client& cli, std::chrono::milliseconds timeout) {

@@ -1,7 +1,8 @@
 #pragma once
 
 // Supervisor: starts the demo's child processes (walrus itself, redis-server) and stops them
-// again, so that none outlives the demo.
+// again, so that none outlives the demo. Each child is a process::Process (src/process); the
+// Supervisor adds names, the table, restarts in place, unexpected exits and the stop order.
 //
 //   Supervisor sup;
 //   ChildSpec s{.name = "redis-us", .component = "redis", .region = "us",
@@ -13,7 +14,7 @@
 //   auto code = sup.WaitExit("verify", 30s);  // for short-lived children: exit code or kTimeout
 //   sup.StopAll();                            // reverse start order (also in ~Supervisor)
 //
-// Every child
+// Every child (process/process.h)
 //   - runs in a process group of its own: a Ctrl-C in the terminal reaches only the demo, which
 //     then stops the children in reverse order; signals go to the whole group;
 //   - gets SIGKILL when the demo dies (PR_SET_PDEATHSIG), even by kill -9, so no orphan stays;
@@ -28,12 +29,14 @@
 
 #include <chrono>
 #include <csignal>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "core/result.h"
+#include "process/process.h"
 
 namespace walrus::demo {
 
@@ -95,23 +98,26 @@ class Supervisor {
 
  private:
   ChildInfo* FindMutable(const std::string& name);
+  process::Process* ProcessOf(const ChildInfo& c);
   // Non-blocking reap of one child; true if it is (now) not running.
   bool Reap(ChildInfo& c);
-  // Blocks until `c` is reaped or the deadline passes; true if reaped.
-  bool WaitUntil(ChildInfo& c, std::chrono::steady_clock::time_point deadline);
-  void Reaped(ChildInfo& c, int wait_status);
+  // Updates the table once the child's process has been reaped.
+  void Reaped(ChildInfo& c);
 
   std::chrono::milliseconds stop_grace_;
   std::vector<ChildInfo> children_;
+  std::vector<std::unique_ptr<process::Process>> procs_;  // procs_[i] runs children_[i]
   std::vector<std::string> stopping_;  // names being stopped by us (not "unexpected")
   std::vector<ChildInfo> unexpected_;
 };
 
 // Full path of an executable: `name` itself if it contains '/', else the first match in PATH.
-// kNotFound otherwise.
-Result<std::string> FindProgram(const std::string& name);
+// kNotFound otherwise. (process::FindExecutable.)
+inline Result<std::string> FindProgram(const std::string& name) {
+  return process::FindExecutable(name);
+}
 
 // The path of the running binary (/proc/self/exe resolved).
-Result<std::string> SelfExe();
+using process::SelfExe;
 
 }  // namespace walrus::demo

@@ -1,8 +1,9 @@
 #pragma once
 
 // AdminServer: the optional HTTP control endpoint of `walrus devkafka` (--admin HOST:PORT), for
-// fault-injection tests. Owns a cpp-httplib server and its listening thread; handlers run on
-// httplib's worker threads and only call thread-safe MockCluster methods.
+// fault-injection tests. On http::RoutedServer (src/http/routed_server.h, the event-driven
+// http::Server): one I/O thread answers /healthz and /clusters, two workers run the cluster
+// controls, which only call thread-safe MockCluster methods.
 //
 //   GET  /healthz                                                      -> 200 ok
 //   GET  /clusters                                                     -> NAME=bootstraps lines
@@ -10,7 +11,8 @@
 //   POST /clusters/NAME/topics/TOPIC/partitions/P/leader/ID            -> move partition leader
 //   POST /clusters/NAME/topics/TOPIC?partitions=N                      -> create a topic
 //
-// Answers: 200 "ok", 400 bad request, 404 unknown cluster/broker/topic, 409 topic exists.
+// Answers (text/plain): 200 "ok", 400 bad request, 404 unknown cluster/broker/topic or path (also
+// for a known path with another method), 409 topic exists.
 //
 //   auto admin = AdminServer::Start("127.0.0.1:0", lookup, lines);
 //   int port = (*admin)->port();
@@ -18,15 +20,11 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "core/result.h"
+#include "http/routed_server.h"
 #include "kafka/mock_cluster.h"
-
-namespace httplib {
-class Server;
-}
 
 namespace walrus::devkafka {
 
@@ -34,21 +32,19 @@ class AdminServer {
  public:
   using Lookup = std::function<kafka::MockCluster*(const std::string& name)>;
 
-  // Binds `host_port` (port 0: any free port) and starts serving. `lookup` and `lines` must
-  // stay valid while the server lives.
+  // Binds `host_port` (port 0: any free port) and starts serving. `lookup` must stay valid
+  // while the server lives.
   static Result<std::unique_ptr<AdminServer>> Start(const std::string& host_port, Lookup lookup,
                                                     std::vector<std::string> lines);
-  ~AdminServer();  // stops serving and joins the thread
+  ~AdminServer();  // stops serving and joins the threads
   AdminServer(const AdminServer&) = delete;
   AdminServer& operator=(const AdminServer&) = delete;
 
-  int port() const { return port_; }
+  int port() const { return server_ ? server_->port() : 0; }
 
  private:
   AdminServer() = default;
-  std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
-  int port_ = 0;
+  std::unique_ptr<http::RoutedServer> server_;
 };
 
 }  // namespace walrus::devkafka

@@ -5,6 +5,8 @@
 #include <charconv>
 #include <set>
 
+#include "core/host_port.h"
+
 namespace walrus::devkafka {
 namespace {
 
@@ -74,13 +76,13 @@ Status Validate(const Config& config) {
     }
   }
   if (!config.admin.empty()) {
-    const size_t colon = config.admin.rfind(':');
-    if (colon == std::string::npos || colon == 0) {
+    // The address is read by ParseHostPort (core/host_port.h) at start; a host is required here.
+    auto parts = SplitHostPort(config.admin);
+    if (!parts || !parts->has_port || parts->host.empty()) {
       return Error(Errc::kInvalidArgument,
                    fmt::format("--admin '{}': expected HOST:PORT, e.g. 127.0.0.1:9644", config.admin));
     }
-    auto port = ParseInt(std::string_view(config.admin).substr(colon + 1));
-    if (!port || *port < 0 || *port > 65535) {
+    if (!ParseHostPort(config.admin)) {
       return Error(Errc::kInvalidArgument,
                    fmt::format("--admin '{}': PORT must be from 0 to 65535", config.admin));
     }

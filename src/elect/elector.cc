@@ -6,7 +6,7 @@
 #include <utility>
 
 #include "core/log.h"
-#include "http/host_port.h"
+#include "core/host_port.h"
 
 namespace walrus::elect {
 namespace {
@@ -14,8 +14,9 @@ namespace {
 using TimePoint = std::chrono::steady_clock::time_point;
 using std::chrono::milliseconds;
 
-std::pair<std::string, int> SplitHostPort(const std::string& addr) {
-  auto hp = http::ParseHostPort(addr);
+// The leader's advertised "host:port" ({"", 0} when it does not parse).
+std::pair<std::string, int> AdvertisedAddress(const std::string& addr) {
+  auto hp = ParseHostPort(addr);
   if (!hp) return {"", 0};
   return {hp->host, hp->port};
 }
@@ -225,7 +226,7 @@ void Elector::FollowerTick(TimePoint now, bool changed) {
       SetLeader(obs->leader);
       lag_bytes_ = -1;
       if (leader_ && leader_->id != opts_.id && node_up_ && node_state_.link_up) {
-        auto [host, port] = SplitHostPort(leader_->advertise);
+        auto [host, port] = AdvertisedAddress(leader_->advertise);
         if (auto off = node_.LeaderOffset(host, port)) {
           lag_bytes_ = std::max<int64_t>(0, *off - node_state_.repl_offset);
         }
@@ -281,7 +282,7 @@ void Elector::FollowerTick(TimePoint now, bool changed) {
 
 void Elector::Follow() {
   if (!node_up_) return;
-  auto [host, port] = SplitHostPort(leader_->advertise);
+  auto [host, port] = AdvertisedAddress(leader_->advertise);
   if (!node_state_.master && node_state_.master_host == host && node_state_.master_port == port) {
     return;
   }

@@ -4,7 +4,6 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,6 +11,7 @@
 #include <thread>
 
 #include "core/log.h"
+#include "process/process.h"
 
 namespace walrus::elect {
 namespace {
@@ -89,13 +89,9 @@ Result<std::unique_ptr<GuardProcess>> GuardProcess::Start(const RedisNodeOptions
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
     return Error(Errc::kInternal, std::string("socketpair: ") + std::strerror(errno));
   }
-  const pid_t pid = fork();
-  if (pid < 0) {
-    close(sv[0]);
-    close(sv[1]);
-    return Error(Errc::kInternal, std::string("fork: ") + std::strerror(errno));
-  }
-  if (pid == 0) {
+  // No PR_SET_PDEATHSIG and no group of its own: the guard must outlive a killed sidecar (to
+  // fence) and ignores the terminal's Ctrl-C.
+  auto child = process::Process::Fork({.name = "walrus-guard"}, [&] {
     close(sv[0]);
     signal(SIGINT, SIG_IGN);
     signal(SIGTERM, SIG_IGN);
@@ -104,20 +100,20 @@ Result<std::unique_ptr<GuardProcess>> GuardProcess::Start(const RedisNodeOptions
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
     prctl(PR_SET_NAME, "walrus-guard");
-    _exit(RunGuard(sv[1], node));
-  }
+    return RunGuard(sv[1], node);
+  });
   close(sv[1]);
-  return std::unique_ptr<GuardProcess>(new GuardProcess(pid, sv[0]));
+  if (!child) {
+    close(sv[0]);
+    return child.error();
+  }
+  return std::unique_ptr<GuardProcess>(new GuardProcess(std::move(*child), sv[0]));
 }
 
 GuardProcess::~GuardProcess() {
   close(fd_);
-  for (int i = 0; i < 300; ++i) {  // the guard may be fencing: up to ~3 s
-    if (waitpid(pid_, nullptr, WNOHANG) != 0) return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  kill(pid_, SIGKILL);
-  waitpid(pid_, nullptr, 0);
+  // The guard may be fencing: up to ~3 s; then the Process destructor SIGKILLs and reaps it.
+  (void)proc_->Wait(std::chrono::seconds(3));
 }
 
 void GuardProcess::Send(int64_t deadline_ns) {
@@ -134,7 +130,8 @@ void GuardProcess::Arm(TimePoint deadline) { Send(std::max<int64_t>(1, Ns(deadli
 void GuardProcess::Disarm() { Send(kDisarm); }
 
 bool GuardProcess::Alive() {
-  if (alive_ && waitpid(pid_, nullptr, WNOHANG) != 0) {
+  std::lock_guard lock(proc_mu_);
+  if (alive_ && !proc_->Running()) {
     Logger("elect")->error("the fence guard (pid {}) exited", pid_);
     alive_ = false;
   }

@@ -21,16 +21,20 @@
 // sidecar's shutdown disarms it and closes the socket. If the guard dies, Alive() turns false
 // and the elector steps down (a leader without a guard is not fenced against freezes).
 //
-// Threading: Start() forks without exec, so it must run before the process starts any thread.
+// The child is a process::Process (src/process) forked without exec, in our process group and
+// without PR_SET_PDEATHSIG. Threading: Start() forks without exec, so it must run before the
+// process starts any thread.
 // Arm/Disarm are for one thread (the elector thread); Alive may be called from any thread.
 
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
 
 #include "core/result.h"
 #include "elect/lease_backend.h"
 #include "elect/redis_node.h"
+#include "process/process.h"
 
 namespace walrus::elect {
 
@@ -49,9 +53,12 @@ class GuardProcess final : public DeadlineGuard {
   int pid() const { return pid_; }
 
  private:
-  GuardProcess(int pid, int fd) : pid_(pid), fd_(fd) {}
+  GuardProcess(std::unique_ptr<process::Process> proc, int fd)
+      : proc_(std::move(proc)), pid_(proc_->pid()), fd_(fd) {}
   void Send(int64_t deadline_ns);
 
+  std::mutex proc_mu_;  // Alive() may run on any thread; Process is for one at a time
+  std::unique_ptr<process::Process> proc_;
   int pid_;
   int fd_;
   std::atomic<bool> alive_{true};

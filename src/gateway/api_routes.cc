@@ -1,6 +1,6 @@
 // The JSON API of the gateway (docs/gateway-api.md): produce, regions and their state, keys,
-// convergence, flows and the simulator. Registered on the Router by AddApiRoutes; run on HTTP
-// worker threads.
+// convergence, flows and the simulator. Registered on the http::Router by AddApiRoutes; run on
+// HTTP worker threads.
 
 #include <chrono>
 
@@ -16,139 +16,137 @@ int ProduceErrorStatus(const Error& e) {
   return 503;
 }
 
-Region* RegionOr404(GatewayContext& ctx, const Params& p, http::Response& res) {
+Region* RegionOr404(GatewayContext& ctx, const http::Params& p, http::Response& res) {
   Region* r = ctx.FindRegion(p.at("region"));
-  if (r == nullptr) ReplyError(res, 404, "unknown region '" + p.at("region") + "'");
+  if (r == nullptr) http::ReplyError(res, 404, "unknown region '" + p.at("region") + "'");
   return r;
 }
 
 void Produce(GatewayContext& ctx, const http::Request& req, http::Response& res) {
   const auto start = std::chrono::steady_clock::now();
   auto pr = ParseProduceRequest(req.body, ctx.cfg.validate_crdt);
-  if (!pr) return ReplyError(res, 400, pr.error().message);
+  if (!pr) return http::ReplyError(res, 400, pr.error().message);
   Region* region = ctx.FindRegion(pr->region);
-  if (region == nullptr) return ReplyError(res, 404, "unknown region '" + pr->region + "'");
+  if (region == nullptr) return http::ReplyError(res, 404, "unknown region '" + pr->region + "'");
   auto ack = region->SendSync(std::move(pr->write), ctx.cfg.produce_timeout);
   Status st = ack ? ack->status : Status(ack.error());
   if (!st) {
     const int status = ProduceErrorStatus(st.error());
-    return ReplyError(res, status,
-                      (status == 503 ? "kafka of region " + region->name() + ": " : std::string()) +
-                          st.error().message);
+    return http::ReplyError(
+        res, status,
+        (status == 503 ? "kafka of region " + region->name() + ": " : std::string()) +
+            st.error().message);
   }
   ctx.probe.ProduceSeconds(region->name())
       .Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  ReplyJson(res, 200,
-            DumpJson({{"region", region->name()},
-                      {"topic", ack->topic},
-                      {"partition", ack->partition},
-                      {"offset", ack->offset},
-                      {"origin", ack->origin},
-                      {"hlc", ack->hlc}}));
+  http::ReplyJson(res, 200,
+                  DumpJson({{"region", region->name()},
+                            {"topic", ack->topic},
+                            {"partition", ack->partition},
+                            {"offset", ack->offset},
+                            {"origin", ack->origin},
+                            {"hlc", ack->hlc}}));
 }
 
 void Regions(GatewayContext& ctx, http::Response& res) {
   nlohmann::json a = nlohmann::json::array();
   for (Region* r : ctx.regions) a.push_back({{"name", r->name()}, {"topic", r->topic()}});
-  ReplyJson(res, 200, DumpJson({{"regions", std::move(a)}}));
+  http::ReplyJson(res, 200, DumpJson({{"regions", std::move(a)}}));
 }
 
-void State(GatewayContext& ctx, const Params& p, http::Response& res) {
+void State(GatewayContext& ctx, const http::Params& p, http::Response& res) {
   Region* r = RegionOr404(ctx, p, res);
   if (r == nullptr) return;
   auto snap = r->state().Read(ctx.cfg.state_max_keys);
   if (!snap) {
-    return ReplyJson(res, 503,
-                     DumpJson({{"error", "redis of region " + r->name() + ": " +
-                                             snap.error().message},
-                               {"region", r->name()},
-                               {"reachable", false}}));
+    return http::ReplyJson(
+        res, 503,
+        DumpJson({{"error", "redis of region " + r->name() + ": " + snap.error().message},
+                  {"region", r->name()},
+                  {"reachable", false}}));
   }
   nlohmann::json data = nlohmann::json::object();
   for (const auto& kv : snap->data) data[kv.key] = KeyJson(kv);
-  ReplyJson(res, 200,
-            DumpJson({{"region", r->name()},
-                      {"reachable", true},
-                      {"digest", snap->digest},
-                      {"keys", snap->keys},
-                      {"truncated", snap->truncated},
-                      {"data", std::move(data)}}));
+  http::ReplyJson(res, 200,
+                  DumpJson({{"region", r->name()},
+                            {"reachable", true},
+                            {"digest", snap->digest},
+                            {"keys", snap->keys},
+                            {"truncated", snap->truncated},
+                            {"data", std::move(data)}}));
 }
 
-void Key(GatewayContext& ctx, const Params& p, http::Response& res) {
+void Key(GatewayContext& ctx, const http::Params& p, http::Response& res) {
   Region* r = RegionOr404(ctx, p, res);
   if (r == nullptr) return;
   const std::string& key = p.at("key");
   if (!IsUserKey(key)) {
-    return ReplyError(res, 404, "key '" + key + "' is walrus metadata, not user data");
+    return http::ReplyError(res, 404, "key '" + key + "' is walrus metadata, not user data");
   }
   auto kv = r->state().ReadKey(key);
   if (!kv) {
-    return ReplyError(res, 503, "redis of region " + r->name() + ": " + kv.error().message);
+    return http::ReplyError(res, 503, "redis of region " + r->name() + ": " + kv.error().message);
   }
   if (!kv->has_value()) {
-    return ReplyError(res, 404, "no key '" + key + "' in region " + r->name());
+    return http::ReplyError(res, 404, "no key '" + key + "' in region " + r->name());
   }
   nlohmann::json j = KeyJson(**kv);
   j["region"] = r->name();
   j["key"] = key;
-  ReplyJson(res, 200, DumpJson(j));
+  http::ReplyJson(res, 200, DumpJson(j));
 }
 
 void SimStart(GatewayContext& ctx, const http::Request& req, http::Response& res) {
   auto rate = ParseRateBody(req.body, false);
-  if (!rate) return ReplyError(res, 400, rate.error().message);
-  ReplyJson(res, 200, ctx.sim.Start(*rate));
+  if (!rate) return http::ReplyError(res, 400, rate.error().message);
+  http::ReplyJson(res, 200, ctx.sim.Start(*rate));
 }
 
 void SimRate(GatewayContext& ctx, const http::Request& req, http::Response& res) {
   auto rate = ParseRateBody(req.body, true);
-  if (!rate) return ReplyError(res, 400, rate.error().message);
-  ReplyJson(res, 200, ctx.sim.SetRate(**rate));
+  if (!rate) return http::ReplyError(res, 400, rate.error().message);
+  http::ReplyJson(res, 200, ctx.sim.SetRate(**rate));
 }
 
 }  // namespace
 
-void AddApiRoutes(Router& router, GatewayContext& ctx) {
+void AddApiRoutes(http::Router& router, GatewayContext& ctx) {
   GatewayContext* c = &ctx;
   router.Add("POST", "/api/produce", true,
-             [c](const http::Request& req, http::Response& res, const Params&) {
+             [c](const http::Request& req, http::Response& res, const http::Params&) {
                Produce(*c, req, res);
              });
-  router.Add("GET", "/api/regions", false,
-             [c](const http::Request&, http::Response& res, const Params&) {
-               Regions(*c, res);
-             });
-  router.Add("GET", "/api/regions/:region/state", false,
-             [c](const http::Request&, http::Response& res, const Params& p) {
-               State(*c, p, res);
-             });
-  router.Add("GET", "/api/regions/:region/key/*key", false,
-             [c](const http::Request&, http::Response& res, const Params& p) {
-               Key(*c, p, res);
-             });
+  router.Add(
+      "GET", "/api/regions", false,
+      [c](const http::Request&, http::Response& res, const http::Params&) { Regions(*c, res); });
+  router.Add(
+      "GET", "/api/regions/:region/state", false,
+      [c](const http::Request&, http::Response& res, const http::Params& p) { State(*c, p, res); });
+  router.Add(
+      "GET", "/api/regions/:region/key/*key", false,
+      [c](const http::Request&, http::Response& res, const http::Params& p) { Key(*c, p, res); });
   router.Add("GET", "/api/convergence", false,
-             [c](const http::Request&, http::Response& res, const Params&) {
-               ReplyJson(res, 200, c->convergence.Json());
+             [c](const http::Request&, http::Response& res, const http::Params&) {
+               http::ReplyJson(res, 200, c->convergence.Json());
              });
   router.Add("GET", "/api/flows", false,
-             [c](const http::Request&, http::Response& res, const Params&) {
-               ReplyJson(res, 200, c->flows.Json());
+             [c](const http::Request&, http::Response& res, const http::Params&) {
+               http::ReplyJson(res, 200, c->flows.Json());
              });
   router.Add("GET", "/api/sim", false,
-             [c](const http::Request&, http::Response& res, const Params&) {
-               ReplyJson(res, 200, c->sim.Json());
+             [c](const http::Request&, http::Response& res, const http::Params&) {
+               http::ReplyJson(res, 200, c->sim.Json());
              });
   router.Add("POST", "/api/sim/start", true,
-             [c](const http::Request& req, http::Response& res, const Params&) {
+             [c](const http::Request& req, http::Response& res, const http::Params&) {
                SimStart(*c, req, res);
              });
   router.Add("POST", "/api/sim/stop", true,
-             [c](const http::Request&, http::Response& res, const Params&) {
-               ReplyJson(res, 200, c->sim.Stop());
+             [c](const http::Request&, http::Response& res, const http::Params&) {
+               http::ReplyJson(res, 200, c->sim.Stop());
              });
   router.Add("POST", "/api/sim/rate", true,
-             [c](const http::Request& req, http::Response& res, const Params&) {
+             [c](const http::Request& req, http::Response& res, const http::Params&) {
                SimRate(*c, req, res);
              });
 }

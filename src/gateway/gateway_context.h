@@ -3,7 +3,7 @@
 // GatewayContext: what the HTTP routes of the gateway work with — references to the service's
 // components, built once by GatewayService and borrowed by every handler.
 //
-//   Router router;
+//   http::Router router;
 //   AddApiRoutes(router, ctx);      // api_routes.h
 //   AddEventRoute(router, ctx);     // GET /api/events
 //   AddOpsRoutes(router, ctx);      // /healthz /readyz /metrics
@@ -23,9 +23,9 @@
 #include "gateway/flow_monitor.h"
 #include "gateway/gateway_config.h"
 #include "gateway/gateway_probe.h"
-#include "gateway/http_router.h"
 #include "gateway/region.h"
 #include "gateway/simulator.h"
+#include "http/router.h"
 #include "metrics/registry.h"
 
 namespace walrus::gateway {
@@ -50,9 +50,9 @@ struct GatewayContext {
   }
 };
 
-void AddApiRoutes(Router& router, GatewayContext& ctx);
-void AddEventRoute(Router& router, GatewayContext& ctx);
-void AddOpsRoutes(Router& router, GatewayContext& ctx);
-void AddStaticRoutes(Router& router);
+void AddApiRoutes(http::Router& router, GatewayContext& ctx);
+void AddEventRoute(http::Router& router, GatewayContext& ctx);
+void AddOpsRoutes(http::Router& router, GatewayContext& ctx);
+void AddStaticRoutes(http::Router& router);
 
 }  // namespace walrus::gateway

@@ -3,57 +3,48 @@
 #include <exception>
 
 #include "core/log.h"
-#include "gateway/api_request.h"
 
 namespace walrus::gateway {
 
-GatewayServer::GatewayServer(const GatewayConfig& cfg, const Router& router, GatewayProbe& probe,
-                             const TokenAuth& auth, metrics::Registry& registry)
+GatewayServer::GatewayServer(const GatewayConfig& cfg, const http::Router& router,
+                             GatewayProbe& probe, const TokenAuth& auth,
+                             metrics::Registry& registry)
     : cfg_(cfg), router_(router), probe_(probe), auth_(auth), registry_(registry) {}
 
 GatewayServer::~GatewayServer() { Stop(); }
 
-http::Lane GatewayServer::LaneOf(const http::Request& req) const {
-  auto m = router_.Find(req.method, req.path);
-  // 404/405/401 answers are cheap: no need to queue them behind slow work.
-  if (m.route == nullptr) return http::Lane::kInline;
-  const std::string* authz = req.Header("authorization");
-  if (m.route->needs_auth && !auth_.Allows(authz ? std::string_view(*authz) : "")) {
-    return http::Lane::kInline;
-  }
-  return m.route->lane;
-}
-
-http::Response GatewayServer::Serve(const http::Request& req) const {
-  http::Response res;
-  auto m = router_.Find(req.method, req.path);
-  const std::string* authz = req.Header("authorization");
-  if (m.route == nullptr) {
-    if (m.allow.empty()) {
-      ReplyError(res, 404, "no route " + req.method + " " + req.path);
-    } else {
-      res.SetHeader("Allow", m.allow);
-      ReplyError(res, 405, req.method + " not allowed on " + req.path + " (allowed: " + m.allow + ")");
+http::RoutedServerHooks GatewayServer::Hooks() const {
+  http::RoutedServerHooks h;
+  h.unrouted = [](const http::Request& req, const std::string& allow, http::Response& res) {
+    if (allow.empty()) {
+      http::ReplyError(res, 404, "no route " + req.method + " " + req.path);
+      return;
     }
-  } else if (m.route->needs_auth && !auth_.Allows(authz ? std::string_view(*authz) : "")) {
+    res.SetHeader("Allow", allow);
+    http::ReplyError(res, 405,
+                     req.method + " not allowed on " + req.path + " (allowed: " + allow + ")");
+  };
+  h.allows = [this](const http::Request& req) {
+    const std::string* authz = req.Header("authorization");
+    return auth_.Allows(authz ? std::string_view(*authz) : "");
+  };
+  h.refuse = [](const http::Request& req, http::Response& res) {
     res.SetHeader("WWW-Authenticate", "Bearer realm=\"walrus\"");
-    ReplyError(res, 401,
-               authz ? "wrong token in Authorization: Bearer" : "missing Authorization: Bearer <token>");
-  } else {
-    try {
-      m.route->handler(req, res, m.params);
-    } catch (const std::exception& e) {
-      Logger("gateway")->error("{} {} threw: {}", req.method, req.path, e.what());
-      res = http::Response();
-      ReplyError(res, 500, std::string("internal error: ") + e.what());
-    }
-  }
-  probe_.Request(m.pattern.empty() ? "other" : m.pattern, res.status);
-  return res;
+    http::ReplyError(res, 401,
+                     req.Header("authorization") ? "wrong token in Authorization: Bearer"
+                                                 : "missing Authorization: Bearer <token>");
+  };
+  h.failed = [](const http::Request& req, const std::exception& e, http::Response& res) {
+    Logger("gateway")->error("{} {} threw: {}", req.method, req.path, e.what());
+    http::ReplyError(res, 500, std::string("internal error: ") + e.what());
+  };
+  h.observe = [this](const std::string& pattern, const http::Response& res) {
+    probe_.Request(pattern.empty() ? "other" : pattern, res.status);
+  };
+  return h;
 }
 
-Status GatewayServer::Start() {
-  if (server_) return Error(Errc::kInvalidArgument, "gateway server already started");
+http::ServerOptions GatewayServer::Options() const {
   http::ServerOptions o;
   o.addr = cfg_.http;
   o.name = "gateway";
@@ -79,9 +70,13 @@ Status GatewayServer::Start() {
   // What the server refuses itself (400 framing, 408, 413, 431, 503 over the caps) is counted
   // with the requests, as route "other".
   o.on_refusal = [this](int status) { probe_.Request("other", status); };
-  auto s = std::make_unique<http::Server>(
-      std::move(o), [this](const http::Request& r) { return Serve(r); },
-      [this](const http::Request& r) { return LaneOf(r); });
+  return o;
+}
+
+Status GatewayServer::Start() {
+  if (server_) return Error(Errc::kInvalidArgument, "gateway server already started");
+  auto s = std::make_unique<http::RoutedServer>(Options(), Hooks());
+  s->SetRoutes(router_);
   if (auto st = s->Start(); !st) return st;
   server_ = std::move(s);
   return Status::Ok();

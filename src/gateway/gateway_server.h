@@ -1,13 +1,13 @@
 #pragma once
 
-// GatewayServer: the gateway's one HTTP port, on http::Server (event-driven, src/http/server.h):
-// dispatches to the Router, checks the Bearer token of write routes (401 + WWW-Authenticate),
-// answers unknown paths 404 and wrong methods 405 (with Allow), refuses bodies over
-// kMaxBodyBytes with 413, turns every error into a JSON body, sets security headers on every
-// response (a Content-Security-Policy that allows only same-origin scripts, styles, images and
-// connections; nosniff; no framing), and counts requests by route and status. The limits that
-// keep it answerable under abuse (connection cap, header/body/idle deadlines, header size and
-// count, SSE send-buffer bound) come from GatewayConfig.
+// GatewayServer: the gateway's one HTTP port, on http::RoutedServer (src/http/routed_server.h,
+// over the event-driven http::Server): dispatches to the http::Router, checks the Bearer token of
+// write routes (401 + WWW-Authenticate), answers unknown paths 404 and wrong methods 405 (with
+// Allow), refuses bodies over kMaxBodyBytes with 413, turns every error into a JSON body, sets
+// security headers on every response (a Content-Security-Policy that allows only same-origin
+// scripts, styles, images and connections; nosniff; no framing), and counts requests by route and
+// status. The limits that keep it answerable under abuse (connection cap, header/body/idle
+// deadlines, header size and count, SSE send-buffer bound) come from GatewayConfig.
 //
 //   GatewayServer server(cfg, router, probe, auth, registry);
 //   if (auto st = server.Start(); !st) return Fail(st.error().message);  // names the address
@@ -25,9 +25,8 @@
 #include "core/result.h"
 #include "gateway/gateway_config.h"
 #include "gateway/gateway_probe.h"
-#include "gateway/http_router.h"
 #include "gateway/token_auth.h"
-#include "http/server.h"
+#include "http/routed_server.h"
 #include "metrics/registry.h"
 
 namespace walrus::gateway {
@@ -39,7 +38,7 @@ inline constexpr const char* kContentSecurityPolicy =
 
 class GatewayServer {
  public:
-  GatewayServer(const GatewayConfig& cfg, const Router& router, GatewayProbe& probe,
+  GatewayServer(const GatewayConfig& cfg, const http::Router& router, GatewayProbe& probe,
                 const TokenAuth& auth, metrics::Registry& registry);
   ~GatewayServer();
   GatewayServer(const GatewayServer&) = delete;
@@ -54,15 +53,15 @@ class GatewayServer {
   int port() const { return server_ ? server_->port() : 0; }
 
  private:
-  http::Response Serve(const http::Request& req) const;
-  http::Lane LaneOf(const http::Request& req) const;
+  http::ServerOptions Options() const;
+  http::RoutedServerHooks Hooks() const;
 
   const GatewayConfig& cfg_;
-  const Router& router_;
+  const http::Router& router_;
   GatewayProbe& probe_;
   const TokenAuth& auth_;
   metrics::Registry& registry_;
-  std::unique_ptr<http::Server> server_;
+  std::unique_ptr<http::RoutedServer> server_;
 };
 
 }  // namespace walrus::gateway

@@ -50,7 +50,7 @@ struct GatewayService::Parts {
   std::unique_ptr<FlowMonitor> flows;
   std::unique_ptr<Simulator> sim;
   std::unique_ptr<GatewayContext> ctx;
-  Router router;
+  http::Router router;
   std::unique_ptr<GatewayServer> server;
 };
 

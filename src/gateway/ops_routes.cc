@@ -1,11 +1,12 @@
-// /healthz, /readyz and /metrics on the gateway's HTTP port, and the dashboard's static files
-// (built in when src/gateway/web/ exists: WALRUS_GATEWAY_HAS_WEB).
+// /healthz, /readyz and /metrics on the gateway's HTTP port (http/health_routes.h, the same
+// answers as every admin port), and the dashboard's static files (built in when src/gateway/web/
+// exists: WALRUS_GATEWAY_HAS_WEB).
 // Lanes (http/server.h): /healthz, /metrics and the static files run on the I/O thread (no
 // blocking, never queued behind produce requests); /readyz pings every region's Redis, so it
 // runs on the reserved lane, also never behind the worker queue.
 
-#include "gateway/api_request.h"
 #include "gateway/gateway_context.h"
+#include "http/health_routes.h"
 
 #ifdef WALRUS_GATEWAY_HAS_WEB
 #include "gateway/web/assets.h"
@@ -32,9 +33,9 @@ void ServeAsset(const http::Request& req, http::Response& res) {
     res.body = std::string(a->body);
     return;
   }
-  ReplyError(res, 404, "not found: " + req.path);
+  http::ReplyError(res, 404, "not found: " + req.path);
 #else
-  if (req.path != "/") return ReplyError(res, 404, "not found: " + req.path);
+  if (req.path != "/") return http::ReplyError(res, 404, "not found: " + req.path);
   res.status = 200;
   res.SetHeader("Cache-Control", "no-cache");
   res.content_type = "text/plain; charset=utf-8";
@@ -44,42 +45,32 @@ void ServeAsset(const http::Request& req, http::Response& res) {
 
 }  // namespace
 
-void AddOpsRoutes(Router& router, GatewayContext& ctx) {
+void AddOpsRoutes(http::Router& router, GatewayContext& ctx) {
   GatewayContext* c = &ctx;
-  router.Add("GET", "/healthz", false,
-             [](const http::Request&, http::Response& res, const Params&) {
-               ReplyJson(res, 200, R"({"status":"ok","detail":"serving"})");
-             },
-             http::Lane::kInline);
-  router.Add("GET", "/readyz", false,
-             [c](const http::Request&, http::Response& res, const Params&) {
-               auto [ok, detail] = c->readiness();
-               ReplyJson(res, ok ? 200 : 503,
-                         DumpJson({{"status", ok ? "ok" : "unavailable"}, {"detail", detail}}));
-             },
-             http::Lane::kReserved);
-  router.Add("GET", "/metrics", false,
-             [c](const http::Request&, http::Response& res, const Params&) {
-               res.status = 200;
-               res.content_type = "text/plain; version=0.0.4; charset=utf-8";
-               res.body = c->registry.Serialize();
-             },
-             http::Lane::kInline);
+  http::AddHealthRoutes(router, {.liveness =
+                                     [] {
+                                       return std::pair{true, std::string("serving")};
+                                     },
+                                 .readiness = [c] { return c->readiness(); },
+                                 .metrics = [c] { return c->registry.Serialize(); },
+                                 .liveness_lane = http::Lane::kInline});
 }
 
-void AddStaticRoutes(Router& router) {
-  router.Add("GET", "/", false,
-             [](const http::Request& req, http::Response& res, const Params&) {
-               ServeAsset(req, res);
-             },
-             http::Lane::kInline);
+void AddStaticRoutes(http::Router& router) {
+  router.Add(
+      "GET", "/", false,
+      [](const http::Request& req, http::Response& res, const http::Params&) {
+        ServeAsset(req, res);
+      },
+      http::Lane::kInline);
 #ifdef WALRUS_GATEWAY_HAS_WEB
   for (size_t i = 0; i < web::AssetCount(); ++i) {
-    router.Add("GET", "/" + std::string(web::AssetPath(i)), false,
-               [](const http::Request& req, http::Response& res, const Params&) {
-                 ServeAsset(req, res);
-               },
-               http::Lane::kInline);
+    router.Add(
+        "GET", "/" + std::string(web::AssetPath(i)), false,
+        [](const http::Request& req, http::Response& res, const http::Params&) {
+          ServeAsset(req, res);
+        },
+        http::Lane::kInline);
   }
 #endif
 }

@@ -103,9 +103,9 @@ void Events(GatewayContext& ctx, const std::shared_ptr<Slots>& slots, const http
             http::Response& res) {
   if (!slots->TryTake()) {
     res.SetHeader("Retry-After", "5");
-    return ReplyError(res, 503,
-                      "too many event-stream clients (--max-sse-clients " +
-                          std::to_string(ctx.cfg.max_sse_clients) + ")");
+    return http::ReplyError(res, 503,
+                            "too many event-stream clients (--max-sse-clients " +
+                                std::to_string(ctx.cfg.max_sse_clients) + ")");
   }
   std::optional<std::string> last_id;
   if (const std::string* h = req.Header("last-event-id")) {
@@ -125,12 +125,12 @@ void Events(GatewayContext& ctx, const std::shared_ptr<Slots>& slots, const http
 
 }  // namespace
 
-void AddEventRoute(Router& router, GatewayContext& ctx) {
+void AddEventRoute(http::Router& router, GatewayContext& ctx) {
   GatewayContext* c = &ctx;
   auto slots = std::make_shared<Slots>(ctx.cfg.max_sse_clients);
   router.Add(
       "GET", "/api/events", false,
-      [c, slots](const http::Request& req, http::Response& res, const Params&) {
+      [c, slots](const http::Request& req, http::Response& res, const http::Params&) {
         Events(*c, slots, req, res);
       },
       http::Lane::kInline);

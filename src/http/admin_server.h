@@ -18,25 +18,26 @@
 //   ... admin.port() ...
 //   admin.Stop();                                                         // also in ~AdminServer
 //
-// Threads: on http::Server (http/server.h, event-driven): one I/O thread owned by the server
+// Threads: on http::RoutedServer (routed_server.h, over the event-driven http::Server): one I/O
+// thread owned by the server
 // multiplexes every connection and answers /metrics; the checks run on one reserved thread,
 // extra routes on a small worker pool (kWorkers), concurrently, so they must be cheap and
 // thread-safe. The same limits as the gateway protect it: at most kMaxConnections (then 503 and
-// close), header/body deadlines (408), strict framing (400), 1 MiB bodies (413). All public methods are thread-safe; routes and checks may be changed while
-// running. Owns its listener; shares the Registry with the service.
+// close), header/body deadlines (408), strict framing (400), 1 MiB bodies (413). All public methods
+// are thread-safe; routes and checks may be changed while running. Owns its listener; shares the
+// Registry with the service.
 
 #include <atomic>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <utility>
-#include <vector>
 
 #include "core/result.h"
 #include "http/host_port.h"
 #include "http/message.h"
+#include "http/routed_server.h"
 #include "metrics/registry.h"
 
 namespace walrus::http {
@@ -59,8 +60,10 @@ class AdminServer {
 
   void SetLiveness(Check c);   // default: always ok
   void SetReadiness(Check c);  // default: always ok
-  // Exact-match route (no patterns); replaces an earlier handler of the same method and path,
-  // including the built-in ones. A GET route also answers HEAD.
+  // Route for a literal path (a ':name' or '*name' segment would be a Router pattern whose
+  // parameters this Handler does not see); replaces an earlier handler of the same method and
+  // path, including the built-in ones. A GET route also answers HEAD. /metrics runs on the I/O
+  // thread, /healthz and /readyz on the checks' thread, every other path on the workers.
   void Handle(const std::string& method, const std::string& path, Handler h);
 
   // Binds and starts serving; returns once the listener accepts connections. Errors
@@ -73,21 +76,18 @@ class AdminServer {
   int port() const;
 
  private:
-  Response Dispatch(const Request& req) const;
-  Response RunCheck(const Check& check) const;
-
-  struct Listener;  // the httplib server and its thread, hidden from includers
+  // Runs the current liveness_ or readiness_ (ok when unset); it may throw.
+  std::pair<bool, std::string> RunCheck(Check AdminServer::*which) const;
 
   const HostPort addr_;
   const std::shared_ptr<metrics::Registry> registry_;
 
-  mutable std::mutex mu_;                  // guards routes_, liveness_, readiness_
-  std::map<std::string, Handler> routes_;  // key: "METHOD path"
+  mutable std::mutex mu_;  // guards liveness_, readiness_
   Check liveness_;
   Check readiness_;
 
-  std::mutex lifecycle_mu_;  // serializes Start/Stop
-  std::unique_ptr<Listener> listener_;
+  std::mutex lifecycle_mu_;               // serializes Start/Stop
+  std::unique_ptr<RoutedServer> server_;  // the routes; serving between Start and Stop
   std::atomic<int> port_{0};
 };
 

@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "core/host_port.h"
+
 namespace walrus::redis {
 namespace {
 
@@ -98,28 +100,12 @@ Result<Endpoint> ParseRedisUrl(std::string_view url) {
     }
   }
 
-  // Host and port; an IPv6 literal is bracketed.
-  std::string_view port_text;
-  if (authority.starts_with('[')) {
-    const size_t close = authority.find(']');
-    if (close == std::string_view::npos) return Bad("unterminated '[' in IPv6 host");
-    ep.host = std::string(authority.substr(1, close - 1));
-    std::string_view after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after[0] != ':') return Bad("unexpected text after IPv6 host");
-      port_text = after.substr(1);
-      if (port_text.empty()) return Bad("empty port");
-    }
-  } else {
-    const size_t colon = authority.rfind(':');
-    if (colon != std::string_view::npos) {
-      if (authority.find(':') != colon) return Bad("IPv6 hosts must be written in [brackets]");
-      port_text = authority.substr(colon + 1);
-      if (port_text.empty()) return Bad("empty port");
-      authority = authority.substr(0, colon);
-    }
-    ep.host = std::string(authority);
-  }
+  // Host and port (core/host_port.h); an IPv6 literal is bracketed, the port is optional.
+  auto parts = SplitHostPort(authority);
+  if (!parts) return Bad(parts.error().message);
+  ep.host = std::string(parts->host);
+  const std::string_view port_text = parts->port;
+  if (parts->has_port && port_text.empty()) return Bad("empty port");
   if (ep.host.empty()) return Bad("missing host");
   if (!port_text.empty() && !ParseInt(port_text, 1, 65535, &ep.port)) {
     return Bad("port '" + std::string(port_text) + "' is not a number in 1..65535");
@@ -134,12 +120,7 @@ Result<Endpoint> ParseRedisUrl(std::string_view url) {
   return ep;
 }
 
-std::string HostPort(const Endpoint& ep) {
-  const bool v6 = ep.host.find(':') != std::string::npos;
-  std::string out = v6 ? "[" + ep.host + "]" : ep.host;
-  out += ":" + std::to_string(ep.port);
-  return out;
-}
+std::string HostPort(const Endpoint& ep) { return FormatHostPort(ep.host, ep.port); }
 
 std::string Redacted(const Endpoint& ep) {
   std::string out = ep.tls ? "rediss://" : "redis://";

@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "core/host_port.h"
 #include "core/log.h"
 #include "redis/connection.h"
 
@@ -42,10 +43,9 @@ Result<std::vector<Endpoint>> ParseSentinelList(const std::string& list, const E
     start = comma + 1;
     if (item.empty()) continue;
     // The port is optional: "host" or "[v6]" alone means 26379.
-    const size_t bracket = item.rfind(']');
-    const size_t colon = item.rfind(':');
-    const bool has_port = colon != std::string::npos &&
-                          (bracket == std::string::npos ? item.find(':') == colon : colon > bracket);
+    // Text that does not split (an unbracketed IPv6 host) is left to ParseRedisUrl to refuse.
+    auto parts = SplitHostPort(item);
+    const bool has_port = !parts || parts->has_port;
     auto ep = ParseRedisUrl(has_port ? item : item + ":" + std::to_string(kDefaultSentinelPort));
     if (!ep || item.find("://") != std::string::npos || item.find('@') != std::string::npos) {
       return Error(Errc::kInvalidArgument,

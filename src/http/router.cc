@@ -1,8 +1,8 @@
-#include "gateway/http_router.h"
+#include "http/router.h"
 
-#include "gateway/api_request.h"
+#include <nlohmann/json.hpp>
 
-namespace walrus::gateway {
+namespace walrus::http {
 namespace {
 
 std::vector<std::string_view> Split(std::string_view path) {
@@ -20,21 +20,29 @@ std::vector<std::string_view> Split(std::string_view path) {
 
 }  // namespace
 
-void ReplyJson(http::Response& res, int status, std::string body) {
+void ReplyJson(Response& res, int status, std::string body) {
   res.status = status;
   res.content_type = "application/json";
   res.body = std::move(body);
 }
 
-void ReplyError(http::Response& res, int status, std::string_view message) {
-  ReplyJson(res, status, ErrorJson(message));
+void ReplyError(Response& res, int status, std::string_view message) {
+  ReplyJson(res, status,
+            nlohmann::json{{"error", message}}.dump(-1, ' ', false,
+                                                    nlohmann::json::error_handler_t::replace));
 }
 
 void Router::Add(std::string method, std::string pattern, bool needs_auth, RouteHandler h,
-                 http::Lane lane) {
+                 Lane lane) {
   Route r{.method = std::move(method), .pattern = std::move(pattern), .needs_auth = needs_auth,
           .handler = std::move(h), .lane = lane};
   for (auto s : Split(r.pattern)) r.segments.emplace_back(s);
+  for (Route& old : routes_) {
+    if (old.method == r.method && old.pattern == r.pattern) {
+      old = std::move(r);
+      return;
+    }
+  }
   routes_.push_back(std::move(r));
 }
 
@@ -86,4 +94,4 @@ Router::Match Router::Find(std::string_view method, std::string_view path) const
   return m;
 }
 
-}  // namespace walrus::gateway
+}  // namespace walrus::http

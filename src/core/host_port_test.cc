@@ -1,8 +1,8 @@
-#include "http/host_port.h"
+#include "core/host_port.h"
 
 #include <gtest/gtest.h>
 
-namespace walrus::http {
+namespace walrus {
 namespace {
 
 HostPort MustParse(std::string_view s) {
@@ -46,5 +46,36 @@ TEST(ParseHostPortTest, ToStringRoundTrips) {
   }
 }
 
+TEST(SplitHostPortTest, SplitsWithoutJudgingThePort) {
+  auto a = SplitHostPort("cache.internal");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->host, "cache.internal");
+  EXPECT_FALSE(a->has_port);
+  auto b = SplitHostPort("h:");
+  ASSERT_TRUE(b.ok());
+  EXPECT_TRUE(b->has_port);
+  EXPECT_EQ(b->port, "");
+  auto c = SplitHostPort("[fe80::1]:abc");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->host, "fe80::1");
+  EXPECT_EQ(c->port, "abc");
+  auto d = SplitHostPort("[::1]");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->host, "::1");
+  EXPECT_FALSE(d->has_port);
+  auto e = SplitHostPort(":6379");
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->host, "");
+  EXPECT_EQ(e->port, "6379");
+  EXPECT_NE(SplitHostPort("[::1").error().message.find("missing ']'"), std::string::npos);
+  EXPECT_NE(SplitHostPort("::1:6379").error().message.find("brackets"), std::string::npos);
+  EXPECT_NE(SplitHostPort("[::1]x").error().message.find("after ']'"), std::string::npos);
+}
+
+TEST(FormatHostPortTest, BracketsIpv6) {
+  EXPECT_EQ(FormatHostPort("127.0.0.1", 6379), "127.0.0.1:6379");
+  EXPECT_EQ(FormatHostPort("::1", 80), "[::1]:80");
+}
+
 }  // namespace
-}  // namespace walrus::http
+}  // namespace walrus

@@ -1,7 +1,9 @@
 #pragma once
 
-// Router: the gateway's route table — method + path pattern -> handler, with path parameters,
-// the route label used in metrics, and whether the route needs the Bearer token.
+// Router: a route table — method + path pattern -> handler, with path parameters, the pattern
+// (also a metrics label), whether the route needs the server's authorization, and the http::Lane
+// its handler runs on. Served by http::RoutedServer (routed_server.h): the admin endpoints, the
+// devkafka control port and the gateway.
 //
 //   Router r;
 //   r.Add("GET", "/api/regions/:region/key/*key", false, handler);
@@ -11,10 +13,11 @@
 //
 // Patterns: literal segments; ":name" matches one non-empty segment; "*name" (last only) matches
 // the non-empty rest of the path, slashes included. Paths arrive URL-decoded (http::Server).
-// Each route names the http::Lane its handler runs on: kWorker (default: may block), kInline
-// (the I/O thread: must never block; health, metrics, SSE set-up), kReserved (cheap-but-I/O
-// checks such as /readyz, on a pool of their own).
-// Threading: built at start-up, then read-only; Find from any thread.
+// The first route that matches wins; adding a route with the method and pattern of an earlier
+// one replaces it. Lanes: kWorker (default: may block), kInline (the I/O thread: must never
+// block; health, metrics, SSE set-up), kReserved (cheap-but-I/O checks such as /readyz).
+// Threading: a value type; Add while nobody reads, Find from any thread (RoutedServer swaps
+// whole tables to change routes while serving).
 
 #include <functional>
 #include <map>
@@ -25,18 +28,17 @@
 #include "http/message.h"
 #include "http/server.h"
 
-namespace walrus::gateway {
+namespace walrus::http {
 
 using Params = std::map<std::string, std::string>;
-using RouteHandler =
-    std::function<void(const http::Request&, http::Response&, const Params&)>;
+using RouteHandler = std::function<void(const Request&, Response&, const Params&)>;
 
 struct Route {
   std::string method;
   std::string pattern;  // also the metrics label
   bool needs_auth = false;
   RouteHandler handler;
-  http::Lane lane = http::Lane::kWorker;
+  Lane lane = Lane::kWorker;
   std::vector<std::string> segments;  // the pattern split at '/'
 };
 
@@ -50,7 +52,7 @@ class Router {
   };
 
   void Add(std::string method, std::string pattern, bool needs_auth, RouteHandler h,
-           http::Lane lane = http::Lane::kWorker);
+           Lane lane = Lane::kWorker);
   // HEAD is matched as GET.
   Match Find(std::string_view method, std::string_view path) const;
 
@@ -60,8 +62,8 @@ class Router {
 };
 
 // Sets a JSON body with `status`.
-void ReplyJson(http::Response& res, int status, std::string body);
-// {"error": message} with `status`.
-void ReplyError(http::Response& res, int status, std::string_view message);
+void ReplyJson(Response& res, int status, std::string body);
+// {"error": message} with `status` (invalid UTF-8 in `message` is replaced, never thrown on).
+void ReplyError(Response& res, int status, std::string_view message);
 
-}  // namespace walrus::gateway
+}  // namespace walrus::http
